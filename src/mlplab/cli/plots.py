@@ -1,0 +1,3 @@
+"""CLI commands (to be filled)."""
+
+COMMANDS: list = []

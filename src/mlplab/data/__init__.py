@@ -1,0 +1,15 @@
+"""Data: a strict IDX reader/writer and the bundled MNIST dataset."""
+
+from mlplab.data.idx import idx_bytes, parse_idx, read_idx, write_idx
+from mlplab.data.mnist import bundled_dir, load_mnist, load_raw, resolve_data_dir
+
+__all__ = [
+    "bundled_dir",
+    "idx_bytes",
+    "load_mnist",
+    "load_raw",
+    "parse_idx",
+    "read_idx",
+    "resolve_data_dir",
+    "write_idx",
+]

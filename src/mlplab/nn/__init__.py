@@ -1,0 +1,35 @@
+"""A neural network from scratch: functions, layers with forward/backward, networks, gradient check."""
+
+from mlplab.nn.functions import (
+    ACTIVATIONS,
+    cross_entropy_error,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
+from mlplab.nn.gradcheck import ParamCheck, gradient_check, relative_error
+from mlplab.nn.layers import ACTIVATION_LAYERS, Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
+from mlplab.nn.networks import LayerNet, MultiLayerNet, TwoLayerNet, build_network
+
+__all__ = [
+    "ACTIVATIONS",
+    "ACTIVATION_LAYERS",
+    "Affine",
+    "LayerNet",
+    "MultiLayerNet",
+    "ParamCheck",
+    "Relu",
+    "Sigmoid",
+    "SoftmaxWithLoss",
+    "Tanh",
+    "TwoLayerNet",
+    "build_network",
+    "cross_entropy_error",
+    "gradient_check",
+    "relative_error",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]

@@ -1,0 +1,24 @@
+"""Training: configuration, the textbook loop, its history and the run folder."""
+
+from mlplab.train.config import TrainConfig
+from mlplab.train.history import History
+from mlplab.train.observers import Observer, SnapshotRecorder, StreamWriter, TrainingState
+from mlplab.train.run_folder import Run, load_run, load_snapshots, new_run_dir
+from mlplab.train.trainer import TrainResult, evaluate, load_dataset, train
+
+__all__ = [
+    "History",
+    "Observer",
+    "Run",
+    "SnapshotRecorder",
+    "StreamWriter",
+    "TrainConfig",
+    "TrainResult",
+    "TrainingState",
+    "evaluate",
+    "load_dataset",
+    "load_run",
+    "load_snapshots",
+    "new_run_dir",
+    "train",
+]

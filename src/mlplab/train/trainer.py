@@ -1,0 +1,209 @@
+"""The textbook's training loop (ch. 4.5), with the run folder and observers around it.
+
+    for i in range(iters):
+        pick a mini-batch of batch_size rows
+        grads = network.gradient(x_batch, t_batch)      # backprop
+        optimizer.update(network.params, grads)         # W ← W − lr·∂L/∂W for SGD
+        record the loss
+        if i % iters_per_epoch == 0: measure train and test accuracy on the full sets
+
+Differences from the book, each on purpose: the loss recorded for iteration ``i`` is the one from the
+forward pass that backprop already ran (the book runs a second forward pass after the update just to
+record it); randomness comes from an explicit seed; a NaN loss, Ctrl-C or a stop request end the run
+cleanly with everything recorded so far written to the run folder.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mlplab.data import load_mnist
+from mlplab.errors import ConfigError, DataError
+from mlplab.nn.functions import softmax
+from mlplab.nn.networks import EVAL_CHUNK, LayerNet, build_network
+from mlplab.optim import make_optimizer
+from mlplab.train.config import TrainConfig
+from mlplab.train.history import History
+from mlplab.train.observers import Observer, SnapshotRecorder, StreamWriter, TrainingState
+from mlplab.train.run_folder import CONFIG, config_record, prepare_run_dir, save_results, write_json
+
+Dataset = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns: the trained network, its history and where it was saved."""
+
+    network: LayerNet
+    history: History
+    config: TrainConfig
+    run_dir: Path | None
+
+
+def batches_with_replacement(rng: np.random.Generator, n: int, batch_size: int) -> Iterator[np.ndarray]:
+    """The textbook's sampling: each batch is ``batch_size`` indices drawn independently (a row may
+    appear twice in a batch, and some rows are never seen in an epoch)."""
+    while True:
+        yield rng.integers(0, n, size=batch_size)
+
+
+def batches_from_shuffles(rng: np.random.Generator, n: int, batch_size: int) -> Iterator[np.ndarray]:
+    """Each epoch, a fresh permutation cut into consecutive batches: every row once per epoch."""
+    while True:
+        order = rng.permutation(n)
+        for start in range(0, n - batch_size + 1, batch_size):
+            yield order[start : start + batch_size]
+        if n < batch_size:
+            yield order
+
+
+def evaluate(network: LayerNet, x: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Accuracy and mean cross-entropy on a whole set, in chunks; one forward pass gives both."""
+    correct, total_loss = 0, 0.0
+    for start in range(0, x.shape[0], EVAL_CHUNK):
+        scores = network.predict(x[start : start + EVAL_CHUNK])  # (n, 10)
+        t = labels[start : start + EVAL_CHUNK]
+        correct += int(np.sum(np.argmax(scores, axis=1) == t))
+        y = softmax(scores)
+        total_loss += float(-np.sum(np.log(y[np.arange(t.size), t] + 1e-7)))  # as the textbook
+    return correct / x.shape[0], total_loss / x.shape[0]
+
+
+def load_dataset(config: TrainConfig) -> Dataset:
+    """MNIST (or ``config.data_dir``) in the run's dtype, cut to ``train_size`` / ``test_size``."""
+    (x_train, t_train), (x_test, t_test) = load_mnist(dtype=np.dtype(config.dtype), data_dir=config.data_dir)
+    if config.train_size is not None:
+        x_train, t_train = x_train[: config.train_size], t_train[: config.train_size]
+    if config.test_size is not None:
+        x_test, t_test = x_test[: config.test_size], t_test[: config.test_size]
+    return (x_train, t_train), (x_test, t_test)
+
+
+def check_dataset(data: Dataset) -> None:
+    """Refuse data that cannot train: mismatched lengths or NaN/inf values."""
+    for name, (x, t) in zip(("training", "test"), data, strict=True):
+        if x.shape[0] != np.asarray(t).shape[0]:
+            raise DataError(f"the {name} set has {x.shape[0]} inputs but {np.asarray(t).shape[0]} labels.")
+        if x.shape[0] == 0:
+            raise DataError(f"the {name} set is empty.")
+        if not np.all(np.isfinite(x)):
+            bad = int(np.sum(~np.isfinite(x)))
+            raise DataError(
+                f"the {name} inputs contain {bad} NaN or infinite values; clean or drop those rows "
+                "before training (a single NaN turns every weight into NaN)."
+            )
+
+
+def resolve_seed(config: TrainConfig) -> TrainConfig:
+    """Pick a seed when none was given, so that the run folder can always reproduce the run."""
+    if config.seed is not None:
+        return config
+    return config.replace(seed=int(np.random.SeedSequence().entropy % 2**32))
+
+
+def train(
+    config: TrainConfig | None = None,
+    *,
+    data: Dataset | None = None,
+    run_dir: str | Path | None = None,
+    observers: Iterable[Observer] = (),
+    should_stop: Callable[[], bool] | None = None,
+) -> TrainResult:
+    """Train a network as ``config`` says and return it with its :class:`History`.
+
+    With ``run_dir``, the run folder is written there (config first, results at the end however
+    the run ended). ``data`` replaces MNIST with ``((x_train, t_train), (x_test, t_test))``
+    (integer labels). ``should_stop`` is polled every iteration (the web app's Stop button).
+
+    Example
+    -------
+    >>> result = train(TrainConfig(iters=600, seed=0))
+    >>> result.history.test_acc[-1]  # doctest: +SKIP
+    0.79
+    """
+    config = resolve_seed(config or TrainConfig())
+    if data is None:
+        data = load_dataset(config)
+    check_dataset(data)
+    (x_train, t_train), (x_test, t_test) = data
+    t_train, t_test = np.asarray(t_train), np.asarray(t_test)
+    if t_train.ndim != 1 or t_test.ndim != 1:
+        raise ConfigError("the trainer needs integer labels (N,), not one-hot rows.")
+    n_train = x_train.shape[0]
+    x_train = x_train.reshape(n_train, -1)
+    x_test = x_test.reshape(x_test.shape[0], -1)
+    n_classes = int(max(t_train.max(), t_test.max())) + 1
+
+    init_seq, batch_seq = np.random.SeedSequence(config.seed).spawn(2)
+    network = build_network(
+        (x_train.shape[1], *config.hidden, max(n_classes, 2)),
+        activation=config.activation, weight_init_std=config.weight_init_std,
+        seed=np.random.default_rng(init_seq), dtype=np.dtype(config.dtype),
+    )
+    optimizer = make_optimizer(config.optimizer, config.lr, **config.optimizer_options)
+    sample = batches_from_shuffles if config.sampling == "shuffle" else batches_with_replacement
+    batches = sample(np.random.default_rng(batch_seq), n_train, config.batch_size)
+    eval_every = config.eval_every or max(n_train // config.batch_size, 1)
+
+    history = History()
+    all_observers = list(observers)
+    if run_dir is not None:
+        run_dir = prepare_run_dir(run_dir)
+        write_json(run_dir / CONFIG, config_record(config, network))
+        all_observers = [StreamWriter(run_dir), SnapshotRecorder(run_dir), *all_observers]
+    state = TrainingState(config=config, network=network, optimizer=optimizer, history=history, run_dir=run_dir)
+    for obs in all_observers:
+        obs.on_start(state)
+
+    started = time.perf_counter()
+    try:
+        for i in range(config.iters):
+            batch = next(batches)
+            grads = network.gradient(x_train[batch], t_train[batch])
+            loss = network.last_loss
+            if not np.isfinite(loss):
+                history.status = "diverged"
+                history.message = (
+                    f"the loss became {loss} at iteration {i} with lr={config.lr:g}; "
+                    f"try a smaller learning rate, e.g. --lr {config.lr / 10:g}."
+                )
+                break
+            optimizer.update(network.params, grads)
+            history.loss.append(loss)
+            state.iteration, state.loss, state.grads = i, loss, grads
+            for obs in all_observers:
+                obs.on_iteration(state)
+            if i % eval_every == 0:
+                train_acc, train_loss = evaluate(network, x_train, t_train)
+                test_acc, test_loss = evaluate(network, x_test, t_test)
+                history.iterations.append(i)
+                history.train_acc.append(train_acc)
+                history.test_acc.append(test_acc)
+                history.train_loss.append(train_loss)
+                history.test_loss.append(test_loss)
+                history.eval_seconds.append(time.perf_counter() - started)
+                for obs in all_observers:
+                    obs.on_evaluation(state)
+            if should_stop is not None and should_stop():
+                history.status = "stopped"
+                history.message = f"stopped on request after iteration {i}."
+                break
+        else:
+            history.status = "completed"
+    except KeyboardInterrupt:
+        history.status = "interrupted"
+        history.message = f"interrupted (Ctrl-C) after {len(history.loss)} iterations; the partial run is kept."
+    finally:
+        history.seconds = time.perf_counter() - started
+        if history.status == "running":  # an unexpected exception: still keep what we have
+            history.status = "failed"
+        for obs in all_observers:
+            obs.on_end(state)
+        if run_dir is not None:
+            save_results(run_dir, history, network)
+    return TrainResult(network=network, history=history, config=config, run_dir=run_dir)
