@@ -18,15 +18,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import matplotlib
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # the library only renders to files and notebooks' inline backend
-
-import matplotlib as mpl  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from mlplab.errors import ConfigError  # noqa: E402
+from mlplab.errors import ConfigError
 
 THEMES = ("dark", "light")
 FORMATS = ("png", "svg", "pdf")
