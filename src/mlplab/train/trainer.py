@@ -161,49 +161,52 @@ def train(
         obs.on_start(state)
 
     started = time.perf_counter()
-    try:
-        for i in range(config.iters):
-            batch = next(batches)
-            grads = network.gradient(x_train[batch], t_train[batch])
-            loss = network.last_loss
-            if not np.isfinite(loss):
-                history.status = "diverged"
-                history.message = (
-                    f"the loss became {loss} at iteration {i} with lr={config.lr:g}; "
-                    f"try a smaller learning rate, e.g. --lr {config.lr / 10:g}."
-                )
-                break
-            optimizer.update(network.params, grads)
-            history.loss.append(loss)
-            state.iteration, state.loss, state.grads = i, loss, grads
-            for obs in all_observers:
-                obs.on_iteration(state)
-            if i % eval_every == 0:
-                train_acc, train_loss = evaluate(network, x_train, t_train)
-                test_acc, test_loss = evaluate(network, x_test, t_test)
-                history.iterations.append(i)
-                history.train_acc.append(train_acc)
-                history.test_acc.append(test_acc)
-                history.train_loss.append(train_loss)
-                history.test_loss.append(test_loss)
-                history.eval_seconds.append(time.perf_counter() - started)
+    # A diverging run overflows long before its loss turns NaN; we detect that explicitly below,
+    # so NumPy's warnings would only be noise on the learner's screen.
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            for i in range(config.iters):
+                batch = next(batches)
+                grads = network.gradient(x_train[batch], t_train[batch])
+                loss = network.last_loss
+                if not np.isfinite(loss):
+                    history.status = "diverged"
+                    history.message = (
+                        f"the loss became {loss} at iteration {i} with lr={config.lr:g}; "
+                        f"try a smaller learning rate, e.g. --lr {config.lr / 10:g}."
+                    )
+                    break
+                optimizer.update(network.params, grads)
+                history.loss.append(loss)
+                state.iteration, state.loss, state.grads = i, loss, grads
                 for obs in all_observers:
-                    obs.on_evaluation(state)
-            if should_stop is not None and should_stop():
-                history.status = "stopped"
-                history.message = f"stopped on request after iteration {i}."
-                break
-        else:
-            history.status = "completed"
-    except KeyboardInterrupt:
-        history.status = "interrupted"
-        history.message = f"interrupted (Ctrl-C) after {len(history.loss)} iterations; the partial run is kept."
-    finally:
-        history.seconds = time.perf_counter() - started
-        if history.status == "running":  # an unexpected exception: still keep what we have
-            history.status = "failed"
-        for obs in all_observers:
-            obs.on_end(state)
-        if run_dir is not None:
-            save_results(run_dir, history, network)
+                    obs.on_iteration(state)
+                if i % eval_every == 0:
+                    train_acc, train_loss = evaluate(network, x_train, t_train)
+                    test_acc, test_loss = evaluate(network, x_test, t_test)
+                    history.iterations.append(i)
+                    history.train_acc.append(train_acc)
+                    history.test_acc.append(test_acc)
+                    history.train_loss.append(train_loss)
+                    history.test_loss.append(test_loss)
+                    history.eval_seconds.append(time.perf_counter() - started)
+                    for obs in all_observers:
+                        obs.on_evaluation(state)
+                if should_stop is not None and should_stop():
+                    history.status = "stopped"
+                    history.message = f"stopped on request after iteration {i}."
+                    break
+            else:
+                history.status = "completed"
+        except KeyboardInterrupt:
+            history.status = "interrupted"
+            history.message = f"interrupted (Ctrl-C) after {len(history.loss)} iterations; the partial run is kept."
+        finally:
+            history.seconds = time.perf_counter() - started
+            if history.status == "running":  # an unexpected exception: still keep what we have
+                history.status = "failed"
+            for obs in all_observers:
+                obs.on_end(state)
+            if run_dir is not None:
+                save_results(run_dir, history, network)
     return TrainResult(network=network, history=history, config=config, run_dir=run_dir)
