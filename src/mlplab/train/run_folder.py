@@ -175,7 +175,8 @@ def load_snapshots(run_dir: str | os.PathLike) -> dict[str, np.ndarray]:
     path = Path(run_dir) / SNAPSHOTS
     try:
         with np.load(path) as saved:
-            return {k: saved[k].astype(np.float32) for k in saved.files}
+            return {k: saved[k].astype(np.float32) if saved[k].dtype == np.float16 else saved[k]
+                    for k in saved.files}
     except FileNotFoundError:
         raise RunFolderError(f"{Path(run_dir)} has no {SNAPSHOTS}; re-run the training to record them.") from None
     except (OSError, ValueError) as exc:

@@ -1,0 +1,5 @@
+"""``python -m mlplab`` runs the CLI."""
+
+from mlplab.cli import main
+
+main()

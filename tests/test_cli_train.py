@@ -1,0 +1,89 @@
+"""`mlplab train` and `mlplab gradcheck` end to end, and one clear line for every user mistake."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from mlplab.cli import main
+
+SMALL = ["--iters", "60", "--train-size", "1000", "--test-size", "300", "--seed", "0", "--quiet"]
+
+
+def run(args, **kw):
+    return CliRunner().invoke(main, args, catch_exceptions=False, **kw)
+
+
+def test_train_writes_a_run_folder(tmp_path):
+    out = tmp_path / "run"
+    result = run(["train", *SMALL, "--eval-every", "20", "--no-plots", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "status      completed" in result.output and f"run folder  {out}" in result.output
+    for name in ("config.json", "history.json", "metrics.csv", "model.npz"):
+        assert (out / name).is_file()
+    history = json.loads((out / "history.json").read_text())
+    assert history["iterations"] == [0, 20, 40] and len(history["loss"]) == 60
+    assert f"test {history['test_acc'][-1]:.2%}" in result.output
+
+
+def test_train_options_reach_the_config(tmp_path):
+    out = tmp_path / "run"
+    args = ["train", *SMALL, "--hidden", "32,16", "--activation", "relu", "--optimizer", "Adam",
+            "--lr", "0.003", "--batch-size", "50", "--sampling", "shuffle", "--dtype", "float64",
+            "--weight-init-std", "he", "--no-plots", "--out", str(out)]
+    assert run(args).exit_code == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["sizes"] == [784, 32, 16, 10]
+    assert (config["optimizer"], config["lr"], config["batch_size"]) == ("adam", 0.003, 50)
+    assert (config["sampling"], config["dtype"], config["weight_init_std"]) == ("shuffle", "float64", "he")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--lr", "abc"], "'abc' is not a valid float"),
+    (["--lr", "-1"], "lr must be a positive number"),
+    (["--batch-size", "0"], "0 is not in the range x>=1"),
+    (["--hidden", "50,x"], "not a comma-separated list of whole numbers"),
+    (["--optimizer", "lbfgs"], "'lbfgs' is not one of"),
+    (["--data-dir", "/no/such/folder"], "data folder /no/such/folder does not exist"),
+    (["--out", "/proc/forbidden/run"], "cannot write the output folder"),
+])
+def test_user_mistakes_give_one_line(args, message):
+    result = CliRunner().invoke(main, ["train", *SMALL, *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unreadable_data_is_one_line_in_a_real_process(tmp_path):
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(b"garbage")
+    proc = subprocess.run([sys.executable, "-m", "mlplab", "train", "--data-dir", str(tmp_path), "--quiet"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: data file") and "Traceback" not in proc.stderr
+
+
+def test_diverging_run_exits_non_zero_and_keeps_the_record(tmp_path):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["train", *SMALL, "--lr", "1e8", "--activation", "relu",
+                                       "--weight-init-std", "he", "--no-plots", "--out", str(out)])
+    assert result.exit_code == 1
+    assert "the loss became nan at iteration" in result.output
+    assert json.loads((out / "history.json").read_text())["status"] == "diverged"
+
+
+def test_gradcheck_passes_and_reports_every_parameter():
+    result = run(["gradcheck", "--samples", "2"])
+    assert result.exit_code == 0
+    for name in ("W1", "b1", "W2", "b2"):
+        assert f"\n{name} " in result.output
+    assert "OK: largest relative error" in result.output
+
+
+def test_gradcheck_fails_above_tolerance():
+    result = CliRunner().invoke(main, ["gradcheck", "--samples", "2", "--tolerance", "1e-16"])
+    assert result.exit_code == 1 and "FAILED" in result.output

@@ -1,0 +1,172 @@
+"""The trainer: the textbook result, reproducibility, sampling, divergence, stopping, run folder."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from mlplab.errors import ConfigError, DataError, RunFolderError
+from mlplab.train import TrainConfig, load_run, load_snapshots, train
+from mlplab.train.trainer import batches_from_shuffles, batches_with_replacement
+
+
+def small(**changes) -> TrainConfig:
+    base = dict(iters=200, train_size=2000, test_size=500, seed=0)
+    base.update(changes)
+    return TrainConfig(**base)
+
+
+def test_textbook_run_reaches_the_textbook_accuracy(tmp_path):
+    """The full default job: 10000 iterations, 17 evaluations, ≈94.7 % / 94.6 %."""
+    result = train(TrainConfig(seed=0), run_dir=tmp_path / "run")
+    h = result.history
+    assert h.status == "completed"
+    assert h.iterations == list(range(0, 10000, 600))  # 0, 600, …, 9600: 17 evaluations
+    assert 0.940 <= h.test_acc[-1] <= 0.955
+    assert 0.940 <= h.train_acc[-1] <= 0.960
+    assert len(h.loss) == 10000
+    assert np.mean(h.loss[-500:]) < 0.3 < np.mean(h.loss[:50])
+
+
+def test_same_seed_same_run_bit_for_bit(small_mnist):
+    a = train(small(), data=small_mnist)
+    b = train(small(), data=small_mnist)
+    assert a.history.loss == b.history.loss
+    assert a.history.test_acc == b.history.test_acc
+    for key in a.network.params:
+        np.testing.assert_array_equal(a.network.params[key], b.network.params[key])
+    c = train(small(seed=1), data=small_mnist)
+    assert c.history.loss != a.history.loss
+
+
+def test_unseeded_run_records_the_seed_it_used(small_mnist, tmp_path):
+    result = train(small(seed=None, iters=5), data=small_mnist, run_dir=tmp_path)
+    seed = json.loads((tmp_path / "config.json").read_text())["seed"]
+    assert isinstance(seed, int) and seed == result.config.seed
+    again = train(small(seed=seed, iters=5), data=small_mnist)
+    assert again.history.loss == result.history.loss
+
+
+def test_sampling_with_replacement_and_by_shuffles():
+    rng = np.random.default_rng(0)
+    draws = np.concatenate([next(batches_with_replacement(rng, 50, 10)) for _ in range(20)])
+    assert draws.min() >= 0 and draws.max() < 50
+    shuffles = batches_from_shuffles(np.random.default_rng(0), 50, 10)
+    epoch = np.concatenate([next(shuffles) for _ in range(5)])
+    assert sorted(epoch.tolist()) == list(range(50))  # every row exactly once per epoch
+
+
+@pytest.mark.parametrize("optimizer,lr", [("sgd", 0.5), ("momentum", 0.1), ("nesterov", 0.1),
+                                          ("adagrad", 0.05), ("rmsprop", 0.002), ("adam", 0.002)])
+def test_every_optimizer_learns(small_mnist, optimizer, lr):
+    h = train(small(optimizer=optimizer, lr=lr, iters=300, eval_every=100), data=small_mnist).history
+    assert h.test_acc[-1] > 0.75, (optimizer, h.test_acc)
+
+
+def test_deeper_relu_network_and_shuffle_sampling(small_mnist):
+    result = train(small(hidden=(64, 32), activation="relu", weight_init_std="he", sampling="shuffle",
+                         iters=300, eval_every=100), data=small_mnist)
+    assert result.network.sizes == (784, 64, 32, 10)
+    assert result.history.test_acc[-1] > 0.8
+
+
+def test_float64(small_mnist):
+    (x, t), (xt, tt) = small_mnist
+    data64 = (x.astype(np.float64), t), (xt.astype(np.float64), tt)
+    result = train(small(dtype="float64", iters=20), data=data64)
+    assert result.network.params["W1"].dtype == np.float64
+
+
+def test_nan_loss_stops_with_the_iteration_named(small_mnist, tmp_path):
+    result = train(small(lr=1e8, activation="relu", weight_init_std="he", eval_every=1),
+                   data=small_mnist, run_dir=tmp_path)
+    h = result.history
+    assert h.status == "diverged"
+    assert f"at iteration {len(h.loss)}" in h.message and "smaller learning rate" in h.message
+    assert len(h.loss) < 200 and all(np.isfinite(h.loss))
+    saved = json.loads((tmp_path / "history.json").read_text())
+    assert saved["status"] == "diverged" and saved["loss"] == h.loss
+
+
+def test_nan_in_the_input_is_refused(small_mnist):
+    (x, t), test = small_mnist
+    x = x.copy()
+    x[3, 100] = np.nan
+    with pytest.raises(DataError, match="1 NaN or infinite values"):
+        train(small(), data=((x, t), test))
+
+
+def test_stop_request_keeps_the_partial_run(small_mnist, tmp_path):
+    calls = iter(range(10**6))
+    result = train(small(eval_every=10), data=small_mnist, run_dir=tmp_path,
+                   should_stop=lambda: next(calls) >= 24)
+    assert result.history.status == "stopped"
+    assert len(result.history.loss) == 25
+    assert load_run(tmp_path).history.iterations == [0, 10, 20]
+
+
+def test_ctrl_c_keeps_the_partial_run(small_mnist, tmp_path):
+    from mlplab.train import Observer
+
+    class PressCtrlC(Observer):
+        def on_iteration(self, state):
+            if state.iteration == 30:
+                raise KeyboardInterrupt
+
+    result = train(small(eval_every=10), data=small_mnist, run_dir=tmp_path, observers=[PressCtrlC()])
+    assert result.history.status == "interrupted"
+    run = load_run(tmp_path)
+    # Interrupted inside iteration 30, after its update but before its evaluation.
+    assert len(run.history.loss) == 31 and run.history.iterations == [0, 10, 20]
+    np.testing.assert_array_equal(run.network.params["W1"], result.network.params["W1"])
+
+
+def test_run_folder_contents(small_mnist, tmp_path):
+    result = train(small(eval_every=50), data=small_mnist, run_dir=tmp_path)
+    h = result.history
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert history["iterations"] == [0, 50, 100, 150] and history["train_acc"] == h.train_acc
+    assert len(history["loss"]) == 200
+    rows = list(csv.DictReader((tmp_path / "metrics.csv").open()))
+    assert [int(r["iteration"]) for r in rows] == h.iterations
+    assert [float(r["test_acc"]) for r in rows] == h.test_acc
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["sizes"] == [784, 50, 10] and config["lr"] == 0.1
+    run = load_run(tmp_path)
+    for key, value in result.network.params.items():
+        np.testing.assert_array_equal(run.network.params[key], value)
+    snaps = load_snapshots(tmp_path)
+    assert snaps["W1"].shape == (4, 784, 50) and snaps["iterations"].tolist() == h.iterations
+    # The last snapshot is the network after iteration 150, i.e. after 151 updates (float16 copy).
+    after_151 = train(small(iters=151), data=small_mnist).network.params["W1"]
+    np.testing.assert_allclose(snaps["W1"][-1], after_151, atol=1e-4, rtol=1e-3)
+    events = [json.loads(line) for line in (tmp_path / "stream.jsonl").read_text().splitlines()]
+    assert events[0]["event"] == "start" and events[-1]["event"] == "end"
+    assert [e["iteration"] for e in events if e["event"] == "eval"] == h.iterations
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_damaged_run_folders(tmp_path):
+    with pytest.raises(RunFolderError, match="does not exist"):
+        load_run(tmp_path / "nope")
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(RunFolderError, match="damaged"):
+        load_run(tmp_path)
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"iters": 0}, "iters must be a whole number >= 1"),
+    ({"batch_size": 0}, "batch_size must be a whole number >= 1, got 0"),
+    ({"lr": float("nan")}, "lr must be a positive number"),
+    ({"hidden": (50, 0)}, "hidden sizes"),
+    ({"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs'"),
+    ({"activation": "swish"}, "unknown activation"),
+    ({"sampling": "random"}, "unknown sampling"),
+    ({"dtype": "float16"}, "unknown dtype"),
+])
+def test_config_validation(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(**changes)
