@@ -1,0 +1,172 @@
+"""Benchmark: the default training job (10000 iterations, batch 100, 17 full evaluations).
+
+Runs, in one process and one go:
+
+1. NumPy's measured peak matrix-multiply rate (float32 and float64), and from it the *bound*:
+   the job's matrix-multiply FLOPs divided by the peak rate;
+2. mlplab's default run (``mlplab.train.train(TrainConfig(seed=0))``: float32, no second forward pass);
+3. a book-style reference written here: float64, the textbook's loop that computes ∂L/∂x for the
+   first layer too and runs a second forward pass after each update just to record the loss;
+4. PyTorch CPU with autograd on the same job, if torch is installed.
+
+Prints times and ratios. Start-up and data loading are reported apart from the training loop.
+Usage: ``python benchmarks/bench_train.py [--iters 10000] [--repeat 1]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+from mlplab.data import load_mnist
+from mlplab.train import TrainConfig, load_dataset, train
+
+N_TRAIN, N_TEST, D, H, C = 60000, 10000, 784, 50, 10
+
+
+def job_flops(iters: int, batch: int, n_evals: int) -> float:
+    """Matrix-multiply FLOPs mlplab's job needs (2·m·n·k per product)."""
+    forward = 2 * batch * (D * H + H * C)
+    backward = 2 * batch * (D * H + H * C) + 2 * batch * H * C  # dW1, dW2, and dx into layer 2
+    evaluation = n_evals * 2 * (N_TRAIN + N_TEST) * (D * H + H * C)
+    return iters * (forward + backward) + evaluation
+
+
+def peak_rate(dtype, n: int = 2048, repeat: int = 8) -> float:
+    a = np.random.default_rng(0).random((n, n)).astype(dtype)
+    b = np.random.default_rng(1).random((n, n)).astype(dtype)
+    a @ b
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        for _ in range(repeat):
+            a @ b
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 * repeat / best
+
+
+def book_style(iters: int, seed: int = 0) -> tuple[float, float, float]:
+    """The textbook's ch. 4 loop, float64, with its second forward pass. Returns (seconds, train, test)."""
+    (x_train, t_train), (x_test, t_test) = load_mnist(dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    W1, b1 = 0.01 * rng.standard_normal((D, H)), np.zeros(H)
+    W2, b2 = 0.01 * rng.standard_normal((H, C)), np.zeros(C)
+
+    def forward(x):
+        a1 = x @ W1 + b1
+        z1 = 1 / (1 + np.exp(-a1))
+        a2 = z1 @ W2 + b2
+        e = np.exp(a2 - a2.max(axis=1, keepdims=True))
+        return z1, e / e.sum(axis=1, keepdims=True)
+
+    def loss(x, t):
+        _, y = forward(x)
+        return -np.sum(np.log(y[np.arange(t.size), t] + 1e-7)) / t.size
+
+    def accuracy(x, t):
+        return float(np.mean(np.argmax(forward(x)[1], axis=1) == t))
+
+    losses, evals = [], []
+    started = time.perf_counter()
+    for i in range(iters):
+        batch = rng.choice(N_TRAIN, 100)
+        x, t = x_train[batch], t_train[batch]
+        z1, y = forward(x)
+        dy = y.copy()
+        dy[np.arange(100), t] -= 1
+        dy /= 100
+        dW2, db2 = z1.T @ dy, dy.sum(axis=0)
+        dz1 = dy @ W2.T
+        da1 = dz1 * (1 - z1) * z1
+        dW1, db1 = x.T @ da1, da1.sum(axis=0)
+        _dx = da1 @ W1.T  # the book's Affine.backward computes it even for the input layer
+        W1 -= 0.1 * dW1
+        b1 -= 0.1 * db1
+        W2 -= 0.1 * dW2
+        b2 -= 0.1 * db2
+        losses.append(loss(x, t))  # the book's second forward pass
+        if i % 600 == 0:
+            evals.append((accuracy(x_train, t_train), accuracy(x_test, t_test)))
+    return time.perf_counter() - started, evals[-1][0], evals[-1][1]
+
+
+def torch_run(iters: int, seed: int = 0) -> tuple[float, float, float] | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.manual_seed(seed)
+    (x_train, t_train), (x_test, t_test) = load_mnist()
+    xt, tt = torch.from_numpy(x_train), torch.from_numpy(t_train.astype(np.int64))
+    xs, ts = torch.from_numpy(x_test), torch.from_numpy(t_test.astype(np.int64))
+    W1 = (0.01 * torch.randn(D, H)).requires_grad_()
+    b1 = torch.zeros(H, requires_grad=True)
+    W2 = (0.01 * torch.randn(H, C)).requires_grad_()
+    b2 = torch.zeros(C, requires_grad=True)
+    params = [W1, b1, W2, b2]
+    evals = []
+    started = time.perf_counter()
+    for i in range(iters):
+        batch = torch.randint(0, N_TRAIN, (100,))
+        scores = torch.sigmoid(xt[batch] @ W1 + b1) @ W2 + b2
+        loss = torch.nn.functional.cross_entropy(scores, tt[batch])
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= 0.1 * p.grad
+        _ = loss.item()
+        if i % 600 == 0:
+            with torch.no_grad():
+                acc = [float(((torch.sigmoid(x @ W1 + b1) @ W2 + b2).argmax(1) == t).float().mean())
+                       for x, t in ((xt, tt), (xs, ts))]
+            evals.append(acc)
+    return time.perf_counter() - started, evals[-1][0], evals[-1][1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iters", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each contestant; best counts")
+    parser.add_argument("--skip-book", action="store_true")
+    args = parser.parse_args()
+    n_evals = len(range(0, args.iters, 600))
+
+    print(f"threads: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '(unset)')}, cpus={os.cpu_count()}")
+    peak32, peak64 = peak_rate(np.float32), peak_rate(np.float64)
+    flops = job_flops(args.iters, 100, n_evals)
+    bound = flops / peak32
+    print(f"peak matmul: float32 {peak32 / 1e9:.1f} GFLOP/s, float64 {peak64 / 1e9:.1f} GFLOP/s")
+    print(f"job: {args.iters} iterations, {n_evals} evaluations, {flops / 1e9:.1f} GFLOP of matmul "
+          f"-> bound {bound:.2f} s at the float32 peak")
+
+    t = time.perf_counter()
+    config = TrainConfig(seed=0, iters=args.iters)
+    data = load_dataset(config)
+    print(f"data loading (bundled MNIST, float32): {time.perf_counter() - t:.2f} s")
+
+    results = {}
+    best = min((train(config, data=data).history for _ in range(args.repeat)), key=lambda h: h.seconds)
+    results["mlplab (float32)"] = (best.seconds, best.train_acc[-1], best.test_acc[-1])
+    if not args.skip_book:
+        results["book-style (float64)"] = min((book_style(args.iters) for _ in range(args.repeat)),
+                                              key=lambda r: r[0])
+    torch_result = torch_run(args.iters)
+    if torch_result is not None:
+        results["PyTorch CPU autograd"] = torch_result
+
+    mine = results["mlplab (float32)"][0]
+    print(f"\n{'contestant':<24}{'loop s':>8}{'train':>8}{'test':>8}{'vs bound':>10}{'vs mlplab':>11}")
+    for name, (seconds, train_acc, test_acc) in results.items():
+        print(f"{name:<24}{seconds:>8.2f}{train_acc:>8.4f}{test_acc:>8.4f}"
+              f"{seconds / bound:>9.2f}x{seconds / mine:>10.2f}x")
+    if torch_result is None:
+        print("PyTorch CPU autograd: not installed (pip install torch==2.13.0 to include it)")
+
+
+if __name__ == "__main__":
+    main()
