@@ -1,0 +1,57 @@
+"""TensorBoard export: the events read back equal the run's history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorboard")
+
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
+
+from mlplab.export.tensorboard import TensorBoardWriter, hidden_units_grid, histogram_proto  # noqa: E402
+from mlplab.train import TrainConfig, train  # noqa: E402
+
+
+def _accumulate(folder):
+    acc = EventAccumulator(str(folder), size_guidance={"scalars": 0, "histograms": 0, "images": 0})
+    acc.Reload()
+    return acc
+
+
+def test_events_equal_the_history(small_mnist, tmp_path):
+    config = TrainConfig(iters=60, eval_every=20, seed=0, train_size=2000, test_size=500)
+    result = train(config, data=small_mnist, observers=[TensorBoardWriter(tmp_path, loss_every=1)])
+    h = result.history
+    train_events, test_events = _accumulate(tmp_path / "train"), _accumulate(tmp_path / "test")
+
+    loss = train_events.Scalars("loss")
+    assert [e.step for e in loss] == list(range(60))
+    np.testing.assert_allclose([e.value for e in loss], h.loss, rtol=1e-6)
+    for events, expected in ((train_events, h.train_acc), (test_events, h.test_acc)):
+        accuracy = events.Scalars("accuracy")
+        assert [e.step for e in accuracy] == h.iterations
+        np.testing.assert_allclose([e.value for e in accuracy], expected, rtol=1e-6)
+
+    histograms = train_events.Histograms("weights/W1")
+    assert [e.step for e in histograms] == h.iterations
+    assert histograms[-1].histogram_value.num == 784 * 50
+    assert histograms[-1].histogram_value.max == pytest.approx(float(result.network.params["W1"].max()))
+    assert len(train_events.Histograms("gradients/b2")) == 3
+    image = train_events.Images("hidden_units")[-1]
+    assert image.encoded_image_string[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_histogram_counts_every_value():
+    values = np.random.default_rng(0).standard_normal(1000)
+    proto = histogram_proto(values, bins=10)
+    assert sum(proto.bucket) == 1000 and len(proto.bucket_limit) == 10
+    assert proto.sum == pytest.approx(values.sum())
+
+
+def test_hidden_unit_grid_layout():
+    W1 = np.zeros((784, 5))
+    W1[0, 3] = -2.0  # unit 3, pixel (0, 0)
+    grid = hidden_units_grid(W1)
+    assert grid.shape == (2 * 29 + 1, 3 * 29 + 1)  # 5 units -> 2 rows x 3 columns
+    assert grid[1 + 29, 1] == -1.0  # unit 3 sits in row 1, column 0, scaled to [-1, 1]
