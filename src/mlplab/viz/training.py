@@ -1,0 +1,193 @@
+"""Learning curves: accuracy per evaluation and loss per iteration, drawn from a run's :class:`History`.
+
+Both functions draw the recorded numbers as they are (the plotted line data *are* the history
+arrays), so a test can compare them with ``history.json``.
+
+Example
+-------
+>>> run = load_run("runs/demo")                                        # doctest: +SKIP
+>>> artists = plot_accuracy(run.history, reference=load_book_curve())  # doctest: +SKIP
+>>> save_figure(artists["train"].figure, "accuracy.png")               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+from mlplab.data.reference import ReferenceCurve
+from mlplab.train.history import History
+from mlplab.viz.panels import axes_or_new
+from mlplab.viz.theme import colors, theme_context
+
+
+def moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    """Mean over each run of ``window`` values: ``out[i] = mean(values[i : i + window])``.
+
+    Shape ``(n,) -> (n - window + 1,)``; ``out[i]`` is drawn at the window's centre,
+    ``i + (window − 1) / 2``, so the smooth curve does not lag behind the data. Computed with a
+    cumulative sum, so it costs O(n) whatever the window.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    window = int(max(1, min(window, values.size)))
+    if values.size == 0:
+        return values
+    csum = np.cumsum(np.concatenate([[0.0], values]))
+    return (csum[window:] - csum[:-window]) / window
+
+
+def default_window(n: int) -> int:
+    """About 1/20 of the run, at most 100 iterations (one textbook epoch is 600)."""
+    return int(max(1, min(100, n // 20)))
+
+
+def _epoch_axis(ax: Axes, iters_per_epoch: int | None) -> None:
+    """A second x axis on top that reads iterations as epochs."""
+    if not iters_per_epoch:
+        return
+    top = ax.secondary_xaxis("top", functions=(lambda i: i / iters_per_epoch, lambda e: e * iters_per_epoch))
+    top.xaxis.set_major_locator(MaxNLocator(integer=True))
+    top.set_xlabel("epoch")
+
+
+def _no_data(ax: Axes, text: str) -> None:
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center")
+
+
+def plot_accuracy(
+    history: History,
+    *,
+    ax: Axes | None = None,
+    theme: str = "dark",
+    reference: ReferenceCurve | None = None,
+    iters_per_epoch: int | None = None,
+    zoom: bool = True,
+) -> dict[str, Any]:
+    """Train (solid) and test (dashed) accuracy at each evaluation, the gap between them shaded.
+
+    ``reference`` adds faint lines (e.g. the textbook's published curve). ``zoom`` adds an inset over
+    the last two thirds of the run, where the two curves are too close to tell apart at full scale.
+    Returns the artists: ``train``, ``test``, ``gap`` and, when drawn, ``reference_train``,
+    ``reference_test``, ``inset``.
+    """
+    c = colors(theme)
+    with theme_context(theme):
+        fig, ax = axes_or_new(ax, (7.6, 4.6))
+        drawn: dict[str, Any] = {}
+        it = np.asarray(history.iterations)
+        train, test = np.asarray(history.train_acc), np.asarray(history.test_acc)
+
+        if reference is not None:
+            ref_style = {"color": c["reference"], "lw": 1.2, "alpha": 0.7, "zorder": 1}
+            (drawn["reference_train"],) = ax.plot(reference.iterations, reference.train_acc, "-", **ref_style,
+                                                  label=f"{reference.label} train")
+            (drawn["reference_test"],) = ax.plot(reference.iterations, reference.test_acc, ":", **ref_style,
+                                                 label=f"{reference.label} test")
+        drawn["gap"] = ax.fill_between(it, train, test, color=c["gap"], alpha=0.35, lw=0, zorder=2,
+                                       label="train − test gap")
+        (drawn["train"],) = ax.plot(it, train, "-o", color=c["train"], ms=4, lw=2, zorder=3, label="train")
+        (drawn["test"],) = ax.plot(it, test, "--s", color=c["test"], ms=4, lw=2, zorder=3, label="test")
+
+        ax.set_ylim(0, 1.0)
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("accuracy")
+        ax.set_title(f"Accuracy ({history.status})" if history.status != "completed" else "Accuracy")
+        _epoch_axis(ax, iters_per_epoch)
+        if it.size == 0:
+            _no_data(ax, "no evaluation recorded")
+            return drawn
+        if it.size == 1:
+            pad = max(float(it[0]), 1.0)
+            ax.set_xlim(-0.05 * pad - 1, 1.05 * pad + 1)
+
+        # The final values, written beside the last points: train above, test below.
+        x_last = it[-1]
+        for key, value, dy, va in (("train", train[-1], 9, "bottom"), ("test", test[-1], -9, "top")):
+            drawn[f"{key}_label"] = ax.annotate(
+                f"{key} {value:.2%}", (x_last, value), xytext=(-4, dy), textcoords="offset points",
+                ha="right", va=va, color=c[key], fontweight="bold",
+            )
+        ax.legend(loc="center left", bbox_to_anchor=(0.02, 0.42), fontsize=9)
+
+        first = it.size // 3
+        if zoom and it.size - first >= 3:
+            drawn["inset"] = _zoom_inset(ax, it[first:], train[first:], test[first:], reference, c)
+    return drawn
+
+
+def _zoom_inset(ax: Axes, it: np.ndarray, train: np.ndarray, test: np.ndarray,
+                reference: ReferenceCurve | None, c: dict[str, str]) -> Axes:
+    """The end of the run at a scale where the train–test gap is visible."""
+    inset = ax.inset_axes((0.47, 0.1, 0.5, 0.46))
+    inset.fill_between(it, train, test, color=c["gap"], alpha=0.35, lw=0)
+    inset.plot(it, train, "-o", color=c["train"], ms=3, lw=1.5)
+    inset.plot(it, test, "--s", color=c["test"], ms=3, lw=1.5)
+    values = [train, test]
+    if reference is not None:
+        keep = (reference.iterations >= it[0]) & (reference.iterations <= it[-1])
+        inset.plot(reference.iterations[keep], reference.train_acc[keep], "-", color=c["reference"], lw=1, alpha=0.7)
+        inset.plot(reference.iterations[keep], reference.test_acc[keep], ":", color=c["reference"], lw=1, alpha=0.7)
+        values += [reference.train_acc[keep], reference.test_acc[keep]]
+    low = min(float(np.min(v)) for v in values if v.size)
+    high = max(float(np.max(v)) for v in values if v.size)
+    margin = max(0.1 * (high - low), 0.002)
+    inset.set_ylim(low - margin, high + margin)
+    inset.set_xlim(it[0], it[-1])
+    inset.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=1))
+    inset.tick_params(labelsize=8)
+    inset.set_title("zoom on the end of the run", fontsize=9)
+    gap = train[-1] - test[-1]
+    inset.text(0.02, 0.96, f"final gap {gap * 100:+.2f} points", transform=inset.transAxes,
+               ha="left", va="top", fontsize=8, color=c["gap"])
+    return inset
+
+
+def plot_loss(
+    history: History,
+    *,
+    ax: Axes | None = None,
+    theme: str = "dark",
+    log: bool = False,
+    window: int | None = None,
+    iters_per_epoch: int | None = None,
+) -> dict[str, Any]:
+    """Mini-batch loss per iteration (faint), its moving average, and the test-set loss at evaluations.
+
+    ``log`` draws the y axis on a log scale (the late, slow decrease becomes visible). Returns the
+    artists ``batch``, ``smooth`` and ``test`` (``test`` only when evaluations were recorded).
+    """
+    c = colors(theme)
+    with theme_context(theme):
+        fig, ax = axes_or_new(ax, (7.6, 4.2))
+        drawn: dict[str, Any] = {}
+        loss = np.asarray(history.loss, dtype=np.float64)
+        if loss.size == 0:
+            _no_data(ax, "no iteration recorded")
+            return drawn
+        window = window or default_window(loss.size)
+        (drawn["batch"],) = ax.plot(np.arange(loss.size), loss, color=c["loss"], lw=0.6, alpha=0.35,
+                                    label="mini-batch loss")
+        smooth = moving_average(loss, window)
+        (drawn["smooth"],) = ax.plot(np.arange(smooth.size) + (window - 1) / 2, smooth, color=c["smooth"], lw=2,
+                                     label=f"moving average ({window} iterations)")
+        if history.iterations:
+            (drawn["test"],) = ax.plot(history.iterations, history.test_loss, "--s", color=c["test"], ms=4,
+                                       lw=1.5, label="test-set loss (at evaluations)")
+        if log:
+            ax.set_yscale("log")
+        else:
+            ax.set_ylim(bottom=0)
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("cross-entropy loss" + (" (log scale)" if log else ""))
+        ax.set_title("Loss" if history.status == "completed" else f"Loss ({history.status})")
+        ax.legend(loc="upper right", fontsize=9)
+        _epoch_axis(ax, iters_per_epoch)
+        drawn["final"] = ax.annotate(
+            f"{smooth[-1]:.3f}", (loss.size - 1 - (window - 1) / 2, smooth[-1]), xytext=(0, 10),
+            textcoords="offset points", ha="right", va="bottom", color=c["smooth"], fontweight="bold",
+        )
+    return drawn
