@@ -29,6 +29,7 @@ from mlplab.nn.networks import EVAL_CHUNK, LayerNet, build_network
 from mlplab.optim import make_optimizer
 from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
+from mlplab.train.layer_stats import LayerStatsRecorder
 from mlplab.train.observers import Observer, SnapshotRecorder, StreamWriter, TrainingState
 from mlplab.train.run_folder import CONFIG, config_record, prepare_run_dir, save_results, write_json
 
@@ -113,6 +114,7 @@ def train(
     run_dir: str | Path | None = None,
     observers: Iterable[Observer] = (),
     should_stop: Callable[[], bool] | None = None,
+    record_layer_stats: bool = True,
 ) -> TrainResult:
     """Train a network as ``config`` says and return it with its :class:`History`.
 
@@ -155,7 +157,11 @@ def train(
     if run_dir is not None:
         run_dir = prepare_run_dir(run_dir)
         write_json(run_dir / CONFIG, config_record(config, network))
-        all_observers = [StreamWriter(run_dir), SnapshotRecorder(run_dir), *all_observers]
+        all_observers = [
+            StreamWriter(run_dir), SnapshotRecorder(run_dir),
+            *([LayerStatsRecorder(run_dir, x_train, eval_every)] if record_layer_stats else []),
+            *all_observers,
+        ]
     state = TrainingState(config=config, network=network, optimizer=optimizer, history=history, run_dir=run_dir)
     for obs in all_observers:
         obs.on_start(state)

@@ -1,0 +1,246 @@
+"""Layer health, recorded cheaply at every evaluation: the numbers an expert looks at first.
+
+Per affine layer ``k`` (parameters ``Wk``, ``bk``) and per evaluation:
+
+- ``weight_norm``   ‖Wk‖ (Frobenius norm, √ΣW²);
+- ``grad_norm``     ‖∂L/∂Wk‖ of the mini-batch of the evaluation's iteration;
+- ``update_ratio``  ‖ΔWk‖ / ‖Wk‖ for that iteration's optimizer step (ΔW = W after − W before);
+  about 1e-3 is the classic healthy value (Karpathy, CS231n "babysitting the learning process");
+- for a hidden layer, statistics of its activation output on a fixed *probe batch* of training rows:
+  ``act_mean``, ``act_saturated`` (sigmoid: share of outputs with |y − 0.5| > 0.49, i.e. y < 0.01 or
+  y > 0.99; tanh: |y| > 0.99) and ``act_dead`` (ReLU: share of units that are never positive on the
+  probe batch; such a unit gets no gradient and cannot recover);
+- histograms with :data:`BINS` bins (counts and edges, not raw values) of weights, gradients and
+  activations.
+
+Cost: copying the parameters is needed for ΔW, but only at the iteration just before an evaluation;
+everything else happens at the evaluations (17 in the textbook run), on 500 probe rows. The benchmark
+``benchmarks/bench_diagnose_overhead.py`` measures the whole cost against a run without it.
+
+Written to ``layer_stats.json`` in the run folder at the end (atomically); read back with
+:func:`load_layer_stats`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlplab.errors import RunFolderError
+from mlplab.nn.layers import Affine, Relu, Sigmoid, Tanh
+from mlplab.nn.networks import LayerNet
+from mlplab.train.observers import Observer, TrainingState
+from mlplab.train.run_folder import write_json
+
+LAYER_STATS = "layer_stats.json"
+FORMAT_VERSION = 1
+
+#: Bins per histogram: enough to see a shape (bimodal saturation, a spike at 0) and small in JSON.
+BINS = 30
+#: Rows of the training set pushed through the network at each evaluation for activation statistics.
+PROBE_SIZE = 500
+#: A sigmoid output counts as saturated when |y − 0.5| > 0.49 (y < 0.01 or y > 0.99): its slope
+#: y(1 − y) is then below 0.0099, under 4 % of the maximum 0.25, so almost no gradient passes.
+SIGMOID_SATURATION = 0.49
+#: A tanh output counts as saturated when |y| > 0.99: its slope 1 − y² is then below 0.02.
+TANH_SATURATION = 0.99
+
+
+def frobenius(a: np.ndarray) -> float:
+    """‖a‖ = √Σ a², summed in float64 so float32 runs give the same number as a float64 check."""
+    return math.sqrt(float(np.sum(np.square(a, dtype=np.float64))))
+
+
+def histogram(values: np.ndarray, bins: int = BINS) -> dict[str, Any]:
+    """``{"counts": [bins ints], "edges": [bins + 1 floats], "nonfinite": n}`` over the finite values.
+
+    The edges span the values' own range, so each evaluation's histogram shows its whole spread.
+    """
+    flat = np.asarray(values).reshape(-1)
+    finite = flat[np.isfinite(flat)]
+    nonfinite = int(flat.size - finite.size)
+    if finite.size == 0:
+        return {"counts": [0] * bins, "edges": [0.0] * (bins + 1), "nonfinite": nonfinite}
+    counts, edges = np.histogram(finite, bins=bins)
+    return {"counts": counts.tolist(), "edges": edges.astype(np.float64).tolist(), "nonfinite": nonfinite}
+
+
+def activation_summary(layer: Any, out: np.ndarray) -> dict[str, float | None]:
+    """Mean, saturated share (sigmoid/tanh) and dead share (ReLU) of one activation's output ``(N, H)``."""
+    mean = float(np.mean(out, dtype=np.float64))
+    saturated = dead = None
+    if isinstance(layer, Sigmoid):
+        saturated = float(np.mean(np.abs(out - 0.5) > SIGMOID_SATURATION))
+    elif isinstance(layer, Tanh):
+        saturated = float(np.mean(np.abs(out) > TANH_SATURATION))
+    elif isinstance(layer, Relu):
+        dead = float(np.mean(~np.any(out > 0, axis=0)))  # a unit is dead if no probe row excites it
+    return {"act_mean": mean, "act_saturated": saturated, "act_dead": dead}
+
+
+def probe_activations(network: LayerNet, x: np.ndarray) -> list[tuple[Any, np.ndarray]]:
+    """``(activation layer, its output (N, H))`` for every hidden layer, from the network's own layers."""
+    outputs = []
+    for layer in network.layers:
+        x = layer.forward(x)
+        if not isinstance(layer, Affine):
+            outputs.append((layer, x))
+    return outputs
+
+
+def probe_rows(n_rows: int, size: int = PROBE_SIZE) -> np.ndarray:
+    """``size`` evenly spaced row indices of ``n_rows``: fixed, spread over the set, no randomness."""
+    return np.unique(np.linspace(0, n_rows - 1, num=min(size, n_rows)).round().astype(np.int64))
+
+
+@dataclass
+class LayerStats:
+    """Everything recorded, one list entry per evaluation (``iterations[k]`` is evaluation ``k``).
+
+    ``layers[j]`` describes affine layer ``j + 1``: ``{"name": "W1", "shape": [784, 50],
+    "activation": "sigmoid" or None (output layer), "weight_norm": [...], "grad_norm": [...],
+    "update_ratio": [...], "act_mean": [...], "act_saturated": [...], "act_dead": [...],
+    "weight_hist": [...], "grad_hist": [...], "act_hist": [...]}`` (histograms as :func:`histogram`).
+    """
+
+    iterations: list[int] = field(default_factory=list)
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    probe_rows: list[int] = field(default_factory=list)
+    input_abs_max: float = 0.0  # largest |x| in the training inputs: unscaled inputs explain overflow
+    bins: int = BINS
+    thresholds: dict[str, float] = field(default_factory=lambda: {
+        "sigmoid_saturation": SIGMOID_SATURATION, "tanh_saturation": TANH_SATURATION,
+    })
+    version: int = FORMAT_VERSION
+
+    def series(self, key: str) -> np.ndarray:
+        """One quantity for all layers: ``(n_layers, n_evaluations)``, NaN where not recorded."""
+        return np.array([[np.nan if v is None else v for v in layer[key]] for layer in self.layers], dtype=float)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "bins": self.bins, "thresholds": self.thresholds,
+                "input_abs_max": self.input_abs_max, "probe_rows": self.probe_rows,
+                "iterations": self.iterations, "layers": self.layers}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LayerStats:
+        return cls(iterations=list(d["iterations"]), layers=list(d["layers"]), probe_rows=list(d["probe_rows"]),
+                   input_abs_max=float(d["input_abs_max"]), bins=int(d["bins"]),
+                   thresholds=dict(d["thresholds"]), version=int(d["version"]))
+
+
+class LayerStatsRecorder(Observer):
+    """Records :class:`LayerStats` at every evaluation; writes ``layer_stats.json`` at the end.
+
+    Parameters
+    ----------
+    run_dir : the run folder, or ``None`` to keep the statistics in memory only (``.stats``).
+    x_train : the training inputs ``(N, D)``; :data:`PROBE_SIZE` fixed rows become the probe batch.
+    eval_every : the trainer's evaluation interval. With it the parameters are copied only at the
+        iteration before each evaluation; without it (``None``) at every iteration (same numbers, slower).
+
+    Example
+    -------
+    >>> recorder = LayerStatsRecorder(None, x_train, eval_every=600)   # doctest: +SKIP
+    >>> train(config, observers=[recorder]); recorder.stats.series("weight_norm")  # doctest: +SKIP
+    """
+
+    def __init__(self, run_dir: str | os.PathLike | None, x_train: np.ndarray, eval_every: int | None = None) -> None:
+        self.path = None if run_dir is None else Path(run_dir) / LAYER_STATS
+        rows = probe_rows(x_train.shape[0])
+        self.probe = np.array(x_train[rows].reshape(rows.size, -1))  # (P, D), a copy: data may change
+        self.eval_every = eval_every
+        # max and min in two passes: no (N, D) temporary as np.abs(x) would make (≈15 ms for MNIST).
+        input_abs_max = max(abs(float(np.max(x_train))), abs(float(np.min(x_train))))
+        self.stats = LayerStats(probe_rows=rows.tolist(), input_abs_max=input_abs_max)
+        self.before: dict[str, np.ndarray] = {}  # the weights before the next evaluation's step
+        self._latest: dict[str, np.ndarray] = {}  # (eval_every=None only) the weights now
+
+    def _weights(self, network: LayerNet) -> dict[str, np.ndarray]:
+        return {f"W{j}": network.params[f"W{j}"].copy() for j in range(1, len(network.affine_layers) + 1)}
+
+    def on_start(self, state: TrainingState) -> None:
+        net = state.network
+        activations = [type(layer).__name__.lower() for layer in net.layers if not isinstance(layer, Affine)]
+        self.stats.layers = [
+            {"name": f"W{j}", "shape": list(net.params[f"W{j}"].shape),
+             "activation": activations[j - 1] if j <= len(activations) else None,
+             **{key: [] for key in ("weight_norm", "grad_norm", "update_ratio", "act_mean", "act_saturated",
+                                    "act_dead", "weight_hist", "grad_hist", "act_hist")}}
+            for j in range(1, len(net.affine_layers) + 1)
+        ]
+        self.before = self._weights(net)  # the weights before iteration 0, the first evaluation's step
+        self._latest = self.before
+
+    def on_iteration(self, state: TrainingState) -> None:
+        if self.eval_every is None:  # any iteration may be evaluated next: always keep the last two
+            self.before, self._latest = self._latest, self._weights(state.network)
+        elif (state.iteration + 1) % self.eval_every == 0:
+            # Iteration i + 1 is evaluated: keep the weights now, before its update changes them.
+            self.before = self._weights(state.network)
+
+    def on_evaluation(self, state: TrainingState) -> None:
+        net = state.network
+        self.stats.iterations.append(state.iteration)
+        hidden = probe_activations(net, self.probe)
+        for j, record in enumerate(self.stats.layers, start=1):
+            w, g = net.params[f"W{j}"], state.grads[f"W{j}"]
+            w_norm = frobenius(w)
+            step = frobenius(w - self.before[f"W{j}"])
+            record["weight_norm"].append(w_norm)
+            record["grad_norm"].append(frobenius(g))
+            record["update_ratio"].append(step / w_norm if w_norm > 0 else float("inf"))
+            record["weight_hist"].append(histogram(w))
+            record["grad_hist"].append(histogram(g))
+            if j <= len(hidden):
+                layer, out = hidden[j - 1]
+                for key, value in activation_summary(layer, out).items():
+                    record[key].append(value)
+                record["act_hist"].append(histogram(out))
+            else:  # the output layer feeds softmax: no activation of its own to judge
+                for key in ("act_mean", "act_saturated", "act_dead", "act_hist"):
+                    record[key].append(None)
+
+    def on_end(self, state: TrainingState) -> None:
+        if self.path is not None:
+            write_json(self.path, _finite_json(self.stats.to_dict()))
+
+
+def _finite_json(obj: Any) -> Any:
+    """JSON has no NaN/inf: write them as the strings "nan", "inf", "-inf" (read back by :func:`_from_json`)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    if isinstance(obj, dict):
+        return {k: _finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite_json(v) for v in obj]
+    return obj
+
+
+def _from_json(obj: Any) -> Any:
+    if obj in ("nan", "inf", "-inf"):
+        return float(obj)
+    if isinstance(obj, dict):
+        return {k: _from_json(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_from_json(v) for v in obj]
+    return obj
+
+
+def load_layer_stats(run_dir: str | os.PathLike) -> LayerStats:
+    """Read ``layer_stats.json`` from a run folder."""
+    path = Path(run_dir) / LAYER_STATS
+    try:
+        return LayerStats.from_dict(_from_json(json.loads(path.read_text())))
+    except FileNotFoundError:
+        raise RunFolderError(
+            f"{Path(run_dir)} has no {LAYER_STATS}; re-run the training with this mlplab to record it."
+        ) from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RunFolderError(f"{path} is damaged ({exc}); re-run the training to recreate it.") from None
