@@ -11,9 +11,9 @@ from matplotlib.figure import Figure
 
 
 def axes_or_new(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    """``(ax.figure, ax)`` when the caller gave an axes, else a new constrained-layout figure."""
+    """``(figure, ax)``: the caller's axes and its (top-level) figure, else a new constrained-layout figure."""
     if ax is not None:
-        return ax.figure, ax
+        return ax.get_figure(root=True), ax
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     return fig, ax
 

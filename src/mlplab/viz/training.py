@@ -76,7 +76,7 @@ def plot_accuracy(
     c = colors(theme)
     with theme_context(theme):
         fig, ax = axes_or_new(ax, (7.6, 4.6))
-        drawn: dict[str, Any] = {}
+        drawn: dict[str, Any] = {"figure": fig}
         it = np.asarray(history.iterations)
         train, test = np.asarray(history.train_acc), np.asarray(history.test_acc)
 
@@ -163,7 +163,7 @@ def plot_loss(
     c = colors(theme)
     with theme_context(theme):
         fig, ax = axes_or_new(ax, (7.6, 4.2))
-        drawn: dict[str, Any] = {}
+        drawn: dict[str, Any] = {"figure": fig}
         loss = np.asarray(history.loss, dtype=np.float64)
         if loss.size == 0:
             _no_data(ax, "no iteration recorded")

@@ -1,0 +1,136 @@
+"""What each hidden unit looks for: its 784 input weights drawn as a 28×28 image.
+
+Unit ``j`` computes ``σ(Σ_i x_i · W1[i, j] + b1[j])``, so column ``W1[:, j]`` reshaped to 28×28 is the
+pattern of ink that excites it (red, positive weights) or inhibits it (blue, negative weights). All
+units share one symmetric colour scale, so their strengths can be compared.
+
+:func:`save_hidden_units_gif` animates the grid across the evaluations recorded in ``snapshots.npz``:
+the units start as noise (the random initialisation) and grow into strokes and blobs.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+
+from mlplab.errors import ConfigError
+from mlplab.viz.panels import axes_or_new, grid_shape, image_side, symmetric_limit, tile_images
+from mlplab.viz.theme import DIVERGING_CMAP, theme_context
+
+
+def unit_images(W1: np.ndarray) -> np.ndarray:
+    """``W1`` ``(784, H)`` → ``(H, 28, 28)``: one image per hidden unit (its column of ``W1``)."""
+    W1 = np.asarray(W1)
+    side = image_side(W1.shape[0]) if W1.ndim == 2 else None
+    if side is None:
+        raise ConfigError(
+            f"hidden-unit images need W1 of shape (side², H), e.g. (784, 50); got {W1.shape}."
+        )
+    return W1.T.reshape(W1.shape[1], side, side)
+
+
+def hidden_units_figsize(n_units: int, ncols: int | None = None) -> tuple[float, float]:
+    rows, cols = grid_shape(n_units, ncols)
+    return 0.72 * cols + 1.3, 0.72 * rows + 0.7
+
+
+def plot_hidden_units(
+    W1: np.ndarray,
+    *,
+    ax: Axes | None = None,
+    theme: str = "dark",
+    ncols: int | None = None,
+    vmax: float | None = None,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """Draw every hidden unit's input weights as a tile of one mosaic (one ``imshow``: fast).
+
+    ``vmax`` fixes the colour scale ``[-vmax, vmax]`` (default: 99.5th percentile of |W1|).
+    Returns ``image`` (the ``AxesImage``; its array is the mosaic of :func:`unit_images`),
+    ``colorbar``, ``vmax`` and ``ncols``.
+    """
+    tiles = unit_images(W1)
+    n = tiles.shape[0]
+    rows, cols = grid_shape(n, ncols)
+    vmax = float(vmax) if vmax is not None else symmetric_limit(W1)
+    with theme_context(theme):
+        fig, ax = axes_or_new(ax, hidden_units_figsize(n, ncols))
+        image = ax.imshow(tile_images(tiles, cols), cmap=DIVERGING_CMAP, vmin=-vmax, vmax=vmax,
+                          interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_title(title or f"Hidden units: each unit's {tiles.shape[1] * tiles.shape[2]} input weights "
+                     f"({n} units)", fontsize=12)
+        colorbar = fig.colorbar(image, ax=ax, shrink=0.8, pad=0.02, aspect=30)
+        colorbar.set_label("weight (blue −, red +)")
+    return {"figure": fig, "image": image, "colorbar": colorbar, "vmax": vmax, "ncols": cols}
+
+
+def frame_title(iteration: int, k: int, n: int, test_acc: float | None) -> str:
+    acc = f" · test accuracy {test_acc:.1%}" if test_acc is not None else ""
+    return f"Hidden units after iteration {iteration} (evaluation {k + 1} of {n}){acc}"
+
+
+def save_hidden_units_gif(
+    frames: np.ndarray,
+    iterations: Sequence[int],
+    path: str | os.PathLike,
+    *,
+    theme: str = "dark",
+    test_acc: Sequence[float] | None = None,
+    seconds_per_frame: float = 0.5,
+    dpi: int = 72,
+) -> Path:
+    """Animate the hidden-unit grid across evaluations: ``frames`` is ``(n_evals, 784, H)``.
+
+    Each frame has its own colour scale (the weights grow a hundredfold from their 0.01
+    initialisation; one fixed scale would leave the early frames blank), printed in the colorbar.
+    The figure is laid out once and only the image data change, so 17 frames take about a second.
+    The last frame is held three times as long. Written atomically.
+    """
+    from PIL import Image
+
+    from mlplab.train.run_folder import atomic_write_bytes
+
+    frames = np.asarray(frames)
+    if frames.ndim != 3 or frames.shape[0] == 0:
+        raise ConfigError(f"frames must be (n_evals, 784, H) with n_evals >= 1, got shape {frames.shape}.")
+    n = frames.shape[0]
+    accs = list(test_acc) if test_acc is not None else [None] * n
+    drawn = plot_hidden_units(frames[0], theme=theme, title=frame_title(int(iterations[0]), 0, n, accs[0]))
+    image, fig = drawn["image"], drawn["figure"]
+    fig.set_dpi(dpi)
+    fig.canvas.draw()
+    fig.set_layout_engine("none")  # freeze the layout: the frames must not jiggle
+    pictures = []
+    try:
+        with theme_context(theme):  # set_title re-reads the theme's title colour
+            for k in range(n):
+                vmax = symmetric_limit(frames[k])
+                image.set_data(tile_images(unit_images(frames[k]), drawn["ncols"]))
+                image.set_clim(-vmax, vmax)
+                image.axes.set_title(frame_title(int(iterations[k]), k, n, accs[k]), fontsize=12)
+                fig.canvas.draw()
+                rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+                pictures.append(Image.fromarray(rgb).quantize(colors=96, method=Image.Quantize.MEDIANCUT,
+                                                                dither=Image.Dither.NONE))
+    finally:
+        plt.close(fig)
+    durations = [int(seconds_per_frame * 1000)] * n
+    durations[-1] *= 3
+    buffer = io.BytesIO()
+    pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=durations,
+                     loop=0, optimize=False)
+    path = Path(path)
+    atomic_write_bytes(path, buffer.getvalue())
+    return path

@@ -1,0 +1,266 @@
+"""Every figure of a run folder, drawn from the folder's own records.
+
+This is what ``mlplab train``, ``mlplab plot``, ``mlplab report`` and the web app call. The figure
+functions themselves take arrays (a history, a parameter dict, test images), never file names; this
+module reads the folder once (:func:`load_run_data`) and hands each function what it needs.
+
+``at_eval=k`` draws the run as it was at evaluation ``k`` (0-based, negative counts from the end):
+the parameters come from ``snapshots.npz`` and the curves stop at that evaluation. ``None`` draws
+the final state (``model.npz`` and the whole history).
+
+Example
+-------
+>>> result = draw_run_figures("runs/demo", theme="light", formats=("png", "svg"))  # doctest: +SKIP
+>>> result.paths["accuracy"]                                                       # doctest: +SKIP
+[PosixPath('runs/demo/figures/accuracy.png'), PosixPath('runs/demo/figures/accuracy.svg')]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from mlplab.data.reference import load_book_curve
+from mlplab.errors import ConfigError, RunFolderError
+from mlplab.nn.functions import softmax
+from mlplab.nn.gradcheck import gradient_check
+from mlplab.train.history import History
+from mlplab.train.run_folder import Run, load_run, load_snapshots
+from mlplab.train.trainer import load_dataset
+from mlplab.viz.architecture import network_from_params, plot_architecture
+from mlplab.viz.confusion import confusion_matrix, plot_confusion, plot_mistakes
+from mlplab.viz.gradcheck_plot import plot_gradient_check
+from mlplab.viz.hidden_units import plot_hidden_units, save_hidden_units_gif
+from mlplab.viz.predictions import plot_predictions
+from mlplab.viz.theme import check_format, check_theme, save_figure
+from mlplab.viz.training import plot_accuracy, plot_loss
+
+#: The figures of a run, in the order the report shows them.
+FIGURES = ("accuracy", "loss", "architecture", "hidden_units", "confusion", "mistakes", "predictions",
+           "gradcheck")
+#: The animated GIF of the hidden units across evaluations (``figures/hidden_units.gif``).
+ANIMATION = "hidden_units_animation"
+FIGURES_DIR = "figures"
+#: The test digit whose activations fill the architecture drawing (test #0 is a 7).
+DIGIT_INDEX = 0
+#: Test digits for the run's gradient check (more cost time, not information).
+GRADCHECK_SAMPLES = 2
+
+
+@dataclass
+class RunData:
+    """A run folder read once: the run, its snapshots (``None`` if absent) and its test set."""
+
+    run: Run
+    snapshots: dict[str, np.ndarray] | None
+    x_test: np.ndarray  # (N, 784)
+    t_test: np.ndarray  # (N,)
+    n_train: int  # training images the run sampled from (for the epoch axis)
+    _probabilities: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_evaluations(self) -> int:
+        return self.run.history.n_evaluations
+
+    def eval_index(self, at_eval: int | None) -> int | None:
+        """``at_eval`` as a non-negative index (``-1`` → last), checked against the snapshots."""
+        if at_eval is None:
+            return None
+        n = 0 if self.snapshots is None else len(self.snapshots["iterations"])
+        if n == 0:
+            raise ConfigError("this run recorded no evaluation, so it has no snapshots to replay; "
+                              "draw its final state instead (leave out at_eval / --at-eval).")
+        if not -n <= at_eval < n:
+            raise ConfigError(
+                f"at_eval must be an evaluation index between 0 and {n - 1} (or -1 for the last); "
+                f"got {at_eval}. The run folder has {n} snapshots."
+            )
+        return at_eval % n
+
+    def params_at(self, k: int | None) -> dict[str, np.ndarray]:
+        """The final parameters (``k=None``) or those recorded at evaluation ``k``."""
+        if k is None:
+            return self.run.network.params
+        assert self.snapshots is not None
+        return {name: self.snapshots[name][k] for name in self.run.network.params}
+
+    def history_until(self, k: int | None) -> History:
+        """The history as it stood at evaluation ``k`` (the whole history for ``None``)."""
+        h = self.run.history
+        if k is None:
+            return h
+        n_iter = int(h.iterations[k]) + 1
+        return dataclasses.replace(
+            h, iterations=h.iterations[: k + 1], train_acc=h.train_acc[: k + 1], test_acc=h.test_acc[: k + 1],
+            train_loss=h.train_loss[: k + 1], test_loss=h.test_loss[: k + 1],
+            eval_seconds=h.eval_seconds[: k + 1], loss=h.loss[:n_iter],
+            status=f"evaluation {k + 1} of {h.n_evaluations}",
+        )
+
+    @property
+    def iters_per_epoch(self) -> int:
+        """As the trainer counts an epoch: ``n_train // batch_size`` iterations."""
+        return max(self.n_train // self.run.config.batch_size, 1)
+
+    def probabilities(self, k: int | None) -> np.ndarray:
+        """Softmax outputs ``(N, 10)`` of the network at ``k`` for every test digit (cached)."""
+        if k not in self._probabilities:
+            network = network_from_params(self.params_at(k), self.run.sizes, self.run.config.activation)
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverged run's huge weights
+                self._probabilities[k] = np.nan_to_num(softmax(network.predict(self.x_test.astype(np.float64))))
+        return self._probabilities[k]
+
+
+def load_run_data(run_dir: str | os.PathLike) -> RunData:
+    """Read the run folder, its snapshots (if any) and the test set it was evaluated on."""
+    run = load_run(run_dir)
+    try:
+        snapshots = load_snapshots(run_dir)
+    except RunFolderError:
+        snapshots = None  # a run stopped before its first evaluation: the final model still draws
+    (x_train, _), (x_test, t_test) = load_dataset(run.config)
+    return RunData(run=run, snapshots=snapshots, x_test=x_test.reshape(x_test.shape[0], -1),
+                   t_test=np.asarray(t_test), n_train=x_train.shape[0])
+
+
+def _architecture(data: RunData, k: int | None, theme: str) -> Figure:
+    i = DIGIT_INDEX
+    return plot_architecture(data.params_at(k), data.run.sizes, activation=data.run.config.activation,
+                             x=data.x_test[i], label=int(data.t_test[i]), theme=theme)["figure"]
+
+
+def _hidden_units(data: RunData, k: int | None, theme: str) -> Figure:
+    iteration = "final" if k is None else f"iteration {data.run.history.iterations[k]}"
+    W1 = data.params_at(k)["W1"]
+    title = f"Hidden units ({iteration}): each unit's {W1.shape[0]} input weights as an image"
+    return plot_hidden_units(W1, theme=theme, title=title)["figure"]
+
+
+def _confusion(data: RunData, k: int | None, theme: str) -> Figure:
+    predicted = np.argmax(data.probabilities(k), axis=1)
+    n_classes = data.run.sizes[-1]
+    return plot_confusion(confusion_matrix(data.t_test, predicted, n_classes), theme=theme)["figure"]
+
+
+def _mistakes(data: RunData, k: int | None, theme: str) -> Figure:
+    return plot_mistakes(data.x_test, data.t_test, data.probabilities(k), theme=theme)["figure"]
+
+
+def _predictions(data: RunData, k: int | None, theme: str) -> Figure:
+    return plot_predictions(data.x_test, data.t_test, data.probabilities(k), theme=theme)["figure"]
+
+
+def _gradcheck(data: RunData, k: int | None, theme: str) -> Figure:
+    network = network_from_params(data.params_at(k), data.run.sizes, data.run.config.activation)
+    x = data.x_test[:GRADCHECK_SAMPLES].astype(np.float64)
+    checks, numerical, backprop = gradient_check(network, x, data.t_test[:GRADCHECK_SAMPLES])
+    when = "final" if k is None else f"iteration {data.run.history.iterations[k]}"
+    subtitle = f"this run's {network.describe()} network ({when} weights, float64) on {x.shape[0]} test digits"
+    return plot_gradient_check(checks, numerical, backprop, theme=theme, subtitle=subtitle)["figure"]
+
+
+def _accuracy(data: RunData, k: int | None, theme: str) -> Figure:
+    return plot_accuracy(data.history_until(k), reference=load_book_curve(), theme=theme,
+                         iters_per_epoch=data.iters_per_epoch)["figure"]
+
+
+def _loss(data: RunData, k: int | None, theme: str) -> Figure:
+    return plot_loss(data.history_until(k), theme=theme, iters_per_epoch=data.iters_per_epoch)["figure"]
+
+
+_DRAW: dict[str, Callable[[RunData, int | None, str], Figure]] = {
+    "accuracy": _accuracy, "loss": _loss, "architecture": _architecture, "hidden_units": _hidden_units,
+    "confusion": _confusion, "mistakes": _mistakes, "predictions": _predictions, "gradcheck": _gradcheck,
+}
+
+
+def make_figure(name: str, data: RunData, *, theme: str = "dark", at_eval: int | None = None) -> Figure:
+    """One figure of the run as a matplotlib ``Figure`` (the caller saves or closes it)."""
+    if name not in _DRAW:
+        raise ConfigError(f"unknown figure {name!r}; choose one of: {', '.join(FIGURES)}.")
+    return _DRAW[name](data, data.eval_index(at_eval), check_theme(theme))
+
+
+@dataclass
+class FigureSet:
+    """What :func:`draw_run_figures` wrote: ``paths[name]`` (one per format), what it skipped and why."""
+
+    folder: Path
+    paths: dict[str, list[Path]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def png(self, name: str) -> Path | None:
+        return next((p for p in self.paths.get(name, []) if p.suffix == ".png"), None)
+
+    @property
+    def n_files(self) -> int:
+        return sum(len(v) for v in self.paths.values())
+
+
+def figures_dir(run_dir: str | os.PathLike, at_eval: int | None = None) -> Path:
+    """``RUN/figures`` for the final state, ``RUN/figures/eval_05`` for evaluation 5."""
+    base = Path(run_dir) / FIGURES_DIR
+    return base if at_eval is None else base / f"eval_{at_eval:02d}"
+
+
+def draw_run_figures(
+    run_dir: str | os.PathLike,
+    theme: str = "dark",
+    formats: Sequence[str] = ("png",),
+    at_eval: int | None = None,
+    *,
+    names: Sequence[str] = FIGURES,
+    animation: bool = True,
+    data: RunData | None = None,
+) -> FigureSet:
+    """Draw the figures ``names`` of a run folder into ``RUN/figures/`` in each of ``formats``.
+
+    Also writes ``hidden_units.gif`` (the hidden units at every evaluation) when ``animation`` and
+    the run has snapshots. A figure that cannot be drawn for this run (e.g. no evaluation recorded
+    for the animation) is listed in ``skipped`` with the reason instead of stopping the others.
+    """
+    started = time.perf_counter()
+    check_theme(theme)
+    formats = [check_format(f) for f in formats]
+    for name in names:
+        if name not in _DRAW:
+            raise ConfigError(f"unknown figure {name!r}; choose one of: {', '.join(FIGURES)}.")
+    data = data if data is not None else load_run_data(run_dir)
+    k = data.eval_index(at_eval)
+    folder = figures_dir(run_dir, k)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunFolderError(f"cannot create {folder} ({exc.strerror}); check the folder's permissions.") from None
+    result = FigureSet(folder=folder)
+    for name in names:
+        fig = _DRAW[name](data, k, theme)
+        try:
+            result.paths[name] = [save_figure(fig, folder / f"{name}.{fmt}", close=False) for fmt in formats]
+        finally:
+            plt.close(fig)
+    if animation and k is None:
+        if data.snapshots is None or data.n_evaluations == 0:
+            result.skipped[ANIMATION] = "the run recorded no evaluation, so there are no snapshots to animate"
+        else:
+            snaps = data.snapshots
+            result.paths[ANIMATION] = [save_hidden_units_gif(
+                snaps["W1"], snaps["iterations"], folder / "hidden_units.gif", theme=theme,
+                test_acc=data.run.history.test_acc[: len(snaps["iterations"])])]
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+__all__ = [
+    "ANIMATION", "FIGURES", "FigureSet", "RunData", "draw_run_figures", "figures_dir",
+    "load_run_data", "make_figure",
+]
