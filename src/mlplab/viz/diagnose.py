@@ -1,0 +1,222 @@
+"""Layer-health figures, drawn from ``layer_stats.json`` (see :mod:`mlplab.train.layer_stats`).
+
+- :func:`plot_layer_health`: ‖W‖, ‖∇W‖ and the update ratio ‖ΔW‖/‖W‖ per layer over the run (log
+  scale), with the 1e-3 rule of thumb for the update ratio;
+- :func:`plot_gradient_flow`: ‖∇W‖ layer by layer, one line per evaluation (vanishing gradients show
+  as a line falling steeply towards the first layer);
+- :func:`plot_activation_histograms`: per hidden layer, the distribution of its outputs on the probe
+  batch at each evaluation, as a heat map (saturation shows as mass at the edges, dead ReLUs as 0).
+
+The plotted line data are the recorded numbers themselves, so a test can compare them with the file.
+
+Example
+-------
+>>> paths = draw_diagnose_figures("runs/demo", theme="light", formats=("png",))  # doctest: +SKIP
+>>> paths["layer_health"]                                                      # doctest: +SKIP
+[PosixPath('runs/demo/figures/layer_health.png')]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap, LogNorm
+from matplotlib.figure import Figure
+from matplotlib.transforms import blended_transform_factory
+
+from mlplab.diagnose.rules import UPDATE_RATIO_HEALTHY
+from mlplab.train.layer_stats import LayerStats, load_layer_stats
+from mlplab.viz.panels import axes_or_new
+from mlplab.viz.theme import check_format, colors, save_figure, theme_context
+
+#: The figures this module draws, by file stem (saved in ``RUN_DIR/figures/``, beside the others).
+DIAGNOSE_FIGURES = ("layer_health", "gradient_flow", "activations")
+FIGURES_DIR = "figures"
+#: Histogram colours: share of the probe outputs per bin, on a log scale down to 1 in 10,000.
+HIST_CMAP = {"dark": "magma", "light": "viridis"}
+SHARE_FLOOR = 1e-4
+
+
+def positive(values: np.ndarray) -> np.ndarray:
+    """Values for a log axis: zeros, negatives and non-finite values become NaN (a gap in the line)."""
+    values = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(values) & (values > 0), values, np.nan)
+
+
+def layer_colors(n: int, theme: str) -> list[str]:
+    """One colour per layer from the theme's colour cycle (Okabe–Ito), repeating if needed."""
+    with theme_context(theme):
+        cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    return [cycle[j % len(cycle)] for j in range(n)]
+
+
+def plot_layer_health(
+    stats: LayerStats, *, axes: Sequence[Axes] | None = None, theme: str = "dark"
+) -> dict[str, Any]:
+    """Three stacked panels over the iterations: ‖W‖, ‖∇W‖ and ‖ΔW‖/‖W‖, one line per layer, log y.
+
+    Returns ``{"figure", "axes", "lines": {(quantity, layer name): Line2D}, "reference"}``.
+    """
+    c = colors(theme)
+    quantities = (("weight_norm", "‖W‖  weight norm"), ("grad_norm", "‖∇W‖  gradient norm"),
+                  ("update_ratio", "‖ΔW‖ / ‖W‖  update ratio"))
+    with theme_context(theme):
+        if axes is None:
+            fig, axes = plt.subplots(3, 1, figsize=(7.6, 7.2), sharex=True, layout="constrained")
+        else:
+            fig = axes[0].get_figure(root=True)
+        its = np.asarray(stats.iterations)
+        palette = layer_colors(len(stats.layers), theme)
+        lines: dict[tuple[str, str], Any] = {}
+        for ax, (key, label) in zip(axes, quantities, strict=True):
+            bottom = blended_transform_factory(ax.transData, ax.transAxes)
+            zeros_drawn = False
+            for j, layer in enumerate(stats.layers):
+                name = f"{layer['name']} ({layer['activation'] or 'output'})"
+                values = stats.series(key)[j]
+                (lines[key, layer["name"]],) = ax.plot(its, positive(values), marker="o", ms=3,
+                                                       color=palette[j], label=name)
+                zero = values == 0  # a log axis cannot show 0: mark it on the bottom edge instead
+                if np.any(zero):
+                    ax.plot(its[zero], np.full(int(zero.sum()), 0.03), transform=bottom, ls="none", marker="v",
+                            ms=5, color=palette[j], clip_on=False)
+                    zeros_drawn = True
+            if zeros_drawn:
+                ax.text(0.99, 0.1, "▼ exactly 0", transform=ax.transAxes, ha="right", fontsize="small")
+            ax.set_yscale("log")
+            ax.set_ylabel(label)
+            ax.grid(True, which="major", alpha=0.3)
+        reference = axes[2].axhline(UPDATE_RATIO_HEALTHY, color=c["reference"], ls="--", lw=1,
+                                    label=f"rule of thumb {UPDATE_RATIO_HEALTHY:g}")
+        axes[0].legend(loc="best", fontsize="small")
+        axes[2].legend(handles=[reference], loc="best", fontsize="small")
+        axes[2].set_xlabel("iteration")
+        axes[0].set_title("Layer health: weights, gradients and step sizes per layer")
+    return {"figure": fig, "axes": list(axes), "lines": lines, "reference": reference}
+
+
+def visible_cmap(theme: str) -> ListedColormap:
+    """The theme's sequential colormap without its darkest (dark theme) or palest end, so that every
+    line stands out from the background; used for the lines and their colour bar alike."""
+    return ListedColormap(plt.get_cmap(HIST_CMAP[theme])(np.linspace(0.2, 0.95, 256)))
+
+
+def plot_gradient_flow(stats: LayerStats, *, ax: Axes | None = None, theme: str = "dark") -> dict[str, Any]:
+    """‖∇W‖ per layer (x: W1 … WL), one line per evaluation coloured from first to last, log y.
+
+    Returns ``{"figure", "ax", "lines": [Line2D per evaluation], "colorbar"}``.
+    """
+    with theme_context(theme):
+        fig, ax = axes_or_new(ax, (6.4, 4.4))
+        grads = stats.series("grad_norm")  # (n_layers, n_evaluations)
+        x = np.arange(1, len(stats.layers) + 1)
+        cmap = visible_cmap(theme)
+        n = len(stats.iterations)
+        lines = []
+        for k in range(n):
+            shade = cmap(k / max(n - 1, 1))
+            (line,) = ax.plot(x, positive(grads[:, k]), marker="o", ms=3, color=shade, lw=1.2)
+            lines.append(line)
+        ax.set_yscale("log")
+        ax.set_xticks(x, [layer["name"] for layer in stats.layers])
+        ax.set_xlabel("layer (input → output)")
+        ax.set_ylabel("‖∇W‖  gradient norm")
+        ax.set_title("Gradient flow: how much gradient reaches each layer")
+        ax.grid(True, which="major", alpha=0.3)
+        mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(stats.iterations[0], stats.iterations[-1]))
+        colorbar = fig.colorbar(mappable, ax=ax, label="iteration", pad=0.02) if n > 1 else None
+    return {"figure": fig, "ax": ax, "lines": lines, "colorbar": colorbar}
+
+
+def _saturation_lines(activation: str | None, thresholds: dict[str, float]) -> list[float]:
+    if activation == "sigmoid":
+        t = thresholds["sigmoid_saturation"]
+        return [0.5 - t, 0.5 + t]
+    if activation == "tanh":
+        t = thresholds["tanh_saturation"]
+        return [-t, t]
+    return []
+
+
+def plot_activation_histograms(
+    stats: LayerStats, *, fig: Figure | None = None, theme: str = "dark"
+) -> dict[str, Any]:
+    """One heat map per hidden layer: x = evaluation, y = activation value, colour = share of the probe
+    outputs in that bin. Each column is that evaluation's recorded histogram, with its own bin edges.
+
+    Dashed lines mark the saturation thresholds (sigmoid, tanh). Returns ``{"figure", "axes", "meshes"}``.
+    """
+    c = colors(theme)
+    hidden = [j for j, layer in enumerate(stats.layers) if layer["activation"]]
+    with theme_context(theme):
+        if fig is None:
+            fig = plt.figure(figsize=(7.6, 2.8 * len(hidden) + 0.6), layout="constrained")
+        axes = fig.subplots(len(hidden), 1, squeeze=False)[:, 0]
+        norm = LogNorm(vmin=SHARE_FLOOR, vmax=1.0)
+        cmap = plt.get_cmap(HIST_CMAP[theme]).copy()
+        cmap.set_under(c["background"])
+        meshes: list[Any] = []
+        mesh = None
+        its = stats.iterations
+        for ax, j in zip(axes, hidden, strict=True):
+            layer = stats.layers[j]
+            for k, hist in enumerate(layer["act_hist"]):
+                counts = np.asarray(hist["counts"], dtype=float)
+                total = counts.sum()
+                if total == 0:
+                    continue
+                edges = np.asarray(hist["edges"])
+                share = np.where(counts > 0, counts / total, np.nan)[:, None]  # (bins, 1): one column
+                mesh = ax.pcolormesh([k - 0.45, k + 0.45], edges, share, cmap=cmap, norm=norm)
+                meshes.append(mesh)
+            for y in _saturation_lines(layer["activation"], stats.thresholds):
+                ax.axhline(y, color=c["reference"], ls="--", lw=0.8)
+            step = max(1, len(its) // 8)
+            ax.set_xticks(range(0, len(its), step), [str(its[k]) for k in range(0, len(its), step)])
+            ax.set_xlim(-0.5, len(its) - 0.5)
+            ax.grid(False)  # grid lines would cut through the histogram cells
+            ax.set_ylabel("output value")
+            ax.set_title(f"layer {j + 1} ({layer['activation']}): {_share_text(layer)}", fontsize="medium")
+        axes[-1].set_xlabel("iteration (one column per evaluation)")
+        if mesh is not None:
+            fig.colorbar(mesh, ax=list(axes), label="share of probe outputs", pad=0.02)
+        fig.suptitle(f"Hidden activations on {len(stats.probe_rows)} fixed training rows")
+    return {"figure": fig, "axes": list(axes), "meshes": meshes}
+
+
+def _share_text(layer: dict[str, Any]) -> str:
+    if layer["act_saturated"] and layer["act_saturated"][-1] is not None:
+        return f"{layer['act_saturated'][-1]:.1%} saturated at the end"
+    if layer["act_dead"] and layer["act_dead"][-1] is not None:
+        return f"{layer['act_dead'][-1]:.0%} of units dead at the end"
+    return ""
+
+
+def draw_diagnose_figures(
+    run_dir: str | os.PathLike, theme: str = "dark", formats: Sequence[str] = ("png",),
+    out_dir: str | os.PathLike | None = None,
+) -> dict[str, list[Path]]:
+    """Draw the three figures of a run folder into ``out_dir`` (default ``RUN_DIR/figures``).
+
+    Returns ``{"layer_health": [paths], "gradient_flow": [...], "activations": [...]}``. Raises
+    :class:`~mlplab.errors.RunFolderError` when the folder has no (or a damaged) ``layer_stats.json``.
+    """
+    for fmt in formats:
+        check_format(fmt)
+    stats = load_layer_stats(run_dir)
+    folder = Path(out_dir) if out_dir is not None else Path(run_dir) / FIGURES_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    drawers = {"layer_health": plot_layer_health, "gradient_flow": plot_gradient_flow,
+               "activations": plot_activation_histograms}
+    paths: dict[str, list[Path]] = {}
+    for name in DIAGNOSE_FIGURES:
+        figure = drawers[name](stats, theme=theme)["figure"]
+        paths[name] = [save_figure(figure, folder / f"{name}.{fmt}", close=False) for fmt in formats]
+        plt.close(figure)
+    return paths
