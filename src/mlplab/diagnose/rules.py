@@ -173,13 +173,13 @@ def nan_loss(history: History, stats: LayerStats | None, config: TrainConfig) ->
         evidence.append(f"the training inputs reach |x| = {_g(stats.input_abs_max)}")
         fixes.append("scale the inputs to about 0…1 (e.g. pixels / 255)")
     chance = chance_loss(stats)
-    if history.loss and history.loss[0] >= INIT_LOSS_FACTOR * chance:
+    if not causes and history.loss and history.loss[0] >= INIT_LOSS_FACTOR * chance:  # inputs explain it too
         causes.append("initial weights too large")
         evidence.append(f"the first loss was {_g(history.loss[0])}, {_g(history.loss[0] / chance)}× "
                         f"chance level ({_g(chance)})")
         fixes.append("start from smaller weights (--weight-init-std he for ReLU, xavier for sigmoid/tanh)")
     signs = too_high_signs(history, stats)
-    if not signs and history.loss:
+    if not signs and len(history.loss) > 1:
         evidence.append(f"mini-batch loss: {_g(history.loss[0])} at iteration 0, "
                         f"{_g(history.loss[-1])} at iteration {iteration - 1}")
     if signs or not causes:
@@ -253,10 +253,10 @@ def saturation(history: History, stats: LayerStats | None, config: TrainConfig) 
     bad = [j for j in range(len(stats.layers)) if np.isfinite(shares[j, -1]) and shares[j, -1] > SATURATION_SHARE]
     if not bad:
         return None
-    it0, it1 = stats.iterations[0], stats.iterations[-1]
+    it1 = stats.iterations[-1]
     evidence = [
         f"{_layer_label(stats, j)}: {shares[j, -1]:.0%} of outputs on the {len(stats.probe_rows)} probe rows are "
-        f"saturated at iteration {it1} (was {shares[j, 0]:.0%} at iteration {it0})" for j in bad
+        f"saturated at iteration {it1}{_was(shares[j], stats)}" for j in bad
     ]
     evidence.append(f"saturated means {_saturation_rule(stats)}: the slope there is under 4 % of its maximum, "
                     "so almost no gradient passes")
@@ -270,6 +270,11 @@ def saturation(history: History, stats: LayerStats | None, config: TrainConfig) 
         evidence=tuple(evidence), suggestion=suggestion,
         numbers={"layers": [j + 1 for j in bad], "share": [float(shares[j, -1]) for j in bad]},
     )
+
+
+def _was(shares: np.ndarray, stats: LayerStats) -> str:
+    """`` (was 2% at iteration 0)`` when there is an earlier evaluation to compare with."""
+    return f" (was {shares[0]:.0%} at iteration {stats.iterations[0]})" if len(shares) > 1 else ""
 
 
 def _saturation_rule(stats: LayerStats) -> str:
@@ -290,9 +295,8 @@ def dead_relu(history: History, stats: LayerStats | None, config: TrainConfig) -
     for j in bad:
         units = stats.layers[j]["shape"][1]
         dead = round(shares[j, -1] * units)
-        evidence.append(f"{_layer_label(stats, j)}: {dead} of {units} units ({shares[j, -1]:.0%}) are never "
-                        f"positive on the {len(stats.probe_rows)} probe rows at iteration {it1} "
-                        f"(was {shares[j, 0]:.0%} at iteration {stats.iterations[0]})")
+        evidence.append(f"{_layer_label(stats, j)}: {dead} of {units} units ({shares[j, -1]:.0%}) are never positive "
+                        f"on the {len(stats.probe_rows)} probe rows at iteration {it1}{_was(shares[j], stats)}")
     return Insight(
         rule="dead-relu", severity="warning", title="Dead ReLU units",
         evidence=tuple(evidence),
