@@ -1,3 +1,99 @@
-"""CLI commands (to be filled)."""
+"""``mlplab plot`` and ``mlplab report``: the pictures of a run folder, and one page with all of them.
 
-COMMANDS: list = []
+Both are thin: they parse options and call :func:`mlplab.viz.run_figures.draw_run_figures` and
+:func:`mlplab.viz.report.write_report`, the same functions ``mlplab train`` and the web app use.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+# The same names as mlplab.viz.theme.THEMES / FORMATS (a test keeps them equal); spelled out here
+# so that `mlplab --help` need not import matplotlib.
+THEME_CHOICES = ("dark", "light")
+FORMAT_CHOICES = ("png", "svg", "pdf")
+
+theme_option = click.option("--theme", type=click.Choice(THEME_CHOICES), default="dark", show_default=True,
+                            help="Colour theme of the figures and the report.")
+format_option = click.option("--format", "formats", type=click.Choice(FORMAT_CHOICES), multiple=True,
+                             default=("png",), show_default=True,
+                             help="Figure file format; repeat for several (--format png --format svg).")
+
+
+def figure_lines(figures, run_dir: Path) -> list[str]:
+    """What was drawn, for the end of `train` and `plot`: folder, count, time, anything skipped."""
+    lines = [f"figures     {figures.folder}  ({figures.n_files} files, {figures.seconds:.1f} s)"]
+    lines += [f"            skipped {name}: {why}" for name, why in figures.skipped.items()]
+    return lines
+
+
+def draw_and_report(run_dir: Path, *, theme: str, formats: tuple[str, ...], report: bool = True) -> list[str]:
+    """Draw every figure of ``run_dir`` and (optionally) its report; return the lines to print."""
+    from mlplab.viz.report import write_report
+    from mlplab.viz.run_figures import draw_run_figures, load_run_data
+
+    data = load_run_data(run_dir)
+    figures = draw_run_figures(run_dir, theme=theme, formats=formats, data=data)
+    lines = figure_lines(figures, run_dir)
+    if report:
+        lines.append(f"report      {write_report(run_dir, theme=theme, figures=figures, data=data)}")
+    return lines
+
+
+@click.command("plot")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@theme_option
+@format_option
+@click.option("--at-eval", type=int, default=None,
+              help="Draw the run as it was at evaluation K (0 = first, -1 = last), from its snapshots.")
+@click.option("--only", default=None, help="Comma-separated figure names (default: all).")
+@click.option("--no-animation", is_flag=True, help="Skip the animated GIF of the hidden units.")
+def plot_command(run_dir: Path, theme: str, formats: tuple[str, ...], at_eval: int | None, only: str | None,
+                 no_animation: bool) -> None:
+    """(Re)draw every figure of a finished or interrupted run into RUN_DIR/figures.
+
+    Figures: accuracy, loss, architecture, hidden_units (+ hidden_units.gif), confusion, mistakes,
+    predictions, gradcheck. With --at-eval K they go to RUN_DIR/figures/eval_KK instead.
+
+    \b
+    Example:
+      mlplab plot runs/20250101-120000
+      mlplab plot runs/demo --theme light --format png --format svg
+      mlplab plot runs/demo --at-eval 3 --only architecture,hidden_units
+    """
+    from mlplab.viz.run_figures import FIGURES, draw_run_figures
+
+    names = FIGURES if only is None else tuple(n.strip() for n in only.split(",") if n.strip())
+    figures = draw_run_figures(run_dir, theme=theme, formats=formats, at_eval=at_eval, names=names,
+                               animation=not no_animation)
+    for line in figure_lines(figures, run_dir):
+        click.echo(line)
+
+
+@click.command("report")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@theme_option
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Where to write the page (default: RUN_DIR/report.html).")
+def report_command(run_dir: Path, theme: str, out: Path | None) -> None:
+    """Write one self-contained HTML page about a run: settings, results, textbook comparison, figures.
+
+    The images are embedded in the page and it loads nothing from anywhere, so it opens offline.
+
+    \b
+    Example:
+      mlplab report runs/20250101-120000
+      mlplab report runs/demo --theme light --out demo.html
+    """
+    from mlplab.viz.report import write_report
+
+    started = time.perf_counter()
+    path = write_report(run_dir, theme=theme, path=out)
+    size = path.stat().st_size / 1e6
+    click.echo(f"report      {path}  ({size:.1f} MB, {time.perf_counter() - started:.1f} s)")
+
+
+COMMANDS = [plot_command, report_command]

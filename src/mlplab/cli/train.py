@@ -8,6 +8,7 @@ import click
 import numpy as np
 
 from mlplab.cli.options import parse_int_list
+from mlplab.cli.plots import draw_and_report, format_option, theme_option
 from mlplab.cli.progress import ProgressBar
 from mlplab.nn.layers import ACTIVATION_LAYERS
 from mlplab.optim import OPTIMIZERS
@@ -38,34 +39,62 @@ def summary_lines(result) -> list[str]:
 @click.option("--iters", type=click.IntRange(min=1), default=10_000, show_default=True, help="Training iterations.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True, help="Mini-batch size.")
 @click.option("--lr", type=float, default=0.1, show_default=True, help="Learning rate.")
-@click.option("--hidden", default="50", show_default=True, help="Hidden layer sizes, comma-separated (100,50 = two layers).")
+@click.option("--hidden", default="50", show_default=True,
+              help="Hidden layer sizes, comma-separated (100,50 = two layers).")
 @click.option("--activation", type=click.Choice(list(ACTIVATION_LAYERS)), default="sigmoid", show_default=True)
-@click.option("--optimizer", type=click.Choice(list(OPTIMIZERS), case_sensitive=False), default="sgd", show_default=True)
-@click.option("--weight-init-std", default="0.01", show_default=True, help="Initial weight std: a number, he, xavier or auto.")
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (default: a fresh one, recorded in config.json).")
-@click.option("--dtype", type=click.Choice(DTYPES), default="float32", show_default=True, help="Floating-point type for data and weights.")
+@click.option("--optimizer", type=click.Choice(list(OPTIMIZERS), case_sensitive=False), default="sgd",
+              show_default=True)
+@click.option("--weight-init-std", default="0.01", show_default=True,
+              help="Initial weight std: a number, he, xavier or auto.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Random seed (default: a fresh one, recorded in config.json).")
+@click.option("--dtype", type=click.Choice(DTYPES), default="float32", show_default=True,
+              help="Floating-point type for data and weights.")
 @click.option("--sampling", type=click.Choice(SAMPLINGS), default="replacement", show_default=True,
               help="replacement: textbook's random batches; shuffle: each row once per epoch.")
-@click.option("--eval-every", type=click.IntRange(min=1), default=None, help="Iterations between evaluations (default: one epoch).")
+@click.option("--eval-every", type=click.IntRange(min=1), default=None,
+              help="Iterations between evaluations (default: one epoch).")
 @click.option("--train-size", type=click.IntRange(min=1), default=None, help="Use only the first N training images.")
 @click.option("--test-size", type=click.IntRange(min=1), default=None, help="Use only the first N test images.")
 @click.option("--data-dir", type=click.Path(), default=None, envvar="MLPLAB_DATA_DIR",
               help="Folder with the four IDX files (default: bundled MNIST).")
 @click.option("--out", type=click.Path(), default=None, help="Run folder to write (default: runs/<timestamp>).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--no-plots", is_flag=True, help="Do not draw the figures and report.html after training.")
+@format_option
+@theme_option
 def train_command(**opts) -> None:
-    """Train the network on MNIST and write a run folder.
+    """Train the network on MNIST and write a run folder, with its figures and report.html.
+
+    The figures and the report are drawn however the run ended (finished, Ctrl-C, diverged);
+    `mlplab plot RUN_DIR` and `mlplab report RUN_DIR` redraw them later.
 
     \b
     Example:
       mlplab train                                  # textbook: 784-50-10, 10000 iters, lr 0.1
       mlplab train --hidden 100 --optimizer adam --lr 0.001 --seed 1 --out runs/adam
+      mlplab train --iters 2000 --theme light --format png --format svg
     """
     result = run_training(opts)
     for line in summary_lines(result):
         click.echo(line)
+    if not opts["no_plots"] and result.run_dir is not None:
+        for line in plot_lines(result.run_dir, opts):
+            click.echo(line)
     if result.history.status == "diverged":
         raise SystemExit(1)
+
+
+def plot_lines(run_dir: Path, opts: dict) -> list[str]:
+    """Draw the run's figures and report; a failure here must not hide the training summary."""
+    from mlplab.errors import MlplabError
+
+    try:
+        return draw_and_report(run_dir, theme=opts["theme"], formats=opts["formats"])
+    except MlplabError as exc:
+        return [f"figures     not drawn: {exc}"]
+    except KeyboardInterrupt:
+        return [f"figures     skipped (Ctrl-C); draw them with: mlplab plot {run_dir} && mlplab report {run_dir}"]
 
 
 def config_from_options(opts: dict) -> TrainConfig:
@@ -98,12 +127,18 @@ def run_training(opts: dict, observers: tuple = ()):
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--tolerance", type=float, default=1e-6, show_default=True, help="Largest relative error accepted.")
 @click.option("--data-dir", type=click.Path(), default=None, envvar="MLPLAB_DATA_DIR")
-def gradcheck_command(samples, hidden, activation, seed, tolerance, data_dir) -> None:
+@click.option("--plot", "plot_path", is_flag=False, flag_value="gradcheck.png", default=None,
+              type=click.Path(path_type=Path),
+              help="Also draw |numerical - backprop| per parameter to this file (--plot alone: gradcheck.png).")
+@theme_option
+def gradcheck_command(samples, hidden, activation, seed, tolerance, data_dir, plot_path, theme) -> None:
     """Check backprop against numerical (central-difference) gradients, per parameter.
 
     \b
     Example:
       mlplab gradcheck --samples 3
+      mlplab gradcheck --plot                      # also writes gradcheck.png
+      mlplab gradcheck --hidden 100,50 --plot figures/gradcheck.svg --theme light
     """
     from mlplab.data import load_mnist
     from mlplab.nn import build_network, gradient_check
@@ -113,16 +148,37 @@ def gradcheck_command(samples, hidden, activation, seed, tolerance, data_dir) ->
     sizes = (x.shape[1], *parse_int_list(hidden, "--hidden"), int(t_train.max()) + 1)
     # A larger init than the textbook's 0.01 so that the gradients are not all tiny.
     network = build_network(sizes, activation=activation, weight_init_std=0.1, seed=seed, dtype=np.float64)
-    checks, _, _ = gradient_check(network, x, t)
+    checks, numerical, backprop = gradient_check(network, x, t)
     click.echo(f"{'param':<6} {'shape':<12} {'mean |num-bp|':>14} {'max |num-bp|':>13} {'rel. error':>11}")
     worst = 0.0
     for c in checks:
         worst = max(worst, c.relative_error)
-        click.echo(f"{c.name:<6} {str(c.shape):<12} {c.mean_abs_diff:>14.3e} {c.max_abs_diff:>13.3e} {c.relative_error:>11.3e}")
+        click.echo(f"{c.name:<6} {str(c.shape):<12} {c.mean_abs_diff:>14.3e} {c.max_abs_diff:>13.3e} "
+                   f"{c.relative_error:>11.3e}")
     verdict = "OK" if worst < tolerance else "FAILED"
     click.echo(f"{verdict}: largest relative error {worst:.2e} (tolerance {tolerance:g})")
+    if plot_path is not None:
+        draw_gradcheck(plot_path, (checks, numerical, backprop), theme=theme, tolerance=tolerance,
+                       subtitle=f"{network.describe()} network, std 0.1 init, seed {seed}, "
+                                f"{samples} training digit{'s' if samples > 1 else ''}, float64")
+        click.echo(f"plot        {plot_path}")
     if worst >= tolerance:
         raise SystemExit(1)
+
+
+def draw_gradcheck(path: Path, result: tuple, *, theme: str, tolerance: float, subtitle: str) -> None:
+    from mlplab.errors import ConfigError, RunFolderError
+    from mlplab.viz.gradcheck_plot import plot_gradient_check
+    from mlplab.viz.theme import FORMATS, save_figure
+
+    if path.suffix.lstrip(".") not in FORMATS:
+        raise ConfigError(f"--plot {path}: the file name must end in .png, .svg or .pdf.")
+    fig = plot_gradient_check(*result, theme=theme, tolerance=tolerance, subtitle=subtitle)["figure"]
+    try:
+        save_figure(fig, path)
+    except OSError as exc:
+        raise RunFolderError(f"cannot write {path} ({exc.strerror or type(exc).__name__}); "
+                             "give another file with --plot.") from None
 
 
 COMMANDS = [train_command, gradcheck_command]

@@ -4,7 +4,7 @@ Unit ``j`` computes ``σ(Σ_i x_i · W1[i, j] + b1[j])``, so column ``W1[:, j]``
 pattern of ink that excites it (red, positive weights) or inhibits it (blue, negative weights). All
 units share one symmetric colour scale, so their strengths can be compared.
 
-:func:`save_hidden_units_gif` animates the grid across the evaluations recorded in ``snapshots.npz``:
+:func:`hidden_units_gif` animates the grid across the evaluations recorded in ``snapshots.npz``:
 the units start as noise (the random initialisation) and grow into strokes and blobs.
 """
 
@@ -88,19 +88,32 @@ def save_hidden_units_gif(
     *,
     theme: str = "dark",
     test_acc: Sequence[float] | None = None,
+) -> Path:
+    """Write :func:`hidden_units_gif` to ``path`` atomically (never half a file)."""
+    from mlplab.train.run_folder import atomic_write_bytes
+
+    path = Path(path)
+    atomic_write_bytes(path, hidden_units_gif(frames, iterations, theme=theme, test_acc=test_acc))
+    return path
+
+
+def hidden_units_gif(
+    frames: np.ndarray,
+    iterations: Sequence[int],
+    *,
+    theme: str = "dark",
+    test_acc: Sequence[float] | None = None,
     seconds_per_frame: float = 0.5,
     dpi: int = 72,
-) -> Path:
-    """Animate the hidden-unit grid across evaluations: ``frames`` is ``(n_evals, 784, H)``.
+) -> bytes:
+    """An animated GIF of the hidden-unit grid across evaluations: ``frames`` is ``(n_evals, 784, H)``.
 
     Each frame has its own colour scale (the weights grow a hundredfold from their 0.01
     initialisation; one fixed scale would leave the early frames blank), printed in the colorbar.
     The figure is laid out once and only the image data change, so 17 frames take about a second.
-    The last frame is held three times as long. Written atomically.
+    The last frame is held three times as long.
     """
     from PIL import Image
-
-    from mlplab.train.run_folder import atomic_write_bytes
 
     frames = np.asarray(frames)
     if frames.ndim != 3 or frames.shape[0] == 0:
@@ -131,6 +144,4 @@ def save_hidden_units_gif(
     buffer = io.BytesIO()
     pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=durations,
                      loop=0, optimize=False)
-    path = Path(path)
-    atomic_write_bytes(path, buffer.getvalue())
-    return path
+    return buffer.getvalue()

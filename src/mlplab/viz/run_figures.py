@@ -33,14 +33,14 @@ from mlplab.errors import ConfigError, RunFolderError
 from mlplab.nn.functions import softmax
 from mlplab.nn.gradcheck import gradient_check
 from mlplab.train.history import History
-from mlplab.train.run_folder import Run, load_run, load_snapshots
+from mlplab.train.run_folder import Run, atomic_write_bytes, load_run, load_snapshots
 from mlplab.train.trainer import load_dataset
 from mlplab.viz.architecture import network_from_params, plot_architecture
 from mlplab.viz.confusion import confusion_matrix, plot_confusion, plot_mistakes
 from mlplab.viz.gradcheck_plot import plot_gradient_check
-from mlplab.viz.hidden_units import plot_hidden_units, save_hidden_units_gif
+from mlplab.viz.hidden_units import hidden_units_gif, plot_hidden_units
 from mlplab.viz.predictions import plot_predictions
-from mlplab.viz.theme import check_format, check_theme, save_figure
+from mlplab.viz.theme import check_format, check_theme, figure_bytes, save_figure
 from mlplab.viz.training import plot_accuracy, plot_loss
 
 #: The figures of a run, in the order the report shows them.
@@ -52,7 +52,7 @@ FIGURES_DIR = "figures"
 #: The test digit whose activations fill the architecture drawing (test #0 is a 7).
 DIGIT_INDEX = 0
 #: Test digits for the run's gradient check (more cost time, not information).
-GRADCHECK_SAMPLES = 2
+GRADCHECK_SAMPLES = 1
 
 
 @dataclass
@@ -242,25 +242,59 @@ def draw_run_figures(
     except OSError as exc:
         raise RunFolderError(f"cannot create {folder} ({exc.strerror}); check the folder's permissions.") from None
     result = FigureSet(folder=folder)
-    for name in names:
-        fig = _DRAW[name](data, k, theme)
-        try:
-            result.paths[name] = [save_figure(fig, folder / f"{name}.{fmt}", close=False) for fmt in formats]
-        finally:
-            plt.close(fig)
-    if animation and k is None:
-        if data.snapshots is None or data.n_evaluations == 0:
-            result.skipped[ANIMATION] = "the run recorded no evaluation, so there are no snapshots to animate"
-        else:
-            snaps = data.snapshots
-            result.paths[ANIMATION] = [save_hidden_units_gif(
-                snaps["W1"], snaps["iterations"], folder / "hidden_units.gif", theme=theme,
-                test_acc=data.run.history.test_acc[: len(snaps["iterations"])])]
+    try:
+        for name in names:
+            fig = _DRAW[name](data, k, theme)
+            try:
+                result.paths[name] = [save_figure(fig, folder / f"{name}.{fmt}", close=False) for fmt in formats]
+            finally:
+                plt.close(fig)
+        if animation and k is None:
+            gif = animation_bytes(data, theme)
+            if gif is None:
+                result.skipped[ANIMATION] = NO_ANIMATION
+            else:
+                atomic_write_bytes(folder / "hidden_units.gif", gif)
+                result.paths[ANIMATION] = [folder / "hidden_units.gif"]
+    except OSError as exc:  # disk full, permissions changed under us, ...
+        raise RunFolderError(f"cannot write figures to {folder} ({exc.strerror or type(exc).__name__}); "
+                             "free some space or check the folder's permissions.") from None
     result.seconds = time.perf_counter() - started
     return result
 
 
+NO_ANIMATION = "the run recorded no evaluation, so there are no snapshots to animate"
+
+
+def animation_bytes(data: RunData, theme: str = "dark") -> bytes | None:
+    """The hidden units at every evaluation as an animated GIF, or ``None`` without snapshots."""
+    snaps = data.snapshots
+    if snaps is None or len(snaps["iterations"]) == 0:
+        return None
+    return hidden_units_gif(snaps["W1"], snaps["iterations"], theme=theme,
+                            test_acc=data.run.history.test_acc[: len(snaps["iterations"])])
+
+
+def render_images(
+    data: RunData, theme: str = "dark", *, names: Sequence[str] = FIGURES, animation: bool = True
+) -> dict[str, tuple[str, bytes]]:
+    """Every figure in memory as ``name → (mime type, bytes)`` (PNG, and the GIF): for a report or a
+    web page that should not touch the run folder."""
+    images: dict[str, tuple[str, bytes]] = {}
+    for name in names:
+        fig = make_figure(name, data, theme=theme)
+        try:
+            images[name] = ("image/png", figure_bytes(fig, "png"))
+        finally:
+            plt.close(fig)
+    if animation:
+        gif = animation_bytes(data, theme)
+        if gif is not None:
+            images[ANIMATION] = ("image/gif", gif)
+    return images
+
+
 __all__ = [
-    "ANIMATION", "FIGURES", "FigureSet", "RunData", "draw_run_figures", "figures_dir",
-    "load_run_data", "make_figure",
+    "ANIMATION", "FIGURES", "FigureSet", "RunData", "animation_bytes", "draw_run_figures", "figures_dir",
+    "load_run_data", "make_figure", "render_images",
 ]

@@ -12,6 +12,7 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -80,7 +81,11 @@ def plot_accuracy(
         it = np.asarray(history.iterations)
         train, test = np.asarray(history.train_acc), np.asarray(history.test_acc)
 
-        if reference is not None:
+        if reference is not None and it.size:
+            # only the part of the book's run that this run has reached: the curves compare at equal iterations
+            keep = reference.iterations <= max(int(it[-1]), 1)
+            reference = dataclasses.replace(reference, iterations=reference.iterations[keep],
+                                            train_acc=reference.train_acc[keep], test_acc=reference.test_acc[keep])
             ref_style = {"color": c["reference"], "lw": 1.2, "alpha": 0.7, "zorder": 1}
             (drawn["reference_train"],) = ax.plot(reference.iterations, reference.train_acc, "-", **ref_style,
                                                   label=f"{reference.label} train")
@@ -106,10 +111,11 @@ def plot_accuracy(
 
         # The final values, written beside the last points: train above, test below.
         x_last = it[-1]
+        dx, ha = (-4, "right") if it.size > 1 else (6, "left")  # a single point sits mid-axes
         for key, value, dy, va in (("train", train[-1], 9, "bottom"), ("test", test[-1], -9, "top")):
             drawn[f"{key}_label"] = ax.annotate(
-                f"{key} {value:.2%}", (x_last, value), xytext=(-4, dy), textcoords="offset points",
-                ha="right", va=va, color=c[key], fontweight="bold",
+                f"{key} {value:.2%}", (x_last, value), xytext=(dx, dy), textcoords="offset points",
+                ha=ha, va=va, color=c[key], fontweight="bold",
             )
         ax.legend(loc="center left", bbox_to_anchor=(0.02, 0.42), fontsize=9)
 

@@ -1,0 +1,220 @@
+"""``report.html``: one self-contained page about a run, to open offline or send to someone.
+
+Everything is inside the file: the styles, and every figure as a base64 ``data:`` image. There are
+no scripts and no links to anything outside it, so it shows the same on a laptop without network
+as in a mail attachment. It holds the configuration, the final numbers, a comparison with the
+textbook's published accuracies, and every figure of :mod:`mlplab.viz.run_figures` with a caption
+that says how to read it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from mlplab.data.reference import ReferenceCurve, load_book_curve
+from mlplab.errors import RunFolderError
+from mlplab.train.config import TrainConfig
+from mlplab.train.run_folder import atomic_write_text
+from mlplab.viz.run_figures import ANIMATION, FIGURES, FigureSet, RunData, load_run_data, render_images
+from mlplab.viz.theme import check_theme, colors
+
+REPORT = "report.html"
+
+#: Section title and how to read each figure (the same words as docs/figures.md).
+CAPTIONS: dict[str, tuple[str, str]] = {
+    "accuracy": ("Accuracy", "Share of correctly classified digits on the training set (solid) and the test set "
+                 "(dashed) at each evaluation; the shaded band is the gap between them (overfitting would "
+                 "widen it). The faint grey lines are the textbook's published run, and the inset zooms on the "
+                 "end of the run, where the curves are too close to tell apart at full scale."),
+    "loss": ("Loss", "Cross-entropy of each mini-batch (faint: noisy, since every batch is different), its "
+             "moving average, and the loss on the whole test set at each evaluation."),
+    "architecture": ("The network", "The network at its real sizes. Left: test digit #0 and the input pixels "
+                     "that drive the hidden layer hardest for it. Edges are the strongest learned weights "
+                     "(blue negative, red positive, thicker = larger); each node is filled by its activation "
+                     "for this digit, the outputs by their softmax probability, the prediction ringed."),
+    "hidden_units": ("Hidden units", "Each hidden unit's input weights drawn as a 28×28 image: red pixels "
+                     "excite the unit, blue ones inhibit it. The units learn strokes and blob detectors."),
+    ANIMATION: ("Hidden units while learning", "The same grid at every evaluation: from random noise to "
+                "strokes. Each frame has its own colour scale, shown by its colour bar."),
+    "confusion": ("Confusion matrix", "Rows: the true digit; columns: the prediction; each cell counts test "
+                  "digits. The diagonal is right; the colour is the share of the row, so the most "
+                  "frequent confusions stand out."),
+    "mistakes": ("Mistakes", "Misclassified test digits, the most confidently wrong first: "
+                 "true → predicted, and the probability the network gave its (wrong) answer."),
+    "predictions": ("Predictions", "A few test digits, each beside its 10 softmax probabilities; the "
+                    "predicted class is green when right, vermilion when wrong (the true class outlined)."),
+    "gradcheck": ("Gradient check", "Backpropagation against central differences on this run's network: "
+                  "|numerical − backprop| for every weight (log colour scale) and each parameter's relative "
+                  "error, which should be far below the tolerance."),
+}
+
+#: The textbook's settings (ch. 4); a run that differs from them need not reach its numbers.
+BOOK_SETTINGS = {"hidden": (50,), "activation": "sigmoid", "optimizer": "sgd", "lr": 0.1, "batch_size": 100,
+                 "iters": 10_000, "weight_init_std": 0.01}
+
+_STYLE = """
+body {{ background: {background}; color: {foreground}; font: 15px/1.5 system-ui, -apple-system, "Segoe UI",
+       sans-serif; margin: 0 auto; max-width: 1100px; padding: 1.5em; }}
+h1 {{ font-size: 1.6em; margin-bottom: 0.2em; }}
+h2 {{ font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid {muted}; padding-bottom: 0.2em; }}
+table {{ border-collapse: collapse; margin: 0.5em 0; }}
+td, th {{ padding: 0.2em 1em 0.2em 0; text-align: left; vertical-align: top; }}
+th {{ font-weight: 600; }}
+td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.muted {{ color: {muted}; }}
+.status {{ display: inline-block; padding: 0.05em 0.6em; border-radius: 0.8em; color: {background};
+           background: {status}; font-weight: 600; }}
+figure {{ margin: 0.5em 0 1.5em 0; }}
+figure img {{ max-width: 100%; height: auto; display: block; }}
+figcaption {{ color: {muted}; max-width: 60em; margin-top: 0.3em; }}
+code {{ font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 0.95em; }}
+"""
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2%}"
+
+
+def _data_uri(mime: str, data: bytes) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def differs_from_book(config: TrainConfig) -> list[str]:
+    """The settings in which ``config`` differs from the textbook's run, as ``name=value`` strings."""
+    out = []
+    for name, book in BOOK_SETTINGS.items():
+        value = getattr(config, name)
+        if value != book:
+            out.append(f"{name}={value if not isinstance(value, tuple) else ','.join(map(str, value))}")
+    if config.train_size is not None:
+        out.append(f"train_size={config.train_size}")
+    return out
+
+
+def comparison_html(data: RunData, book: ReferenceCurve) -> str:
+    """The run's final accuracies beside the textbook's, with the difference in percentage points."""
+    h = data.run.history
+    rows = []
+    for name, mine, theirs in (("train", h.final_train_acc, book.final_train_acc),
+                               ("test", h.final_test_acc, book.final_test_acc)):
+        diff = "–" if mine is None else f"{(mine - theirs) * 100:+.2f} points"
+        rows.append(f"<tr><th>{name} accuracy</th><td class=num>{_pct(mine)}</td>"
+                    f"<td class=num>{_pct(theirs)}</td><td class=num>{diff}</td></tr>")
+    differs = differs_from_book(data.run.config)
+    note = ("This run used the textbook's settings, so its numbers should be close (the book set no seed, "
+            "so they are not identical)." if not differs else
+            "This run differs from the textbook's settings (" + html.escape(", ".join(differs)) +
+            "), so its numbers need not match.")
+    return ("<table><tr><th></th><th>this run</th><th>textbook</th><th>difference</th></tr>" + "".join(rows)
+            + f"</table><p class=muted>{note} Textbook: {html.escape(book.source)}</p>")
+
+
+def summary_html(data: RunData) -> str:
+    run, h = data.run, data.run.history
+    c = run.config
+    rows = [
+        ("network", run.network.describe()),
+        ("status", h.status + (f": {h.message}" if h.message else "")),
+        ("iterations", f"{len(h.loss):,} of {c.iters:,} ({h.n_evaluations} evaluations)"),
+        ("final train accuracy", _pct(h.final_train_acc)),
+        ("final test accuracy", _pct(h.final_test_acc)),
+        ("final test loss", "–" if not h.test_loss else f"{h.test_loss[-1]:.4f}"),
+        ("training time", f"{h.seconds:.1f} s"),
+        ("test digits", f"{data.x_test.shape[0]:,}"),
+    ]
+    return "<table>" + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows) \
+        + "</table>"
+
+
+def config_html(data: RunData) -> str:
+    items = data.run.config.to_dict()
+    cells = "".join(f"<tr><th><code>{html.escape(str(k))}</code></th><td><code>{html.escape(str(v))}</code></td></tr>"
+                    for k, v in items.items())
+    return f"<table>{cells}</table>"
+
+
+def build_report(data: RunData, images: dict[str, tuple[str, bytes]], *, theme: str = "dark") -> str:
+    """The whole page as a string. ``images`` maps figure names to ``(mime type, bytes)``."""
+    c = colors(check_theme(theme))
+    status_colour = c["good"] if data.run.history.status == "completed" else c["bad"]
+    style = _STYLE.format(background=c["background"], foreground=c["foreground"], muted=c["reference"],
+                          status=status_colour)
+    h = data.run.history
+    title = f"mlplab run {data.run.path.name}: {data.run.network.describe()}"
+    parts = [
+        "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title><style>{style}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p><span class="status">{html.escape(h.status)}</span> '
+        f'<span class="muted">folder <code>{html.escape(str(data.run.path))}</code></span></p>',
+        "<h2>Summary</h2>", summary_html(data),
+        "<h2>Compared with the textbook</h2>", comparison_html(data, load_book_curve()),
+    ]
+    for name in (*FIGURES[:4], ANIMATION, *FIGURES[4:]):
+        if name not in images:
+            continue
+        heading, caption = CAPTIONS[name]
+        mime, payload = images[name]
+        parts.append(f'<h2 id="{name}">{html.escape(heading)}</h2><figure>'
+                     f'<img src="{_data_uri(mime, payload)}" alt="{html.escape(heading)}">'
+                     f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    parts += ["<h2>Configuration</h2>", config_html(data),
+              f'<p class="muted">Written by mlplab {html.escape(_version())} on '
+              f"{datetime.now():%Y-%m-%d %H:%M}. Redraw with <code>mlplab report "
+              f"{html.escape(str(data.run.path))}</code>.</p>",
+              "</body></html>"]
+    return "\n".join(parts) + "\n"
+
+
+def _version() -> str:
+    try:
+        return version("mlplab")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def images_from_files(figures: FigureSet) -> dict[str, tuple[str, bytes]]:
+    """The PNGs (and the GIF) that :func:`draw_run_figures` wrote, read back for embedding."""
+    images = {}
+    for name, paths in figures.paths.items():
+        for path in paths:
+            if path.suffix in (".png", ".gif"):
+                images[name] = (f"image/{path.suffix[1:]}", path.read_bytes())
+    return images
+
+
+def write_report(
+    run_dir: str | os.PathLike,
+    *,
+    theme: str = "dark",
+    figures: FigureSet | None = None,
+    data: RunData | None = None,
+    path: str | os.PathLike | None = None,
+) -> Path:
+    """Write ``RUN/report.html`` (or ``path``) and return its path.
+
+    With ``figures`` (what :func:`draw_run_figures` just wrote) the report embeds those files, so
+    nothing is drawn twice; any figure missing there (or everything, without ``figures``) is drawn
+    in memory.
+    """
+    data = data if data is not None else load_run_data(run_dir)
+    images = images_from_files(figures) if figures is not None else {}
+    missing = [name for name in FIGURES if name not in images]
+    if missing or ANIMATION not in images:
+        rendered = render_images(data, theme, names=missing, animation=ANIMATION not in images)
+        images.update(rendered)
+    out = Path(path) if path is not None else Path(run_dir) / REPORT
+    try:
+        atomic_write_text(out, build_report(data, images, theme=theme))
+    except OSError as exc:
+        raise RunFolderError(
+            f"cannot write the report to {out} ({exc.strerror or type(exc).__name__}); "
+            "choose a writable place with --out."
+        ) from None
+    return out
