@@ -112,7 +112,7 @@ def run_dask(jobs: Iterable[RunJob], on_outcome: Callable[[RunOutcome], None], *
     futures = {client.submit(run_job, job, pure=False, key=f"mlplab-run-{job.name}-{uuid.uuid4().hex[:8]}"): job
                for job in jobs}
     try:
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):  # our client is not the default one
             job = futures[future]
             try:
                 outcome = future.result()

@@ -60,6 +60,8 @@ def run_row(run: PlannedRun, history: History | None, reason: str = "") -> Row:
 
 def typed_value(name: str, text: str) -> Any:
     """A cell of summary.csv back to its type: ``lr`` float, sizes int, ``hidden`` stays ``"100x50"``."""
+    if name in ("name", "hidden", "optimizer", "activation", "status", "reason"):
+        return text
     if text == "":
         return None
     if name in ("lr", "final_train_acc", "final_test_acc", "best_test_acc", "seconds"):
