@@ -9,7 +9,7 @@ from mlplab.landscape.expression import FUNCTIONS as ELEMENTARY_FUNCTIONS
 from mlplab.landscape.functions import FUNCTIONS, Function, function_from_expression, get_function
 from mlplab.landscape.minima import find_minima
 from mlplab.landscape.parser import parse_expression
-from mlplab.landscape.paths import BLOW_UP, Path, descend, follow
+from mlplab.landscape.paths import BLOW_UP, Path, descend, follow, paths_csv
 from mlplab.landscape.schedules import SCHEDULES, make_schedule
 from mlplab.landscape.stochastic import FiniteSum, ensemble, gradient_noise, stochastic_descent
 from mlplab.landscape.theory import Quadratic
@@ -36,5 +36,6 @@ __all__ = [
     "judge",
     "make_schedule",
     "parse_expression",
+    "paths_csv",
     "stochastic_descent",
 ]

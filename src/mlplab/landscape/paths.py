@@ -10,6 +10,8 @@ Defaults are the seed's: ``f = x**2/100 + y**2``, plain gradient descent with lr
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -73,9 +75,11 @@ class Path:
         if self.diverged_at is None:
             return
         q = self.function.quadratic
-        hint = f"try --lr {self.lr / 4:.3g}"
-        if q is not None and self.optimizer == "sgd" and np.isfinite(q.stability_limit()):
-            hint = f"lr {self.lr:g} is above the stability limit 2/L = {q.stability_limit():.4g}; {hint}"
+        hint = f"try a smaller --lr, e.g. {self.lr / 4:.3g}"
+        limit = q.stability_limit() if q is not None else float("inf")
+        if self.optimizer == "sgd" and np.isfinite(limit) and self.lr >= limit:
+            hint = (f"lr {self.lr:g} is above the stability limit 2/L = {limit:.4g}; "
+                    f"use an --lr below it, e.g. {0.9 * limit:.3g}")
         raise ConfigError(
             f"the path diverged: at step {self.diverged_at} the point left every finite range "
             f"(|w| > {BLOW_UP:.0e} or inf/NaN) with {self.optimizer} lr={self.lr:g}; {hint}."
@@ -156,3 +160,17 @@ def descend(
     start = function.start if start is None else start
     return follow(function, make_optimizer(optimizer, lr, **hyperparameters), steps, start,
                   schedule=schedule)
+
+
+def paths_csv(paths: list[Path]) -> str:
+    """Every point of every path as CSV: ``path,label,step,x,y,f,grad_x,grad_y,lr`` (lr of the step
+    taken *from* that point; empty at the end)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["path", "label", "step", "x", "y", "f", "grad_x", "grad_y", "lr"])
+    for k, p in enumerate(paths):
+        for step in range(len(p.points)):
+            lr = repr(float(p.lrs[step])) if step < len(p.lrs) else ""
+            writer.writerow([k, p.label, step, *(repr(float(v)) for v in p.points[step]),
+                             repr(float(p.values[step])), *(repr(float(v)) for v in p.gradients[step]), lr])
+    return out.getvalue()

@@ -21,12 +21,17 @@ Schedule = Callable[[int], float]
 SCHEDULES = ("constant", "step", "inv-sqrt")
 
 
+def step_every(steps: int) -> int:
+    """The default interval of the ``step`` schedule: a quarter of the run (at least 1)."""
+    return max(1, steps // 4)
+
+
 def make_schedule(name: str, lr: float, steps: int, *, every: int | None = None) -> Schedule:
     """The schedule ``t → lr_t`` called ``name`` for a run of ``steps`` steps starting at ``lr``."""
     if name == "constant":
         return lambda t: lr
     if name == "step":
-        every = every or max(1, steps // 4)
+        every = every or step_every(steps)
         return lambda t: lr * 0.5 ** (t // every)
     if name == "inv-sqrt":
         return lambda t: lr / np.sqrt(t + 1.0)

@@ -75,6 +75,16 @@ class Verdict:
     def __str__(self) -> str:
         return "\n".join(self.lines())
 
+    def headline(self) -> str:
+        """A few words for a figure title: converged (and when), or how far off."""
+        if self.converged:
+            return f"within {self.tol:g} of the minimum at step {self.steps_needed}"
+        if self.path.diverged_at is not None:
+            return f"diverged at step {self.path.diverged_at}"
+        if self.distance is not None:
+            return f"NOT converged, {fmt(self.distance)} from the minimum"
+        return self.status.split(";")[0]
+
 
 def nearest_minimum(function, w: np.ndarray) -> tuple[tuple[float, float] | None, float | None]:
     if not function.minima:

@@ -1,0 +1,108 @@
+"""Interactive 3-D landscape: one self-contained HTML file (plotly.js inlined, works offline).
+
+The surface can be rotated and zoomed; a slider (and a play button) walks the paths step by step.
+plotly ships ``plotly.min.js`` inside the Python package, and ``include_plotlyjs=True`` copies it into
+the page, so the file opens from a USB stick on a machine without internet: there is no
+``<script src="http…">`` in it.
+
+Example
+-------
+>>> from mlplab.landscape import FUNCTIONS, descend
+>>> path = descend(FUNCTIONS["seed"])
+>>> write_landscape_html("landscape.html", [path])              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path as FilePath
+
+import numpy as np
+
+from mlplab.landscape import Path
+from mlplab.train.run_folder import atomic_write_text
+from mlplab.viz.landscape import plot_box, surface_grid
+from mlplab.viz.theme import colors
+
+# Okabe & Ito colours, as in the matplotlib themes, one per path.
+PATH_PALETTE = ("#F0E442", "#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#0072B2")
+
+
+def landscape_figure(paths: Sequence[Path], *, theme: str = "dark", grid: int = 80):
+    """A plotly figure: the surface, every path as a 3-D line, and a slider over the steps."""
+    import plotly.graph_objects as go
+
+    c = colors(theme)
+    function = paths[0].function
+    box = plot_box(function, paths)
+    X, Y, Z = surface_grid(function, box, n=grid)
+    lift = 0.01 * float(np.nanmax(Z) - np.nanmin(Z))  # keep the path just above the surface
+    surface = go.Surface(x=X, y=Y, z=Z, colorscale="Viridis", opacity=0.85, name="f(x, y)",
+                         colorbar=dict(title=dict(text="f(x, y)")), hoverinfo="x+y+z")
+    palette = [c["path"]] if len(paths) == 1 else list(PATH_PALETTE)
+    path_traces = []
+    for k, p in enumerate(paths):
+        color = palette[k % len(palette)]
+        path_traces.append(go.Scatter3d(
+            x=p.points[:, 0], y=p.points[:, 1], z=p.values + lift, mode="lines+markers", name=p.label,
+            line=dict(color=color, width=6), marker=dict(size=3, color=color),
+            hovertemplate="step %{customdata}<br>x=%{x:.4g}<br>y=%{y:.4g}<br>f=%{z:.4g}<extra>"
+                          + p.label + "</extra>",
+            customdata=np.arange(len(p.points)),
+        ))
+    starts = np.array([p.start for p in paths])
+    marks = [go.Scatter3d(x=starts[:, 0], y=starts[:, 1], z=[p.values[0] + lift for p in paths],
+                          mode="markers", name="start", marker=dict(size=7, color=c["start"]))]
+    if function.minima:
+        m = np.array(function.minima)
+        marks.append(go.Scatter3d(x=m[:, 0], y=m[:, 1], z=function(m[:, 0], m[:, 1]) + lift,
+                                  mode="markers", name="minimum",
+                                  marker=dict(size=7, color=c["minimum"], symbol="diamond")))
+    last = max(p.steps for p in paths)
+    trace_ids = list(range(1, 1 + len(paths)))
+    frames = [go.Frame(name=str(k), traces=trace_ids, data=[
+        go.Scatter3d(x=p.points[: k + 1, 0], y=p.points[: k + 1, 1], z=p.values[: k + 1] + lift,
+                     customdata=np.arange(min(k, p.steps) + 1))
+        for p in paths]) for k in range(last + 1)]
+    slider = dict(
+        active=last, currentvalue=dict(prefix="step "), pad=dict(t=40),
+        steps=[dict(label=str(k), method="animate",
+                    args=[[str(k)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
+                                         transition=dict(duration=0))])
+               for k in range(last + 1)],
+    )
+    play = dict(type="buttons", direction="left", x=0.0, y=0.0, xanchor="left", yanchor="top",
+                pad=dict(t=40, r=10), showactive=False, buttons=[
+                    dict(label="play", method="animate",
+                         args=[None, dict(frame=dict(duration=150, redraw=True), fromcurrent=False,
+                                          transition=dict(duration=0))]),
+                    dict(label="pause", method="animate",
+                         args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False))]),
+                ])
+    fig = go.Figure(data=[surface, *path_traces, *marks], frames=frames)
+    fig.update_layout(
+        template="plotly_dark" if theme == "dark" else "plotly_white",
+        paper_bgcolor=c["background"], font=dict(color=c["foreground"]),
+        title=dict(text=f"{function.label}: {', '.join(p.label for p in paths[:6])}"
+                        + (" …" if len(paths) > 6 else "")),
+        scene=dict(xaxis_title="x", yaxis_title="y", zaxis_title="f(x, y)",
+                   camera=dict(eye=dict(x=-1.2, y=-1.6, z=1.0))),
+        sliders=[slider], updatemenus=[play], margin=dict(l=0, r=0, t=60, b=0),
+        legend=dict(x=0.01, y=0.98),
+    )
+    return fig
+
+
+def landscape_html(paths: Sequence[Path], *, theme: str = "dark") -> str:
+    """The whole page as text, with plotly.js inlined (no network needed to view it)."""
+    fig = landscape_figure(paths, theme=theme)
+    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False,
+                       config={"displaylogo": False, "responsive": True})
+
+
+def write_landscape_html(out: str | os.PathLike, paths: Sequence[Path], *, theme: str = "dark") -> FilePath:
+    """Write :func:`landscape_html` atomically to ``out``; returns the path."""
+    out = FilePath(out)
+    atomic_write_text(out, landscape_html(paths, theme=theme))
+    return out

@@ -1,0 +1,67 @@
+"""The figure files each landscape command writes into its output folder, in one place.
+
+The CLI (and the web app) call these, so ``mlplab descent`` and a page showing the same run draw the
+same pictures. Each function returns the paths it wrote, in the order they were written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path as FilePath
+
+from mlplab.landscape import Path, Verdict
+from mlplab.landscape.sgd_study import SgdStudy
+from mlplab.viz.landscape import plot_contour, plot_convergence, plot_surface
+from mlplab.viz.landscape_compare import plot_compare_grid, plot_compare_overlay
+from mlplab.viz.landscape_sgd import plot_sgd_study
+from mlplab.viz.theme import save_figure
+
+
+def _extras(folder: FilePath, paths: Sequence[Path], theme: str, gif: bool, html: bool) -> list[FilePath]:
+    written = []
+    if gif:
+        from mlplab.viz.landscape_animation import animate_paths
+
+        written.append(animate_paths(paths, folder / "path.gif", theme=theme))
+    if html:
+        from mlplab.viz.interactive import write_landscape_html
+
+        written.append(write_landscape_html(folder / "landscape.html", paths, theme=theme))
+    return written
+
+
+def descent_files(verdict: Verdict, folder: FilePath, *, theme: str = "dark", gif: bool = False,
+                  html: bool = False) -> list[FilePath]:
+    """``surface.png``, ``contour.png``, ``convergence.png`` (+ ``path.gif``, ``landscape.html``)."""
+    path = verdict.path
+    written = [
+        save_figure(plot_surface(path.function, [path], theme=theme)["figure"], folder / "surface.png"),
+        save_figure(plot_contour(path.function, [path], theme=theme)["figure"], folder / "contour.png"),
+        save_figure(plot_convergence(verdict, theme=theme)["figure"], folder / "convergence.png"),
+    ]
+    return written + _extras(folder, [path], theme, gif, html)
+
+
+def sgd_files(study: SgdStudy, folder: FilePath, *, theme: str = "dark", gif: bool = False,
+              html: bool = False) -> list[FilePath]:
+    """``sgd.png`` (ensemble, noise, batch sizes, schedules) and ``contour.png`` of the first run
+    (+ its ``path.gif``; ``landscape.html`` with the run and full-batch GD)."""
+    run = study.run
+    written = [
+        save_figure(plot_sgd_study(study, theme=theme)["figure"], folder / "sgd.png"),
+        save_figure(plot_contour(run.function, [run], theme=theme, arrows=False)["figure"],
+                    folder / "contour.png"),
+    ]
+    written += _extras(folder, [run], theme, gif, False)
+    return written + _extras(folder, [run, study.full_batch], theme, False, html)
+
+
+def compare_files(paths: Sequence[Path], verdicts: Sequence[Verdict], folder: FilePath, *,
+                  theme: str = "dark", gif: bool = False, html: bool = False) -> list[FilePath]:
+    """``compare_grid.png`` (one panel per optimizer), ``compare_overlay.png`` (+ gif, html)."""
+    written = [
+        save_figure(plot_compare_grid(paths, verdicts, theme=theme)["figure"], folder / "compare_grid.png"),
+        save_figure(plot_compare_overlay(paths, verdicts, theme=theme)["figure"],
+                    folder / "compare_overlay.png"),
+    ]
+    return written + _extras(folder, paths, theme, gif, html)
