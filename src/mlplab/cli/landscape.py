@@ -165,7 +165,8 @@ def descent_command(function_spec, optimizer, lr, steps, start, tol, out, theme,
               help="N, the number of examples in the finite sum.")
 @click.option("--runs", type=Number(int, 1, maximum=1000), default=30, show_default=True,
               help="Seeds in the ensemble.")
-@click.option("--schedule", default="constant", show_default=True, help=f"Learning-rate schedule: {', '.join(SCHEDULES)}.")
+@click.option("--schedule", default="constant", show_default=True,
+              help=f"Learning-rate schedule: {', '.join(SCHEDULES)}.")
 @click.option("--sampling", default="replacement", show_default=True,
               help="replacement: independent random batches (as mlplab train); shuffle: each example once per epoch.")
 @click.option("--seed", type=Number(int, 0), default=0, show_default=True,

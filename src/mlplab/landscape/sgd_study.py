@@ -75,8 +75,8 @@ class SgdStudy:
         sampling = ("with replacement (independent batches, as mlplab train)" if self.sampling == "replacement"
                     else "by per-epoch shuffles (every example once per epoch)")
         out = [f"sampling    mini-batches of {self.batch_size} of N = {self.objective.n} examples, drawn {sampling}",
-               f"ensemble    {len(self.runs)} runs (seeds {seeds[0]}-{seeds[-1]}): mean end {fmt_point(ends.mean(axis=0))}, "
-               f"full-batch GD end {fmt_point(self.full_batch.end)}"]
+               f"ensemble    {len(self.runs)} runs (seeds {seeds[0]}-{seeds[-1]}): "
+               f"mean end {fmt_point(ends.mean(axis=0))}, full-batch GD end {fmt_point(self.full_batch.end)}"]
         spread = ends.std(axis=0, ddof=1) if len(ends) > 1 else np.zeros(2)
         line = f"            spread of the ends (std) x {fmt(spread[0])}, y {fmt(spread[1])}"
         if self.covariances is not None:

@@ -56,8 +56,9 @@ def plot_compare_overlay(paths: Sequence[Path], verdicts: Sequence[Verdict], *, 
         f_min = function.f_min if function.f_min is not None else 0.0
         for path, verdict, color in zip(paths, verdicts, palette, strict=True):
             gap = path.values - f_min
+            label = f"{path.label}: {fmt(gap[-1])}" + (" (converged)" if verdict.converged else "")
             ax_gap.plot(np.arange(len(gap)), np.where(gap > 0, gap, np.nan), "-o", ms=2.5, lw=1.8,
-                        color=color, label=f"{path.label}: {fmt(gap[-1])}")
+                        color=color, label=label)
         if function.f_min is not None:
             ax_gap.set_yscale("log")
         ax_gap.set_xlabel("step")
