@@ -71,23 +71,32 @@ def test_one_panel_per_optimizer_and_the_best_named_in_the_title(rows):
 
 
 def test_heatmap_cells_are_the_best_mean_over_the_other_settings(rows):
-    x_labels, y_labels, cells, winners = heatmap_table(rows, "lr", "hidden")
-    assert x_labels == ["0.01", "0.1", "1", "10"] and y_labels == ["20", "100"]
+    table = heatmap_table(rows, "lr", "hidden")
+    cells, winners = table.cells, table.winners
+    assert table.x_labels == ["0.01", "0.1", "1", "10"] and table.y_labels == ["20", "100"]
     for iy, hidden in enumerate(("20", "100")):
         for ix, lr in enumerate((0.01, 0.1, 1.0)):
             best = max(statistics.fmean(accuracy(hidden, lr, o, s) for s in range(3)) for o in ("sgd", "adam"))
             assert cells[iy, ix] == pytest.approx(best)
             assert winners[iy][ix] == "adam"
     assert np.isnan(cells[0, 3]) and np.isnan(cells[1, 3])  # lr 10 only diverged: no accuracy to show
+    assert table.tried[0, 3] and not table.tried[1, 3]  # × where a run diverged, blank where none was tried
     assert default_heatmap_axes(rows) == ("lr", "hidden")
 
 
 def test_heatmap_bins_a_random_search(rows):
-    many = [row(0, 0.5 + k / 100, lr=float(lr), hidden=h)
-            for k, (lr, h) in enumerate(zip(np.geomspace(1e-4, 1.0, 20), ["20", "50"] * 10, strict=True))]
-    x_labels, _, cells, _ = heatmap_table(many, "lr", "hidden")
-    assert len(x_labels) == 6 and x_labels[0].startswith("0.0001–")
-    assert np.nanmax(cells) == pytest.approx(0.69)  # the largest lr fell in the last bin
+    many = [row(0, 0.5 + k / 100, lr=float(lr), hidden=str(h))
+            for k, (lr, h) in enumerate(zip(np.geomspace(1e-4, 1.0, 20), range(10, 210, 10), strict=True))]
+    table = heatmap_table(many, "lr", "hidden")
+    assert len(table.x_labels) == 6 and table.x_labels[0] == "0.0001–0.00046" and table.x_labels[-1].endswith("–1")
+    assert table.y_labels[0] == "10–16" and table.y_labels[-1].endswith("–200")
+    assert table.cells[-1, -1] == pytest.approx(0.69)  # the largest lr and width: the last draw
+    expected = np.zeros((6, 6), bool)  # cell k of 6 log-spaced bins: floor(6 · log(v/low) / log(high/low))
+    for r in many:
+        ix = min(int(6 * np.log(r["lr"] / 1e-4) / np.log(1e4) + 1e-9), 5)
+        iy = min(int(6 * np.log(int(r["hidden"]) / 10) / np.log(20) + 1e-9), 5)
+        expected[iy, ix] = True
+    np.testing.assert_array_equal(table.tried, expected)
 
 
 def test_curves_one_line_per_run_coloured_by_the_setting(rows):

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import math
 import statistics
+import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -118,20 +120,12 @@ def plot_accuracy_vs_lr(
         numeric = x in LOG_SCALE
         position = {v: (v if numeric else k) for k, v in enumerate(x_values)}
         table = seed_table(rows, x, line_by)
-        drawn: dict[str, Any] = {"figure": fig, "lines": {}, "bands": {}, "table": table, "failed": None}
-        for color, value in zip(_palette(len(line_values)), line_values, strict=True):
-            points = table.get(value, {})
-            xs = [v for v in x_values if v in points]
-            if not xs:
-                continue
-            px = np.array([position[v] for v in xs], dtype=float)
-            accs = [points[v] for v in xs]
-            label = setting_label(line_by, value) if line_by else "mean over seeds"
-            (line,) = ax.plot(px, [statistics.fmean(a) for a in accs], "-o", color=color, lw=2, ms=4, label=label)
-            band = ax.fill_between(px, [min(a) for a in accs], [max(a) for a in accs], color=color, alpha=0.2, lw=0)
-            seeds_x = np.concatenate([[p] * len(a) for p, a in zip(px, accs, strict=True)])
-            ax.scatter(seeds_x, np.concatenate(accs), s=10, color=color, alpha=0.7, zorder=3, lw=0)
-            drawn["lines"][value], drawn["bands"][value] = line, band
+        drawn: dict[str, Any] = {"figure": fig, "lines": {}, "bands": {}, "table": table, "failed": None,
+                                 "points": None}
+        if line_by and len(line_values) > MAX_CELLS:  # a random search: every run its own width
+            _scatter_by(rows, x, line_by, position, ax, fig, theme, drawn)
+        else:
+            _lines_by(rows, x, line_by, line_values, x_values, position, table, ax, drawn)
         failed = [r for r in rows if not _ok(r)]
         if failed:
             drawn["failed"] = ax.scatter(
@@ -140,8 +134,9 @@ def plot_accuracy_vs_lr(
             )
         if numeric:
             ax.set_xscale("log")
-            ax.set_xticks(x_values, [f"{v:g}" for v in x_values] if len(x_values) <= 8 else None)
-            ax.minorticks_off()
+            if len(x_values) <= MAX_CELLS:  # a grid: a tick at each value tried
+                ax.set_xticks(x_values, [f"{v:g}" for v in x_values])
+                ax.minorticks_off()
         else:
             ax.set_xticks(range(len(x_values)), [str(v) for v in x_values])
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -149,9 +144,38 @@ def plot_accuracy_vs_lr(
         ax.set_ylabel("final test accuracy")
         if drawn["lines"] or failed:
             ax.legend(fontsize=9, loc="best")
-        if not drawn["lines"]:
+        if not drawn["lines"] and drawn["points"] is None:
             ax.text(0.5, 0.5, "no run completed", transform=ax.transAxes, ha="center", va="center")
     return drawn
+
+
+def _lines_by(rows, x, line_by, line_values, x_values, position, table, ax: Axes, drawn: dict) -> None:
+    """One line per ``line_by`` value through the means over seeds, a band over the seed range, dots for seeds."""
+    for color, value in zip(_palette(len(line_values)), line_values, strict=True):
+        points = table.get(value, {})
+        xs = [v for v in x_values if v in points]
+        if not xs:
+            continue
+        px = np.array([position[v] for v in xs], dtype=float)
+        accs = [points[v] for v in xs]
+        label = setting_label(line_by, value) if line_by else "mean over seeds"
+        (line,) = ax.plot(px, [statistics.fmean(a) for a in accs], "-o", color=color, lw=2, ms=4, label=label)
+        band = ax.fill_between(px, [min(a) for a in accs], [max(a) for a in accs], color=color, alpha=0.2, lw=0)
+        seeds_x = np.concatenate([[p] * len(a) for p, a in zip(px, accs, strict=True)])
+        ax.scatter(seeds_x, np.concatenate(accs), s=10, color=color, alpha=0.7, zorder=3, lw=0)
+        drawn["lines"][value], drawn["bands"][value] = line, band
+
+
+def _scatter_by(rows, x, color_by, position, ax: Axes, fig: Figure, theme: str, drawn: dict) -> None:
+    """One dot per completed run, coloured by ``color_by`` on a colour scale (the textbook's ch. 6.5 picture)."""
+    done = [r for r in rows if _ok(r)]
+    if not done:
+        return
+    size = np.array([sort_key(color_by, r[color_by])[1] for r in done])  # hidden: total units
+    norm = (LogNorm if color_by in LOG_SCALE else Normalize)(size.min(), size.max())
+    drawn["points"] = ax.scatter([position[r[x]] for r in done], [r["final_test_acc"] for r in done], c=size,
+                                 cmap=_sequential_cmap(theme), norm=norm, s=28, zorder=3, edgecolors="none")
+    fig.colorbar(drawn["points"], ax=ax, label=axis_label(color_by))
 
 
 def accuracy_axes(rows: Sequence[Row]) -> tuple[str, str | None]:
@@ -179,7 +203,8 @@ def accuracy_vs_lr_figure(rows: Sequence[Row], *, theme: str = "dark") -> tuple[
     n_rows, n_cols = grid_shape(len(keys), 3)
     drawn = []
     with theme_context(theme):
-        fig, axes = plt.subplots(n_rows, n_cols, figsize=(5.2 * n_cols, 3.9 * n_rows), layout="constrained",
+        width = max(5.2 * n_cols, 7.0)
+        fig, axes = plt.subplots(n_rows, n_cols, figsize=(width, 3.9 * n_rows + 0.3), layout="constrained",
                                  squeeze=False, sharey=True)
         for ax, key in zip(axes.flat, keys, strict=False):
             drawn.append(plot_accuracy_vs_lr(groups[key], x=x, line_by=line_by, ax=ax, theme=theme))
@@ -189,8 +214,9 @@ def accuracy_vs_lr_figure(rows: Sequence[Row], *, theme: str = "dark") -> tuple[
                 ax.set_title(", ".join(setting_label(n, v) for n, v in zip(others, key, strict=True)), fontsize=11)
         for ax in axes.flat[len(keys):]:
             ax.set_visible(False)
-        fig.suptitle(_best_title(rows) + (f"  ({len(keys)} of {len(groups)} panels, best first)"
-                                          if len(groups) > len(keys) else ""), fontsize=12)
+        title = _best_title(rows) + (f"  ({len(keys)} of {len(groups)} panels, best first)"
+                                     if len(groups) > len(keys) else "")
+        fig.suptitle(textwrap.fill(title, width=int(width * 10)), fontsize=12)  # ~10 characters per inch
     return fig, drawn
 
 
@@ -199,45 +225,60 @@ def _best_title(rows: Sequence[Row]) -> str:
     if not ranked or not ranked[0].completed:
         return "no run completed"
     best = ranked[0]
-    seeds = f"{best.completed} seed" + ("s" if best.completed > 1 else "")
-    return f"best: {best.label(varied_settings(rows))} — {best.mean:.2%} mean test accuracy over {seeds}"
+    how = f"mean test accuracy over {best.completed} seeds" if best.completed > 1 else "test accuracy"
+    return f"best: {best.label(varied_settings(rows))} — {best.mean:.2%} {how}"
 
 
 # -- heatmap over two settings ---------------------------------------------------------------------
 
-def heatmap_table(rows: Sequence[Row], x: str, y: str) -> tuple[list[str], list[str], np.ndarray, list[list[str]]]:
-    """``(x labels, y labels, cells (ny, nx), winners)``: cell = best, over the other settings, of the mean over seeds.
+@dataclass
+class HeatmapTable:
+    """What a heatmap shows: ``cells[iy, ix]`` is the best, over the other swept settings, of the mean
+    final test accuracy over seeds (NaN when no run there completed); ``winners[iy][ix]`` names those
+    other settings; ``tried[iy, ix]`` says whether any run fell in the cell at all."""
 
-    ``winners[iy][ix]`` names the other settings of that best mean (empty when nothing else varies).
-    Cells with no completed run are NaN. A numeric setting with more than 8 values (a random
-    search) is cut into 6 log-spaced bins, labelled ``1e-04–3e-04``.
+    x_labels: list[str]
+    y_labels: list[str]
+    cells: np.ndarray  # (ny, nx)
+    winners: list[list[str]]
+    tried: np.ndarray  # (ny, nx) bool
+
+
+def heatmap_table(rows: Sequence[Row], x: str, y: str) -> HeatmapTable:
+    """The numbers of :func:`plot_heatmap` for settings ``x`` (columns) and ``y`` (rows).
+
+    A numeric setting with more than 8 values (a random search) is cut into 6 log-spaced bins,
+    labelled ``0.001–0.0057`` (lr) or ``10–15`` (hidden size).
     """
     x_of, x_labels = _cells(rows, x)
     y_of, y_labels = _cells(rows, y)
     others = [n for n in varied_settings(rows) if n not in (x, y)]
+    table = HeatmapTable(x_labels, y_labels, np.full((len(y_labels), len(x_labels)), np.nan),
+                         [[""] * len(x_labels) for _ in y_labels], np.zeros((len(y_labels), len(x_labels)), bool))
     means: dict[tuple, list[float]] = {}
     for row in rows:
+        table.tried[y_of(row), x_of(row)] = True
         if _ok(row):
             config = tuple(row[n] for n in SWEPT)
             means.setdefault((y_of(row), x_of(row), config), []).append(row["final_test_acc"])
-    cells = np.full((len(y_labels), len(x_labels)), np.nan)
-    winners = [[""] * len(x_labels) for _ in y_labels]
     for (iy, ix, config), accs in means.items():
         mean = statistics.fmean(accs)
-        if not mean <= cells[iy, ix]:  # also true for NaN: the first mean of a cell
-            cells[iy, ix] = mean
+        if not mean <= table.cells[iy, ix]:  # also true for NaN: the first mean of a cell
+            table.cells[iy, ix] = mean
             settings = dict(zip(SWEPT, config, strict=True))
-            winners[iy][ix] = ", ".join(setting_label(n, settings[n]) for n in others)
-    return x_labels, y_labels, cells, winners
+            table.winners[iy][ix] = ", ".join(setting_label(n, settings[n]) for n in others)
+    return table
 
 
 def _cells(rows: Sequence[Row], name: str) -> tuple[Any, list[str]]:
     """A function row → cell index, and the cells' labels, for one heatmap axis."""
     values = values_of(rows, name)
-    if name in LOG_SCALE and len(values) > MAX_CELLS:
-        edges = np.geomspace(min(values), max(values), 7)
-        labels = [f"{lo:.2g}–{hi:.2g}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
-        return (lambda row: int(min(np.searchsorted(edges, row[name], side="right") - 1, 5))), labels
+    if len(values) > MAX_CELLS and all(sort_key(name, v)[0] == 0 and name != "optimizer" for v in values):
+        size = {v: sort_key(name, v)[1] for v in values}  # lr, batch size, or a width's total units
+        edges = np.geomspace(min(size.values()), max(size.values()), 7)
+        fmt = "{:.2g}" if name in ("lr", "weight_init_std") else "{:.0f}"
+        labels = [f"{fmt.format(lo)}–{fmt.format(hi)}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+        return (lambda row: int(min(np.searchsorted(edges, size[row[name]], side="right") - 1, 5))), labels
     index = {v: k for k, v in enumerate(values)}
     return (lambda row: index[row[name]]), [setting_label(name, v).split(" ", 1)[-1] for v in values]
 
@@ -245,10 +286,11 @@ def _cells(rows: Sequence[Row], name: str) -> tuple[Any, list[str]]:
 def plot_heatmap(rows: Sequence[Row], x: str, y: str, *, ax: Axes | None = None, theme: str = "dark") -> dict[str, Any]:
     """Mean final test accuracy (over seeds; best over the other settings) for each ``x`` × ``y`` cell.
 
-    Returns ``image``, the ``cells`` array it shows, and the axis labels.
+    A × marks a cell whose runs all diverged or failed. Returns ``image`` and the :class:`HeatmapTable`.
     """
     c = colors(theme)
-    x_labels, y_labels, cells, winners = heatmap_table(rows, x, y)
+    table = heatmap_table(rows, x, y)
+    x_labels, y_labels, cells, winners = table.x_labels, table.y_labels, table.cells, table.winners
     with theme_context(theme):
         fig, ax = axes_or_new(ax, (1.2 * len(x_labels) + 3.2, 0.6 * len(y_labels) + 2.4))
         cmap = _sequential_cmap(theme)
@@ -261,7 +303,7 @@ def plot_heatmap(rows: Sequence[Row], x: str, y: str, *, ax: Axes | None = None,
                 ink = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "white"
                 note = f"{value:.1%}" + (f"\n{winners[iy][ix]}" if winners[iy][ix] and len(x_labels) <= 8 else "")
                 ax.text(ix, iy, note, ha="center", va="center", fontsize=9 if "\n" not in note else 8, color=ink)
-            else:
+            elif table.tried[iy, ix]:  # runs were there, and none completed
                 ax.text(ix, iy, "×", ha="center", va="center", fontsize=12, color=c["bad"])
         ax.set_xticks(range(len(x_labels)), x_labels, rotation=30 if len(x_labels) > 5 else 0)
         ax.set_yticks(range(len(y_labels)), y_labels)
@@ -269,11 +311,12 @@ def plot_heatmap(rows: Sequence[Row], x: str, y: str, *, ax: Axes | None = None,
         ax.set_ylabel(axis_label(y))
         ax.grid(False)
         others = [n for n in varied_settings(rows) if n not in (x, y)]
+        binned = any("–" in label for label in (*x_labels, *y_labels))
         ax.set_title("final test accuracy, mean over seeds" + (
-            f"\nbest {' and '.join(axis_label(n) for n in others)} in each cell, named" if others else ""), fontsize=11)
+            f"\nbest {' and '.join(axis_label(n) for n in others)} in each cell, named" if others else "") + (
+            "\nbest configuration in each bin" if binned else ""), fontsize=11)
         fig.colorbar(image, ax=ax, format=PercentFormatter(1.0, decimals=0), shrink=0.9)
-    return {"figure": fig, "image": image, "cells": cells, "winners": winners, "x_labels": x_labels,
-            "y_labels": y_labels}
+    return {"figure": fig, "image": image, "table": table}
 
 
 def default_heatmap_axes(rows: Sequence[Row]) -> tuple[str, str] | None:
@@ -360,8 +403,9 @@ def plot_best(
         y = np.arange(len(shown))[::-1]  # best at the top
         means = np.array([r.mean for r in shown])
         spread = np.array([[r.mean - r.low for r in shown], [r.high - r.mean for r in shown]])
+        several = any(r.completed > 1 for r in shown)  # whiskers only when there is a spread to show
         bars = ax.barh(y, means, color=[c["good"]] + [c["train"]] * (len(shown) - 1), height=0.65,
-                       xerr=spread, error_kw={"ecolor": c["foreground"], "capsize": 3, "lw": 1})
+                       xerr=spread if several else None, error_kw={"ecolor": c["foreground"], "capsize": 3, "lw": 1})
         low = float(min(r.low for r in shown))
         ax.set_xlim(max(0.0, math.floor((low - 0.05) * 20) / 20), 1.0)
         notes = []
@@ -376,7 +420,7 @@ def plot_best(
         right.spines["right"].set_visible(False)
         ax.set_yticks(y, [r.label(varied) for r in shown], fontsize=9)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.set_xlabel("final test accuracy (mean over seeds; whiskers: worst to best seed)")
+        ax.set_xlabel("final test accuracy" + (" (mean over seeds; whiskers: worst to best seed)" if several else ""))
         ax.set_title(f"best {len(shown)} of {len(ranked)} configurations", fontsize=11)
         ax.grid(axis="y", visible=False)
     return {"figure": fig, "bars": bars, "shown": shown}
