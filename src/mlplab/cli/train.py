@@ -8,7 +8,7 @@ import click
 import numpy as np
 
 from mlplab.cli.options import parse_int_list
-from mlplab.cli.plots import draw_and_report, format_option, theme_option
+from mlplab.cli.plots import FORMAT_CHOICES, draw_and_report, format_option, theme_option
 from mlplab.cli.progress import ProgressBar
 from mlplab.nn.layers import ACTIVATION_LAYERS
 from mlplab.optim import OPTIMIZERS
@@ -143,8 +143,10 @@ def gradcheck_command(samples, hidden, activation, seed, tolerance, data_dir, pl
     from mlplab.data import load_mnist
     from mlplab.nn import build_network, gradient_check
 
-    (x_train, t_train), _ = load_mnist(dtype=np.float64, data_dir=data_dir)
-    x, t = x_train[:samples], t_train[:samples]
+    if plot_path is not None:
+        check_plot_path(plot_path)  # before the seconds of checking, not after
+    (x_train, t_train), _ = load_mnist(data_dir=data_dir)
+    x, t = x_train[:samples].astype(np.float64), t_train[:samples]  # float64 for a meaningful check
     sizes = (x.shape[1], *parse_int_list(hidden, "--hidden"), int(t_train.max()) + 1)
     # A larger init than the textbook's 0.01 so that the gradients are not all tiny.
     network = build_network(sizes, activation=activation, weight_init_std=0.1, seed=seed, dtype=np.float64)
@@ -166,13 +168,18 @@ def gradcheck_command(samples, hidden, activation, seed, tolerance, data_dir, pl
         raise SystemExit(1)
 
 
-def draw_gradcheck(path: Path, result: tuple, *, theme: str, tolerance: float, subtitle: str) -> None:
-    from mlplab.errors import ConfigError, RunFolderError
-    from mlplab.viz.gradcheck_plot import plot_gradient_check
-    from mlplab.viz.theme import FORMATS, save_figure
+def check_plot_path(path: Path) -> None:
+    from mlplab.errors import ConfigError
 
-    if path.suffix.lstrip(".") not in FORMATS:
+    if path.suffix.lstrip(".") not in FORMAT_CHOICES:
         raise ConfigError(f"--plot {path}: the file name must end in .png, .svg or .pdf.")
+
+
+def draw_gradcheck(path: Path, result: tuple, *, theme: str, tolerance: float, subtitle: str) -> None:
+    from mlplab.errors import RunFolderError
+    from mlplab.viz.gradcheck_plot import plot_gradient_check
+    from mlplab.viz.theme import save_figure
+
     fig = plot_gradient_check(*result, theme=theme, tolerance=tolerance, subtitle=subtitle)["figure"]
     try:
         save_figure(fig, path)

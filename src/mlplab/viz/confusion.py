@@ -124,7 +124,7 @@ def plot_mistakes(
     side = image_side(np.asarray(images).shape[1]) or 1
     with theme_context(theme):
         rows, cols = grid_shape(max(len(indices), 1), ncols)
-        fig, ax = axes_or_new(ax, (0.85 * cols + 0.4, 0.95 * rows + 0.8))
+        fig, ax = axes_or_new(ax, (0.85 * max(cols, 8) + 0.4, 0.95 * rows + 0.8))  # room for the title
         ax.axis("off")
         drawn: dict[str, Any] = {"figure": fig, "indices": indices, "captions": []}
         total_wrong = int(np.sum(np.argmax(probabilities, axis=1) != labels))

@@ -1,0 +1,153 @@
+"""Every figure of a run folder, drawn from the folder's records (tiny runs, so this stays fast)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from PIL import Image
+
+from mlplab.errors import ConfigError, RunFolderError
+from mlplab.train import TrainConfig, evaluate, load_run, train
+from mlplab.train.observers import Observer
+from mlplab.viz.run_figures import ANIMATION, FIGURES, draw_run_figures, load_run_data, make_figure
+
+#: Everything but the gradient check, which costs seconds on a 784-50-10 network (tested on a small one).
+CHEAP = tuple(name for name in FIGURES if name != "gradcheck")
+TINY = {"iters": 120, "train_size": 1000, "test_size": 1000, "eval_every": 40, "seed": 0}
+
+
+class InterruptAt(Observer):
+    """Presses Ctrl-C at a given iteration (the trainer keeps what it has)."""
+
+    def __init__(self, iteration: int) -> None:
+        self.iteration = iteration
+
+    def on_iteration(self, state) -> None:
+        if state.iteration == self.iteration:
+            raise KeyboardInterrupt
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "tiny"
+    train(TrainConfig(**TINY), run_dir=run_dir)
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tiny_run):
+    return load_run_data(tiny_run)
+
+
+def test_all_figures_and_the_animation_are_written(tiny_run, tiny_data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = draw_run_figures(tiny_run, names=CHEAP, data=tiny_data)
+    assert set(result.paths) == {*CHEAP, ANIMATION}
+    for name in CHEAP:
+        (path,) = result.paths[name]
+        assert path == tiny_run / "figures" / f"{name}.png"
+        assert path.read_bytes().startswith(b"\x89PNG")
+    with Image.open(result.paths[ANIMATION][0]) as gif:
+        assert gif.n_frames == tiny_data.n_evaluations == 3  # evaluations at 0, 40, 80
+    assert result.skipped == {}
+
+
+def test_other_formats_and_theme(tiny_run, tiny_data):
+    result = draw_run_figures(tiny_run, theme="light", formats=("svg", "pdf"), names=("accuracy",),
+                              animation=False, data=tiny_data)
+    svg, pdf = result.paths["accuracy"]
+    assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_confusion_matrix_is_the_final_model_on_the_test_set(tiny_data):
+    fig = make_figure("confusion", tiny_data)
+    texts = [t for t in fig.axes[0].texts]
+    counts = np.array([int(t.get_text()) for t in texts]).reshape(10, 10)
+    plt.close(fig)
+    assert counts.sum() == TINY["test_size"]
+    accuracy, _ = evaluate(tiny_data.run.network, tiny_data.x_test, tiny_data.t_test)
+    assert np.trace(counts) / counts.sum() == pytest.approx(accuracy)
+
+
+def test_replay_draws_the_network_as_it_was(tiny_run, tiny_data):
+    """at_eval takes the parameters from snapshots.npz and cuts the curves at that evaluation."""
+    first = make_figure("accuracy", tiny_data, at_eval=0)
+    assert first.axes[0].lines[-1].get_xdata().tolist() == [0]  # only evaluation 0
+    plt.close(first)
+    snap_W1 = tiny_data.snapshots["W1"][1]
+    assert tiny_data.params_at(1)["W1"] is snap_W1 or np.array_equal(tiny_data.params_at(1)["W1"], snap_W1)
+    # the recorded accuracy at evaluation k is what the float16 snapshot of evaluation k scores
+    for k in range(tiny_data.n_evaluations):
+        predicted = tiny_data.probabilities(k).argmax(axis=1)
+        acc = np.mean(predicted == tiny_data.t_test)
+        assert acc == pytest.approx(tiny_data.run.history.test_acc[k], abs=0.01)
+    result = draw_run_figures(tiny_run, at_eval=-2, names=("architecture", "hidden_units"), data=tiny_data)
+    assert result.folder == tiny_run / "figures" / "eval_01"
+    assert ANIMATION not in result.paths  # the animation is about the whole run
+    with pytest.raises(ConfigError, match="between 0 and 2"):
+        draw_run_figures(tiny_run, at_eval=3, data=tiny_data)
+
+
+def test_run_interrupted_after_one_evaluation(tmp_path):
+    run_dir = tmp_path / "interrupted"
+    train(TrainConfig(**TINY), run_dir=run_dir, observers=[InterruptAt(5)])
+    assert load_run(run_dir).history.status == "interrupted"
+    result = draw_run_figures(run_dir, names=("accuracy", "loss", "confusion"))
+    assert set(result.paths) == {"accuracy", "loss", "confusion", ANIMATION}
+    with Image.open(result.paths[ANIMATION][0]) as gif:
+        assert gif.n_frames == 1
+
+
+def test_run_stopped_before_any_evaluation_still_draws(tmp_path, tiny_run):
+    """No evaluation, no snapshots: the figures that need them say so instead of failing."""
+    run_dir = tmp_path / "early"
+    train(TrainConfig(**TINY), run_dir=run_dir, observers=[InterruptAt(0)])
+    data = load_run_data(run_dir)
+    assert data.n_evaluations == 0 and data.snapshots is None
+    result = draw_run_figures(run_dir, names=("accuracy", "loss", "architecture"), data=data)
+    assert ANIMATION in result.skipped
+    with pytest.raises(ConfigError, match="no snapshots"):
+        draw_run_figures(run_dir, at_eval=0, data=data)
+
+
+def test_different_hidden_sizes_with_the_gradient_check(tmp_path):
+    run_dir = tmp_path / "deep"
+    train(TrainConfig(**{**TINY, "hidden": (12, 8), "activation": "relu"}), run_dir=run_dir)
+    data = load_run_data(run_dir)
+    fig = make_figure("architecture", data)
+    title = fig.axes[0].get_title()
+    plt.close(fig)
+    assert "784-12-8-10 relu" in title
+    result = draw_run_figures(run_dir, names=("hidden_units", "gradcheck"), data=data, animation=False)
+    assert result.paths["gradcheck"][0].read_bytes().startswith(b"\x89PNG")
+
+
+def test_missing_or_damaged_run_folder_is_a_run_folder_error(tmp_path, tiny_run):
+    with pytest.raises(RunFolderError, match="does not exist"):
+        draw_run_figures(tmp_path / "nowhere")
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    for name in ("config.json", "model.npz"):
+        (damaged / name).write_bytes((tiny_run / name).read_bytes())
+    (damaged / "history.json").write_text('{"iterations": [0, 4')
+    with pytest.raises(RunFolderError, match="damaged"):
+        draw_run_figures(damaged)
+    (damaged / "history.json").write_text(json.dumps({"iterations": []}))
+    (damaged / "model.npz").write_bytes(b"not a zip")
+    with pytest.raises(RunFolderError, match="damaged"):
+        draw_run_figures(damaged)
+
+
+def test_unknown_names_are_config_errors(tiny_run, tiny_data):
+    with pytest.raises(ConfigError, match="unknown figure 'accuracyy'"):
+        draw_run_figures(tiny_run, names=("accuracyy",), data=tiny_data)
+    with pytest.raises(ConfigError, match="theme"):
+        draw_run_figures(tiny_run, theme="blue", data=tiny_data)
+    with pytest.raises(ConfigError, match="format"):
+        draw_run_figures(tiny_run, formats=("jpg",), data=tiny_data)
