@@ -198,8 +198,6 @@ def sgd_command(function_spec, optimizer, lr, steps, batch_size, noise, n_exampl
         runs=runs, seed=seed, schedule=check_choice("--schedule", schedule, SCHEDULES),
         sampling=check_choice("--sampling", sampling, SAMPLINGS), start=parse_start(start),
     )
-    for path in (*study.runs, study.full_batch):
-        path.raise_if_diverged()
     lines = [*judge(study.run, tol, stochastic=True).lines(), *study.lines()]
     folder = output_folder(out)
 

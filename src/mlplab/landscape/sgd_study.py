@@ -13,6 +13,7 @@ notebook gets the same numbers. For plain SGD on a quadratic the theory is exact
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,9 +127,11 @@ def run_sgd_study(
     common = dict(optimizer=optimizer, lr=lr, steps=steps, start=start, sampling=sampling)
     paths = ensemble(objective, runs, seed=seed, batch_size=batch_size, schedule=schedule, **common)
     full = descend(function, optimizer, lr, steps, start, schedule=make_schedule(schedule, lr, steps))
+    for path in (*paths, full):  # stop before the sweeps: a diverging run is the user's to fix
+        path.raise_if_diverged()
     q = function.quadratic
     covariances = None
-    if q is not None and optimizer == "sgd" and full.diverged_at is None:
+    if q is not None and optimizer == "sgd":
         covariances = q.noise_covariances(full.lrs, objective.predicted_noise(batch_size, sampling))
     sizes = batch_sizes or tuple(b for b in (1, 10, 100, n) if b <= n)
     noise_rows = [
@@ -162,12 +165,16 @@ def _padded(rows: list[np.ndarray], steps: int, width: tuple[int, ...] = ()) -> 
 
 
 def mean_gap(paths: list[Path], steps: int) -> np.ndarray:
-    """Mean of ``f − f*`` (or ``f`` if ``f*`` is unknown) over the runs, per step: (steps + 1,)."""
+    """Mean of ``f − f*`` (or ``f`` if ``f*`` is unknown) over the runs, per step: (steps + 1,).
+
+    A sweep setting may diverge (batch 1 is noisier); its runs end early and the mean is over the
+    runs still going — NaN once none is.
+    """
     f_min = paths[0].function.f_min or 0.0
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "mean of empty slice" after every run ended
         return np.nanmean(_padded([p.values - f_min for p in paths], steps), axis=0)
 
 
 def mean_points(paths: list[Path], steps: int) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        return np.nanmean(_padded([p.points for p in paths], steps, (2,)), axis=0)
+    return np.mean(_padded([p.points for p in paths], steps, (2,)), axis=0)

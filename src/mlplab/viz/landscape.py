@@ -299,7 +299,9 @@ def plot_convergence(
                 drawn["d_theory"] = _log_line(ax_d, k, q.distances(path.lr, k, path.start), c["reference"],
                                               "closed form", dashed=True)
             ax_d.axhline(verdict.tol, color=c["good"], lw=1, ls=":", label=f"tolerance {verdict.tol:g}")
-            if verdict.steps_needed is not None:
+            if verdict.steps_needed is not None and verdict.steps_needed > horizon:
+                drawn["needs"] = f"needs {verdict.steps_needed} steps to reach {verdict.tol:g}"
+            elif verdict.steps_needed is not None:
                 ax_d.axvline(verdict.steps_needed, color=c["good"], lw=1, ls=":")
                 early = verdict.steps_needed < 0.5 * horizon
                 ax_d.annotate(f"{verdict.steps_needed} steps to {verdict.tol:g}", (verdict.steps_needed, 0.97),
@@ -322,7 +324,7 @@ def plot_convergence(
         ax_g.set_title("Gradient norm")
         for ax in axes:
             _log_only_if_wide(ax)
-            ax.set_xlabel("step")
+            ax.set_xlabel("step" if ax is not ax_d or "needs" not in drawn else f"step   ({drawn['needs']})")
             ax.set_xlim(-0.02 * horizon, 1.02 * horizon)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize=8, loc="best")
