@@ -30,7 +30,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from mlplab.optim import OPTIMIZERS
 from mlplab.sweep.space import SWEPT
@@ -68,6 +68,12 @@ def values_of(rows: Sequence[Row], name: str) -> list[Any]:
 def axis_label(name: str) -> str:
     return {"lr": "learning rate", "batch_size": "batch size", "hidden": "hidden size",
             "weight_init_std": "initial weight std"}.get(name, name)
+
+
+def _percent(axis: Any) -> None:
+    """Accuracy ticks as percentages at round steps (80%, 85%, 90% — not 82%, 85%, 88%)."""
+    axis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.2f}".rstrip("0").rstrip(".") + "%"))
 
 
 def _ok(row: Row) -> bool:
@@ -139,7 +145,7 @@ def plot_accuracy_vs_lr(
                 ax.minorticks_off()
         else:
             ax.set_xticks(range(len(x_values)), [str(v) for v in x_values])
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        _percent(ax.yaxis)
         ax.set_xlabel(axis_label(x))
         ax.set_ylabel("final test accuracy")
         if drawn["lines"] or failed:
@@ -315,7 +321,7 @@ def plot_heatmap(rows: Sequence[Row], x: str, y: str, *, ax: Axes | None = None,
         ax.set_title("final test accuracy, mean over seeds" + (
             f"\nbest {' and '.join(axis_label(n) for n in others)} in each cell, named" if others else "") + (
             "\nbest configuration in each bin" if binned else ""), fontsize=11)
-        fig.colorbar(image, ax=ax, format=PercentFormatter(1.0, decimals=0), shrink=0.9)
+        _percent(fig.colorbar(image, ax=ax, shrink=0.9).ax.yaxis)
     return {"figure": fig, "image": image, "table": table}
 
 
@@ -366,7 +372,7 @@ def plot_all_curves(
                 (line,) = ax.plot(it, acc, color=color_of[row[color_by]], lw=1.4, alpha=alpha,
                                   ls="-" if _ok(row) else "--")
                 drawn["lines"][row["name"]] = line
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        _percent(ax.yaxis)
         ax.set_xlabel("iteration")
         ax.set_ylabel("test accuracy")
         ax.set_title(f"{len(drawn['lines'])} runs, coloured by {axis_label(color_by)}", fontsize=11)
@@ -419,7 +425,7 @@ def plot_best(
         right.tick_params(length=0)
         right.spines["right"].set_visible(False)
         ax.set_yticks(y, [r.label(varied) for r in shown], fontsize=9)
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        _percent(ax.xaxis)
         ax.set_xlabel("final test accuracy" + (" (mean over seeds; whiskers: worst to best seed)" if several else ""))
         ax.set_title(f"best {len(shown)} of {len(ranked)} configurations", fontsize=11)
         ax.grid(axis="y", visible=False)
