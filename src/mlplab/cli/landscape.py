@@ -109,6 +109,13 @@ def common_options(command):
     return command
 
 
+function_option = click.option("--function", "function_spec", default="seed", show_default=True,
+                               help=FUNCTION_HELP)
+optimizer_option = click.option("--optimizer", default="sgd", show_default=True, help=OPTIMIZER_HELP)
+start_option = click.option("--start", default=None,
+                            help="Start point x,y (default: the function's own; -7,2 for seed).")
+
+
 def check_theme_option(theme: str) -> str:
     from mlplab.viz.theme import check_theme
 
@@ -116,12 +123,12 @@ def check_theme_option(theme: str) -> str:
 
 
 @click.command("descent")
-@click.option("--function", "function_spec", default="seed", show_default=True, help=FUNCTION_HELP)
-@click.option("--optimizer", default="sgd", show_default=True, help=OPTIMIZER_HELP)
+@function_option
+@optimizer_option
 @click.option("--lr", type=Number(float, 0, above=True), default=None,
               help="Learning rate (default: the function's own; 0.9 for seed).")
 @click.option("--steps", type=Number(int, 0, maximum=100_000), default=30, show_default=True, help="Steps to take.")
-@click.option("--start", default=None, help="Start point x,y (default: the function's own; -7,2 for seed).")
+@start_option
 @common_options
 def descent_command(function_spec, optimizer, lr, steps, start, tol, out, theme, html, gif) -> None:
     """Gradient descent (or any optimizer) on a 2-D function, with the honest verdict.
@@ -153,8 +160,8 @@ def descent_command(function_spec, optimizer, lr, steps, start, tol, out, theme,
 
 
 @click.command("sgd")
-@click.option("--function", "function_spec", default="seed", show_default=True, help=FUNCTION_HELP)
-@click.option("--optimizer", default="sgd", show_default=True, help=OPTIMIZER_HELP)
+@function_option
+@optimizer_option
 @click.option("--lr", type=Number(float, 0, above=True), default=None,
               help="Initial learning rate (default: the function's own; 0.9 for seed).")
 @click.option("--steps", type=Number(int, 1, maximum=20_000), default=100, show_default=True, help="Steps per run.")
@@ -171,7 +178,7 @@ def descent_command(function_spec, optimizer, lr, steps, start, tol, out, theme,
               help="replacement: independent random batches (as mlplab train); shuffle: each example once per epoch.")
 @click.option("--seed", type=Number(int, 0), default=0, show_default=True,
               help="Seed of the examples and of the first run (run k uses seed + k).")
-@click.option("--start", default=None, help="Start point x,y (default: the function's own; -7,2 for seed).")
+@start_option
 @common_options
 def sgd_command(function_spec, optimizer, lr, steps, batch_size, noise, n_examples, runs, schedule, sampling,
                 seed, start, tol, out, theme, html, gif) -> None:

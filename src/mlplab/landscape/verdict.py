@@ -66,7 +66,8 @@ class Verdict:
             out.append(f"check       closed-form path = numeric path to {self.closed_form_error:.1e} "
                        f"(largest difference over {p.steps + 1} points)")
         if self.steps_needed is not None:
-            out.append(f"needs       {self.steps_needed} steps to come within {self.tol:g} of the minimum "
+            word = "took" if self.converged else "needs"
+            out.append(f"{word:<12}{self.steps_needed} steps to come within {self.tol:g} of the minimum "
                        f"({self.steps_source})")
         elif self.steps_source:
             out.append(f"needs       {self.steps_source}")

@@ -22,7 +22,7 @@ import numpy as np
 
 from mlplab.landscape import Path
 from mlplab.train.run_folder import atomic_write_text
-from mlplab.viz.landscape import plot_box, surface_grid
+from mlplab.viz.landscape import frame_steps, plot_box, surface_grid
 from mlplab.viz.theme import colors
 
 # Okabe & Ito colours, as in the matplotlib themes, one per path.
@@ -61,16 +61,17 @@ def landscape_figure(paths: Sequence[Path], *, theme: str = "dark", grid: int = 
                                   marker=dict(size=7, color=c["minimum"], symbol="diamond")))
     last = max(p.steps for p in paths)
     trace_ids = list(range(1, 1 + len(paths)))
+    shown = frame_steps(last)  # at most 100 slider positions, however long the path
     frames = [go.Frame(name=str(k), traces=trace_ids, data=[
         go.Scatter3d(x=p.points[: k + 1, 0], y=p.points[: k + 1, 1], z=p.values[: k + 1] + lift,
                      customdata=np.arange(min(k, p.steps) + 1))
-        for p in paths]) for k in range(last + 1)]
+        for p in paths]) for k in shown]
     slider = dict(
-        active=last, currentvalue=dict(prefix="step "), pad=dict(t=40),
+        active=len(shown) - 1, currentvalue=dict(prefix="step "), pad=dict(t=40),
         steps=[dict(label=str(k), method="animate",
                     args=[[str(k)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
                                          transition=dict(duration=0))])
-               for k in range(last + 1)],
+               for k in shown],
     )
     play = dict(type="buttons", direction="left", x=0.0, y=0.0, xanchor="left", yanchor="top",
                 pad=dict(t=40, r=10), showactive=False, buttons=[
@@ -97,8 +98,10 @@ def landscape_figure(paths: Sequence[Path], *, theme: str = "dark", grid: int = 
 def landscape_html(paths: Sequence[Path], *, theme: str = "dark") -> str:
     """The whole page as text, with plotly.js inlined (no network needed to view it)."""
     fig = landscape_figure(paths, theme=theme)
-    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False,
+    html = fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False, default_height="96vh",
                        config={"displaylogo": False, "responsive": True})
+    page_style = f"<style>body {{margin: 0; background: {colors(theme)['background']};}}</style>"
+    return html.replace("</head>", page_style + "\n</head>", 1)
 
 
 def write_landscape_html(out: str | os.PathLike, paths: Sequence[Path], *, theme: str = "dark") -> FilePath:

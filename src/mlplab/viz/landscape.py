@@ -49,6 +49,13 @@ def plot_box(function: Function, paths: Sequence[Path] = (), margin: float = 0.0
     return (float(x0), float(x1)), (float(y0), float(y1))
 
 
+def frame_steps(last: int, max_frames: int = 100) -> list[int]:
+    """The steps an animation shows: every step up to ``max_frames``, else evenly spread ones (always
+    the first and the last), so a 10 000-step path does not make a 10 000-frame file."""
+    count = min(last + 1, max_frames)
+    return sorted({int(k) for k in np.round(np.linspace(0, last, count))})
+
+
 def surface_grid(function: Function, box: Box, n: int = 240) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``X, Y, Z`` of shape (n, n) over ``box``: ``Z = f(X, Y)``."""
     (x0, x1), (y0, y1) = box
@@ -350,6 +357,7 @@ def _log_line(ax: Axes, x: np.ndarray, y: np.ndarray, color: str, label: str, *,
     if log:
         ax.set_yscale("log")
         y = np.where(y > 0, y, np.nan)
-    style = dict(ls="--", lw=1.5) if dashed else dict(ls="-", marker="o", ms=3, lw=2)
+    marker = "o" if len(x) <= 61 else None  # dots only while they can be told apart
+    style = dict(ls="--", lw=1.6, zorder=4) if dashed else dict(ls="-", marker=marker, ms=3, lw=2, zorder=3)
     (line,) = ax.plot(x, y, color=color, label=label, **style)
     return line

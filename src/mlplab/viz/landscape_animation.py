@@ -17,7 +17,7 @@ from PIL import Image
 
 from mlplab.landscape import Path
 from mlplab.train.run_folder import atomic_write_bytes
-from mlplab.viz.landscape import plot_box, plot_contour
+from mlplab.viz.landscape import frame_steps, plot_box, plot_contour
 from mlplab.viz.landscape_compare import path_colors
 from mlplab.viz.theme import colors, theme_context
 
@@ -31,10 +31,12 @@ def animate_paths(
     hold: int = 10,
     dpi: int = 72,
     size: tuple[float, float] = (7.0, 4.4),
+    max_frames: int = 100,
 ) -> FilePath:
     """Write ``out`` (a ``.gif``) showing every path growing step by step; returns its path.
 
-    ``hold`` keeps the last frame ``hold`` frames longer, so the viewer sees the end before the loop
+    A path longer than ``max_frames`` steps is shown at evenly spread steps. ``hold`` keeps the last
+    frame ``hold`` frames longer, so the viewer sees the end before the loop
     restarts. Frames are rendered with Agg and assembled by Pillow in memory; the file is written
     atomically.
     """
@@ -69,7 +71,7 @@ def animate_paths(
         fig.set_layout_engine("none")  # freeze the layout: only the lines change between frames
         images = []
         try:
-            for k in range(last + 1):
+            for k in frame_steps(last, max_frames):
                 draw(k)
                 fig.canvas.draw()
                 rgb = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
