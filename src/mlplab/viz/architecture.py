@@ -213,7 +213,7 @@ def plot_architecture(
                 nodes.set_facecolor(c["background"])
             ax.add_collection(nodes)
             drawn["nodes"].append(nodes)
-            ax.text(col.center, HEIGHT + 0.45, _column_title(k, n_layers, col, activation, side),
+            ax.text(col.center, HEIGHT + 0.45, _column_title(k, n_layers, col, activation, side, x is not None),
                     ha="center", va="bottom", fontsize=10)
 
         out = columns[-1]
@@ -244,10 +244,10 @@ def plot_architecture(
     return drawn
 
 
-def _column_title(k: int, n_layers: int, col: Column, activation: str, side: int | None) -> str:
+def _column_title(k: int, n_layers: int, col: Column, activation: str, side: int | None, for_digit: bool) -> str:
     if k == 0:
         shape = f" = {side}×{side}" if side else ""
-        return f"input\n{col.size}{shape}\n{len(col.shown)} strongest shown"
+        return f"input\n{col.size}{shape}\n{len(col.shown)} {'most active' if for_digit else 'strongest'} shown"
     if k == n_layers - 1:
         return f"output\n{col.size} softmax"
     name = "hidden" if n_layers == 3 else f"hidden {k}"

@@ -76,7 +76,8 @@ def plot_gradient_check(
             spine.set_visible(False)
         ax.set_title(f"{weights[0]} {tuple(W1.shape)}: |numerical − backprop|"
                      + (f"\none {side}×{side} tile per hidden unit (dark: both 0)" if side else ""), fontsize=11)
-        colorbar = top.colorbar(drawn["images"][weights[0]], ax=ax, shrink=0.9, pad=0.01)
+        # the colour bar rides on the image's own axes, so the (aspect-shrunk) image stays centred
+        colorbar = top.colorbar(drawn["images"][weights[0]], cax=ax.inset_axes((1.02, 0.0, 0.025, 1.0)))
         colorbar.set_label("|numerical − backprop| (log)")
 
         # relative error per parameter, against the tolerance

@@ -84,7 +84,7 @@ def plot_predictions(
             ax_bar.grid(False, axis="x")
             verdict = "✓" if right else "✗"
             drawn["titles"].append(ax_bar.set_title(
-                f"{verdict} predicted {guess} ({probabilities[row, guess]:.0%})", fontsize=10,
+                f"{verdict} predicted {guess} ({probabilities[row, guess]:.1%})", fontsize=10,
                 color=c["good"] if right else c["bad"]))
         fig.suptitle("Predictions: each test digit and its 10 softmax probabilities", fontsize=12)
     return drawn

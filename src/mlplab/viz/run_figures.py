@@ -163,7 +163,8 @@ def _gradcheck(data: RunData, k: int | None, theme: str) -> Figure:
     x = data.x_test[:GRADCHECK_SAMPLES].astype(np.float64)
     checks, numerical, backprop = gradient_check(network, x, data.t_test[:GRADCHECK_SAMPLES])
     when = "final" if k is None else f"iteration {data.run.history.iterations[k]}"
-    subtitle = f"this run's {network.describe()} network ({when} weights, float64) on {x.shape[0]} test digits"
+    digits = "one test digit" if x.shape[0] == 1 else f"{x.shape[0]} test digits"
+    subtitle = f"this run's {network.describe()} network ({when} weights, float64) on {digits}"
     return plot_gradient_check(checks, numerical, backprop, theme=theme, subtitle=subtitle)["figure"]
 
 
