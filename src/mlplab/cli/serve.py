@@ -1,3 +1,51 @@
-"""CLI commands (to be filled)."""
+"""``mlplab serve``: the local web app (see :mod:`mlplab.app`)."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. 127.0.0.1: this computer only (any other address prints a warning).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"),
+              show_default=True, help="Folder of run folders to list, and where trainings started in the app go.")
+@click.option("--max-trainings", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Trainings that may run at the same time; one more request is answered 'busy'.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="MLPLAB_DATA_DIR",
+              help="Folder with the four MNIST IDX files for trainings (default: bundled MNIST).")
+@click.option("--log-level", type=click.Choice(["warning", "info", "debug"]), default="warning", show_default=True,
+              help="How much the server logs (info: every request).")
+def serve_command(host: str, port: int, runs_dir: Path, max_trainings: int, data_dir: str | None,
+                  log_level: str) -> None:
+    """Open the web app: watch runs, train live, replay evaluations, play with landscapes.
+
+    Pages: Runs (every run in --runs-dir, also those training in a terminal), Run (curves,
+    hidden units, confusion matrix, network, diagnosis, replay), Train (start, watch live, stop),
+    Landscape (optimizers on a surface). Everything is served locally: it works offline.
+    Ctrl-C stops the server; running trainings stop and keep everything they recorded.
+
+    \b
+    Example:
+      mlplab serve                                  # then open http://127.0.0.1:8000/
+      mlplab serve --port 8080 --runs-dir experiments
+      mlplab serve --host 0.0.0.0 --max-trainings 2 # a classroom: others can connect (warning)
+    """
+    from mlplab.app.server import AppSettings, bind, host_warning, serve, url_for
+    from mlplab.errors import ConfigError
+
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise ConfigError(f"--runs-dir {runs_dir} is a file; give a folder.")
+    sock = bind(host, port)  # first: a port in use is one clear line before anything else happens
+    warning = host_warning(host)
+    if warning:
+        click.echo(warning, err=True)
+    settings = AppSettings(runs_dir=runs_dir, max_trainings=max_trainings, data_dir=data_dir)
+    click.echo(f"mlplab serve: open {url_for(host, port)}  (runs folder: {runs_dir.resolve()}; Ctrl-C to stop)")
+    serve(settings, host, port, sock=sock, log_level=log_level)
+
+
+COMMANDS = [serve_command]

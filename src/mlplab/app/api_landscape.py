@@ -1,0 +1,92 @@
+"""``/api/landscape``: the playground's numbers — a surface, optimizer paths on it, and their verdicts.
+
+The function comes from :func:`mlplab.landscape.get_function` (a built-in name, or an expression read by
+the whitelist parser: the text is parsed, never executed); paths from
+:func:`~mlplab.landscape.descend`, or :func:`~mlplab.landscape.stochastic_descent` on a
+:class:`~mlplab.landscape.FiniteSum` for SGD with mini-batch noise; the verdict from
+:func:`~mlplab.landscape.judge`; the grid from :mod:`mlplab.viz.landscape`. The browser draws them
+with plotly (contour, 3-D surface, a slider over the steps).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from mlplab.app.responses import answer
+from mlplab.app.schemas import LandscapeRequest
+from mlplab.landscape import FUNCTIONS, FiniteSum, Function, Path, descend, get_function, judge, stochastic_descent
+from mlplab.viz.landscape import gap_floor, plot_box, surface_grid
+
+router = APIRouter(prefix="/api/landscape", tags=["landscape"])
+
+#: How far the verdict may run a path on to count the steps it would need (the CLI allows 50 000;
+#: here an answer must come back while the learner drags a slider).
+VERDICT_STEPS = 10_000
+#: A path that wanders further than this many times the function's own box is not followed by the
+#: view (the surface would become a flat plane); it leaves the picture instead.
+MAX_ZOOM_OUT = 3.0
+
+
+def function_info(function: Function) -> dict[str, Any]:
+    return {"name": function.name, "label": function.label, "formula": function.formula, "note": function.note,
+            "minima": [list(m) for m in function.minima], "f_min": function.f_min,
+            "minima_note": function.minima_note, "bounds": [list(b) for b in function.bounds],
+            "start": list(function.start), "lr": function.lr, "quadratic": function.quadratic is not None}
+
+
+@router.get("/functions")
+def functions() -> Response:
+    """The built-in functions with their suggested start and learning rate."""
+    return answer({"functions": [function_info(f) for f in FUNCTIONS.values()]})
+
+
+def view_box(function: Function, paths: list[Path]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The function's box widened to hold the paths, unless a path flew far away."""
+    box = plot_box(function, paths)
+    (x0, x1), (y0, y1) = function.bounds
+    if box[0][1] - box[0][0] > MAX_ZOOM_OUT * (x1 - x0) or box[1][1] - box[1][0] > MAX_ZOOM_OUT * (y1 - y0):
+        return plot_box(function, [])
+    return box
+
+
+@router.post("/paths")
+def paths(body: LandscapeRequest) -> Response:
+    """Run every requested optimizer from the same start and judge where each one ended."""
+    function = get_function(body.function)
+    start = tuple(body.start) if body.start is not None else function.start
+    stochastic = body.stochastic
+    objective = None
+    if stochastic is not None:
+        objective = FiniteSum(function, n=stochastic.n, noise=stochastic.noise, seed=stochastic.seed)
+    found = []
+    for spec in body.paths:
+        if objective is not None:
+            path = stochastic_descent(objective, spec.optimizer, spec.lr, body.steps, stochastic.batch_size, start,
+                                      seed=stochastic.seed, schedule=stochastic.schedule,
+                                      sampling=stochastic.sampling, **spec.hyperparameters())
+        else:
+            path = descend(function, spec.optimizer, spec.lr, body.steps, start, **spec.hyperparameters())
+        found.append(path)
+    box = view_box(function, found)
+    X, Y, Z = surface_grid(function, box, n=body.grid)
+    gap = Z - gap_floor(function, Z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_gap = np.log10(np.maximum(gap, 1e-12))  # the contour's colour: decades above the minimum
+    return answer({
+        "function": function_info(function), "start": list(start), "box": [list(b) for b in box],
+        "x": X[0], "y": Y[:, 0], "z": Z, "log_gap": log_gap, "steps": body.steps,
+        "stochastic": stochastic.model_dump() if stochastic is not None else None,
+        "paths": [_path_info(p, judge(p, stochastic=objective is not None, max_extra_steps=VERDICT_STEPS))
+                  for p in found],
+    })
+
+
+def _path_info(path: Path, verdict: Any) -> dict[str, Any]:
+    return {"label": path.label, "optimizer": path.optimizer, "hyperparameters": path.hyperparameters,
+            "points": path.points, "values": path.values, "steps": path.steps, "diverged_at": path.diverged_at,
+            "converged": verdict.converged, "headline": verdict.headline(), "distance": verdict.distance,
+            "verdict": verdict.lines()}

@@ -1,0 +1,304 @@
+"""``/api/runs``: the runs folder, one run's records, its pictures at any evaluation, and its live stream.
+
+Everything is computed by the library — :mod:`mlplab.viz.run_figures` reads the run folder
+(``RunData``: parameters at evaluation ``k`` from ``snapshots.npz``, softmax outputs on the test set),
+:mod:`mlplab.viz.confusion` counts the confusion matrix and draws mistakes, :mod:`mlplab.viz.architecture`
+draws the network, :mod:`mlplab.diagnose` finds the insights. This module only picks what to send.
+
+``at`` is an evaluation index (0 = first, −1 = last; leave it out for the final state), as in
+``mlplab plot --at-eval``.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import Response, StreamingResponse
+
+from mlplab.app.responses import NotFoundError, answer
+from mlplab.app.runs_folder import RunDataCache, RunsFolder
+from mlplab.app.schemas import MAX_TEST_SIZE, Theme
+from mlplab.app.streaming import follow, stream_is_live
+from mlplab.errors import ConfigError, RunFolderError
+from mlplab.train.run_folder import HISTORY, MODEL
+
+router = APIRouter(prefix="/api/runs", tags=["runs"])
+
+#: At most this many points of the per-iteration loss are sent (a 200 000-iteration run is 4 MB of JSON
+#: otherwise); the moving average carries the trend, every k-th raw value the noise.
+MAX_LOSS_POINTS = 4000
+#: Figures drawn from ``layer_stats.json`` (final state only) in addition to ``run_figures.FIGURES``.
+HEALTH_FIGURES = ("layer_health", "gradient_flow", "activations")
+
+At = Query(None, ge=-1_000_000, le=1_000_000, description="evaluation index (0 first, -1 last); none: final")
+ThemeQuery = Query("dark")
+
+
+def _runs(request: Request) -> RunsFolder:
+    return request.app.state.runs
+
+
+def _cache(request: Request) -> RunDataCache:
+    return request.app.state.run_data
+
+
+def _render_lock(request: Request) -> threading.Lock:
+    return request.app.state.render_lock
+
+
+def _png(request: Request, draw: Callable[[], Any]) -> Response:
+    """Draw a matplotlib figure (under the app's lock: pyplot is not thread-safe) and send it as PNG."""
+    import matplotlib.pyplot as plt
+
+    from mlplab.viz.theme import figure_bytes
+
+    with _render_lock(request):
+        fig = draw()
+        try:
+            data = figure_bytes(fig, "png")
+        finally:
+            plt.close(fig)
+    return Response(data, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+@router.get("")
+def list_runs(request: Request) -> Response:
+    """Every run in the runs folder (newest first) with its settings, status and final accuracies."""
+    runs = _runs(request)
+    return answer({"root": str(runs.root), "runs": [runs.summary(name) for name in runs.names()]})
+
+
+@router.get("/{name:path}/stream")
+async def stream(name: str, request: Request) -> StreamingResponse:
+    """Server-Sent Events: the run's ``stream.jsonl`` so far, then each new line (see :mod:`streaming`)."""
+    path = _runs(request).path(name)
+    job = request.app.state.trainings.jobs.get(name)
+    closing = request.app.state.closing
+    events = follow(
+        path,
+        job_error=lambda: job.error if job is not None else None,
+        job_active=lambda: job is not None and job.active,
+        closing=closing.is_set,
+        disconnected=request.is_disconnected,
+    )
+    return StreamingResponse(events, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@router.get("/{name:path}/figure/{figure}.png")
+def figure(request: Request, name: str, figure: str, at: int | None = At, theme: Theme = ThemeQuery) -> Response:
+    """One figure of :data:`mlplab.viz.run_figures.FIGURES` (or a layer-health figure) as PNG."""
+    from mlplab.viz.run_figures import FIGURES, make_figure
+
+    path = _runs(request).path(name)
+    if figure in HEALTH_FIGURES:
+        return _png(request, lambda: _health_figure(figure, path, theme))
+    if figure not in FIGURES:
+        raise NotFoundError(f"there is no figure {figure!r}; choose one of: {', '.join(FIGURES + HEALTH_FIGURES)}.")
+    data = _cache(request).get(path)
+    data.eval_index(at)  # a bad index is a 400 before any drawing
+    return _png(request, lambda: make_figure(figure, data, theme=theme, at_eval=at))
+
+
+def _health_figure(figure: str, path: Path, theme: str):
+    from mlplab.train.layer_stats import load_layer_stats
+    from mlplab.viz.diagnose import plot_activation_histograms, plot_gradient_flow, plot_layer_health
+
+    draw = {"layer_health": plot_layer_health, "gradient_flow": plot_gradient_flow,
+            "activations": plot_activation_histograms}[figure]
+    return draw(load_layer_stats(path), theme=theme)["figure"]
+
+
+@router.get("/{name:path}/confusion")
+def confusion(request: Request, name: str, at: int | None = At) -> Response:
+    """The confusion matrix on the test set at evaluation ``at``: ``matrix[t][p]`` counts digits of
+    true class ``t`` predicted as ``p``; ``shares`` divides each row by its sum."""
+    from mlplab.viz.confusion import confusion_matrix, row_normalised
+
+    data = _cache(request).get(_runs(request).path(name))
+    k = data.eval_index(at)
+    predicted = np.argmax(data.probabilities(k), axis=1)
+    matrix = confusion_matrix(data.t_test, predicted, data.run.sizes[-1])
+    return answer({"matrix": matrix, "shares": row_normalised(matrix), "n": int(matrix.sum()),
+                 "accuracy": float(np.trace(matrix)) / max(int(matrix.sum()), 1), **_when(data, k)})
+
+
+def _when(data: Any, k: int | None) -> dict[str, Any]:
+    """Which state a picture shows: ``eval`` index and ``iteration`` (``None``: the final model)."""
+    iteration = data.run.history.iterations[k] if k is not None else max(len(data.run.history.loss) - 1, 0)
+    return {"eval": k, "iteration": int(iteration), "n_evaluations": data.n_evaluations}
+
+
+def _cell_rows(data: Any, k: int | None, true: int, pred: int, limit: int) -> tuple[np.ndarray, int]:
+    """Test rows in cell ``(true, pred)``, the most confident first (at most ``limit``), and the cell's count."""
+    from mlplab.viz.confusion import most_confident_mistakes
+
+    n_classes = data.run.sizes[-1]
+    for label, value in (("true", true), ("pred", pred)):
+        if value >= n_classes:
+            raise ConfigError(f"{label} must be a class between 0 and {n_classes - 1}, got {value}.")
+    if true == pred:
+        raise ConfigError(f"cell ({true}, {pred}) is on the diagonal: those digits were classified right; "
+                          "pick a cell off the diagonal to see mistakes.")
+    probabilities = data.probabilities(k)
+    rows = np.flatnonzero((data.t_test == true) & (np.argmax(probabilities, axis=1) == pred))
+    order = most_confident_mistakes(data.t_test[rows], probabilities[rows], limit)
+    return rows[order], int(rows.size)
+
+
+CellTrue = Query(ge=0, le=99, description="true class (row)")
+CellPred = Query(ge=0, le=99, description="predicted class (column)")
+Limit = Query(40, ge=1, le=200)
+
+
+@router.get("/{name:path}/cell")
+def cell(request: Request, name: str, true: int = CellTrue, pred: int = CellPred, at: int | None = At,
+         limit: int = Limit) -> Response:
+    """The test digits behind one confusion-matrix cell: indices and the probability given to ``pred``."""
+    data = _cache(request).get(_runs(request).path(name))
+    k = data.eval_index(at)
+    rows, count = _cell_rows(data, k, true, pred, limit)
+    return answer({"true": true, "pred": pred, "count": count, "indices": rows,
+                 "probability": data.probabilities(k)[rows, pred], **_when(data, k)})
+
+
+@router.get("/{name:path}/cell.png")
+def cell_png(request: Request, name: str, true: int = CellTrue, pred: int = CellPred, at: int | None = At,
+             limit: int = Limit, theme: Theme = ThemeQuery) -> Response:
+    """Those digits drawn by :func:`mlplab.viz.confusion.plot_mistakes`, captioned ``true→pred p%``."""
+    from mlplab.viz.confusion import plot_mistakes
+
+    data = _cache(request).get(_runs(request).path(name))
+    k = data.eval_index(at)
+    rows, count = _cell_rows(data, k, true, pred, limit)
+    if count == 0:
+        raise NotFoundError(f"no test digit {true} was predicted as {pred}; pick a cell with a count above 0.")
+    # plot_mistakes sorts by confidence itself; it is given exactly this cell's digits
+    return _png(request, lambda: plot_mistakes(data.x_test[rows], data.t_test[rows], data.probabilities(k)[rows],
+                                               theme=theme, n=limit, ncols=min(10, len(rows)))["figure"])
+
+
+@router.get("/{name:path}/network")
+def network(request: Request, name: str, digit: int = Query(0, ge=0, le=MAX_TEST_SIZE - 1), at: int | None = At,
+            theme: Theme = ThemeQuery) -> Response:
+    """The architecture drawing for test digit ``digit`` (PNG as a data URL) and where each drawn
+    hidden unit of the first layer is on it (figure fractions, origin top left), so a click can ask
+    for that unit's weights."""
+    import matplotlib.pyplot as plt
+
+    from mlplab.viz.architecture import plot_architecture
+    from mlplab.viz.theme import figure_bytes
+
+    data = _cache(request).get(_runs(request).path(name))
+    k = data.eval_index(at)
+    if digit >= len(data.t_test):
+        raise ConfigError(f"digit must be a test-set index between 0 and {len(data.t_test) - 1}, got {digit}.")
+    with _render_lock(request):
+        drawn = plot_architecture(data.params_at(k), data.run.sizes, activation=data.run.config.activation,
+                                  x=data.x_test[digit], label=int(data.t_test[digit]), theme=theme)
+        fig = drawn["figure"]
+        try:
+            png = figure_bytes(fig, "png")
+            hidden = drawn["columns"][1]
+            to_figure = fig.transFigure.inverted()
+            ax = fig.axes[0]
+            centres = to_figure.transform(ax.transData.transform(np.column_stack([hidden.x, hidden.y])))
+            edge = to_figure.transform(ax.transData.transform(np.column_stack([hidden.x + hidden.radius, hidden.y])))
+        finally:
+            plt.close(fig)
+    units = [{"unit": int(u), "x": float(cx), "y": float(1 - cy), "r": float(ex - cx)}
+             for u, (cx, cy), (ex, _) in zip(hidden.shown, centres, edge, strict=True)]
+    probabilities = drawn["probabilities"]
+    return answer({"png": "data:image/png;base64," + base64.b64encode(png).decode(), "units": units,
+                 "digit": digit, "label": int(data.t_test[digit]), "predicted": int(np.argmax(probabilities)),
+                 "probabilities": probabilities, "n_test": len(data.t_test), "hidden_size": int(data.run.sizes[1]),
+                 **_when(data, k)})
+
+
+@router.get("/{name:path}/unit/{unit}.png")
+def unit_png(request: Request, name: str, unit: int = PathParam(ge=0, le=100_000), at: int | None = At,
+             theme: Theme = ThemeQuery) -> Response:
+    """One hidden unit's input weights ``W1[:, unit]`` as a 28×28 image (:func:`plot_hidden_units`)."""
+    from mlplab.viz.hidden_units import plot_hidden_units
+
+    data = _cache(request).get(_runs(request).path(name))
+    k = data.eval_index(at)
+    W1 = data.params_at(k)["W1"]
+    if unit >= W1.shape[1]:
+        raise ConfigError(f"unit must be between 0 and {W1.shape[1] - 1} (the first hidden layer), got {unit}.")
+    when = "final" if k is None else f"iteration {data.run.history.iterations[k]}"
+    title = f"hidden unit {unit} ({when})\nred excites, blue inhibits"
+    return _png(request, lambda: plot_hidden_units(W1[:, [unit]], theme=theme, title=title)["figure"])
+
+
+@router.api_route("/{name:path}/report.html", methods=["GET", "HEAD"])
+def report(request: Request, name: str) -> Response:
+    """The run's ``report.html`` (written by ``mlplab train`` / ``mlplab report``, or a training started here)."""
+    from fastapi.responses import FileResponse
+
+    from mlplab.viz.report import REPORT
+
+    path = _runs(request).path(name) / REPORT
+    if not path.is_file():
+        raise NotFoundError(f"run {name!r} has no {REPORT}; draw it with: mlplab report {path.parent}")
+    return FileResponse(path, media_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/{name:path}")
+def run_detail(request: Request, name: str) -> Response:
+    """Everything the Run page needs that is not a picture: settings, curves, evaluations, diagnosis."""
+    from mlplab.viz.report import REPORT
+    from mlplab.viz.run_figures import FIGURES
+
+    runs = _runs(request)
+    path = runs.path(name)
+    summary = runs.summary(name)
+    detail: dict[str, Any] = {**summary, "complete": (path / MODEL).is_file() and (path / HISTORY).is_file()
+                              and not summary["live"], "figures": [*FIGURES, *HEALTH_FIGURES]}
+    detail["live"] = summary["live"] or stream_is_live(path)
+    detail["report"] = (path / REPORT).is_file()
+    if not detail["complete"]:
+        return answer(detail)
+    data = _cache(request).get(path)
+    h = data.run.history
+    detail.update(
+        record=data.run.record, status=h.status, message=h.message, seconds=h.seconds,
+        curves=_curves(h), iters_per_epoch=data.iters_per_epoch, n_test=len(data.t_test),
+        evaluations=[int(i) for i in (data.snapshots["iterations"] if data.snapshots is not None else [])],
+        sizes=list(data.run.sizes),
+    )
+    detail.update(_insights(path))
+    return answer(detail)
+
+
+def _curves(h: Any) -> dict[str, Any]:
+    """Accuracy and loss at each evaluation, and the per-iteration loss (thinned) with its moving average."""
+    from mlplab.viz.training import default_window, moving_average
+
+    loss = np.asarray(h.loss, dtype=np.float64)
+    stride = max(1, -(-loss.size // MAX_LOSS_POINTS))
+    window = default_window(loss.size)
+    smooth = moving_average(loss, window) if loss.size else loss
+    smooth_x = np.arange(smooth.size) + (window - 1) / 2
+    return {"iterations": h.iterations, "train_acc": h.train_acc, "test_acc": h.test_acc,
+            "train_loss": h.train_loss, "test_loss": h.test_loss,
+            "loss_x": np.arange(0, loss.size, stride), "loss": loss[::stride],
+            "smooth_x": smooth_x[::stride], "smooth": smooth[::stride], "window": window}
+
+
+def _insights(path: Path) -> dict[str, Any]:
+    from mlplab.diagnose import diagnose_run
+    from mlplab.diagnose.insight import SEVERITIES
+
+    try:
+        found = sorted(diagnose_run(path), key=lambda i: SEVERITIES.index(i.severity))
+    except RunFolderError as exc:
+        return {"insights": [], "insights_error": str(exc)}
+    return {"insights": [i.to_dict() for i in found], "insights_error": None}

@@ -1,0 +1,172 @@
+"""Training from the browser: a small worker manager and the ``/api/train`` endpoints.
+
+Each training runs :func:`mlplab.train.train` in its own thread — the very call ``mlplab train`` makes,
+with ``run_dir`` in the runs folder (so the run folder is the same as a CLI run's) and
+``should_stop`` wired to the Stop button. A thread rather than a process: the trainer spends its time
+in NumPy, which releases the GIL, so the server stays responsive; stopping is a flag the loop polls
+every iteration; and nothing needs to be pickled. At most ``max_trainings`` run at once (default 1,
+a laptop has few cores); one more request gets a 409 that says which run is busy.
+
+Stopping loses nothing: the trainer writes ``history.json``, ``model.npz`` and ``snapshots.npz``
+however the run ends, and :meth:`TrainingManager.shutdown` stops and waits for every worker when the
+server exits. Progress reaches the browser through ``stream.jsonl`` (see :mod:`mlplab.app.streaming`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from mlplab.app.responses import BusyError, NotFoundError, answer
+from mlplab.app.runs_folder import RunsFolder
+from mlplab.app.schemas import TrainRequest
+from mlplab.errors import MlplabError
+from mlplab.train import TrainConfig, new_run_dir, train
+from mlplab.train.run_folder import prepare_run_dir
+
+log = logging.getLogger("mlplab.app")
+#: How long the server waits, at exit, for a stopped training to write its run folder.
+JOIN_SECONDS = 60.0
+
+
+@dataclass
+class Job:
+    """One training in a worker thread."""
+
+    name: str
+    run_dir: Path
+    config: TrainConfig
+    plots: bool
+    stop: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+    error: str | None = None
+    status: str = "starting"
+
+    @property
+    def active(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "active": self.active, "status": self.status, "error": self.error,
+                "stopping": self.stop.is_set(), "iters": self.config.iters}
+
+
+class TrainingManager:
+    """Starts trainings in threads, at most ``max_trainings`` at a time, and stops them on request."""
+
+    def __init__(self, runs: RunsFolder, *, max_trainings: int = 1, data_dir: str | None = None,
+                 render_lock: threading.Lock | None = None) -> None:
+        self.runs = runs
+        self.max_trainings = max_trainings
+        self.data_dir = data_dir
+        self.render_lock = render_lock or threading.Lock()
+        self.jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def active(self) -> list[Job]:
+        return [job for job in self.jobs.values() if job.active]
+
+    def start(self, request: TrainRequest) -> Job:
+        """Validate the settings (the library's checks), claim a slot and start the worker."""
+        config = TrainConfig(**request.config_fields(), data_dir=self.data_dir)
+        with self._lock:
+            busy = self.active()
+            if len(busy) >= self.max_trainings:
+                names = ", ".join(job.name for job in busy)
+                raise BusyError(
+                    f"busy: {len(busy)} training{'s' if len(busy) > 1 else ''} already running ({names}); "
+                    f"stop it or wait for it to end (this server allows {self.max_trainings} at a time, "
+                    "see mlplab serve --max-trainings)."
+                )
+            run_dir = self._new_folder(request.name)
+            name = run_dir.relative_to(self.runs.root.resolve()).as_posix()
+            job = Job(name=name, run_dir=run_dir, config=config, plots=request.plots)
+            job.thread = threading.Thread(target=self._work, args=(job,), name=f"train-{name}", daemon=True)
+            self.jobs[name] = job
+            job.thread.start()
+        return job
+
+    def _new_folder(self, name: str | None) -> Path:
+        root = self.runs.root
+        if name is None:
+            return new_run_dir(root).resolve()
+        path = self.runs.path(name, must_exist=False)
+        if path.exists():
+            raise BusyError(f"a run called {name!r} already exists in {root}; choose another name "
+                            "or leave the name empty for a time stamp.")
+        return prepare_run_dir(path)
+
+    def _work(self, job: Job) -> None:
+        job.status = "running"
+        try:
+            result = train(job.config, run_dir=job.run_dir, should_stop=job.stop.is_set)
+            job.status = result.history.status
+            if job.plots and result.history.n_evaluations:
+                job.status = f"{result.history.status}, drawing figures"
+                self._draw(job.run_dir)
+                job.status = result.history.status
+        except MlplabError as exc:
+            job.error, job.status = str(exc), "failed"
+        except Exception as exc:  # noqa: BLE001 - a bug must reach the page, not kill the thread silently
+            log.exception("training %s failed", job.name)
+            job.error, job.status = f"the training failed: {type(exc).__name__}: {exc}", "failed"
+
+    def _draw(self, run_dir: Path) -> None:
+        """The figures and ``report.html``, as ``mlplab train`` draws them after training."""
+        from mlplab.viz.report import write_report
+        from mlplab.viz.run_figures import draw_run_figures, load_run_data
+
+        with self.render_lock:  # matplotlib is not thread-safe; the pages draw with the same lock
+            data = load_run_data(run_dir)
+            figures = draw_run_figures(run_dir, data=data)
+            write_report(run_dir, figures=figures, data=data)
+
+    def stop(self, name: str) -> Job:
+        job = self.jobs.get(name)
+        if job is None:
+            raise NotFoundError(f"no training called {name!r} was started by this server; "
+                                "a run started with `mlplab train` is stopped with Ctrl-C in its terminal.")
+        job.stop.set()
+        return job
+
+    def shutdown(self, timeout: float = JOIN_SECONDS) -> None:
+        """Ask every worker to stop and wait until each has written its run folder."""
+        for job in self.jobs.values():
+            job.stop.set()
+        for job in self.jobs.values():
+            if job.thread is not None:
+                job.thread.join(timeout)
+
+
+router = APIRouter(prefix="/api/train", tags=["train"])
+
+
+def _manager(request: Request) -> TrainingManager:
+    return request.app.state.trainings
+
+
+@router.post("", status_code=202)
+def start_training(body: TrainRequest, request: Request) -> Response:
+    """Start a training; answers 202 with the run's name (follow it at ``/api/runs/NAME/stream``)."""
+    job = _manager(request).start(body)
+    return answer(job.to_dict(), status_code=202)
+
+
+@router.get("")
+def list_trainings(request: Request) -> Response:
+    """The trainings this server started (active first) and the limit."""
+    manager = _manager(request)
+    jobs = sorted(manager.jobs.values(), key=lambda j: not j.active)
+    return answer({"max_trainings": manager.max_trainings, "jobs": [job.to_dict() for job in jobs]})
+
+
+@router.post("/{name:path}/stop")
+def stop_training(name: str, request: Request) -> Response:
+    """Ask the training to stop after its current iteration; it writes its run folder as it ends."""
+    return answer(_manager(request).stop(name).to_dict())

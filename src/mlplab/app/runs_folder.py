@@ -1,0 +1,141 @@
+"""The runs folder as the web app sees it: safe run names, the list of runs, and cached run data.
+
+A run is named by its path inside the runs folder: ``20261124-222106`` or, for a sweep,
+``my-sweep/lr-0.1`` (at most :data:`MAX_DEPTH` parts). A name can never leave the folder: each part
+must match :data:`NAME_PART` (letters, digits, ``. _ -``, not starting with a dot, so no ``..``), and
+the resolved path — after following any symlink — must still lie inside the runs folder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlplab.app.responses import NotFoundError
+from mlplab.app.streaming import StreamFollower, stream_is_live
+from mlplab.errors import ConfigError, MlplabError, RunFolderError
+from mlplab.train.run_folder import CONFIG, HISTORY, MODEL, SNAPSHOTS
+
+NAME_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}")
+MAX_DEPTH = 2
+
+
+def check_name(name: str) -> str:
+    """``name`` if it is a safe run name, else a :class:`ConfigError` saying what is allowed."""
+    parts = name.split("/")
+    if not name or len(name) > 200 or len(parts) > MAX_DEPTH or not all(NAME_PART.fullmatch(p) for p in parts):
+        raise ConfigError(
+            f"{name[:80]!r} is not a run name: use the folder's name inside the runs folder "
+            f"(letters, digits, '.', '_', '-', not starting with '.'; at most {MAX_DEPTH} parts joined by '/')."
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class RunsFolder:
+    """The folder the app lists runs from and writes new runs to."""
+
+    root: Path
+
+    def path(self, name: str, *, must_exist: bool = True) -> Path:
+        """The folder of run ``name``, guaranteed to lie inside :attr:`root`."""
+        check_name(name)
+        root = self.root.resolve()
+        path = (root / name).resolve()
+        if not path.is_relative_to(root) or path == root:
+            raise ConfigError(f"{name!r} points outside the runs folder; give the name of a run inside it.")
+        if must_exist and not (path / CONFIG).is_file():
+            raise NotFoundError(f"there is no run {name!r} in {self.root}; pick one from the Runs page.")
+        return path
+
+    def names(self) -> list[str]:
+        """Every run folder (a folder with ``config.json``) up to :data:`MAX_DEPTH` deep, newest first."""
+        root = self.root
+        if not root.is_dir():
+            return []
+        found: list[tuple[float, str]] = []
+        for config in [*root.glob(f"*/{CONFIG}"), *root.glob(f"*/*/{CONFIG}")]:
+            name = config.parent.relative_to(root).as_posix()
+            try:
+                self.path(name)
+                found.append((config.stat().st_mtime, name))
+            except (MlplabError, OSError):
+                continue  # hidden folders (.partial), names with odd characters, escaping symlinks
+        return [name for _, name in sorted(found, reverse=True)]
+
+    def summary(self, name: str) -> dict[str, Any]:
+        """What the Runs page shows: settings, status, final accuracies, live or not (never raises)."""
+        path = self.path(name)
+        row: dict[str, Any] = {"name": name, "live": False, "status": "unknown", "error": None,
+                               "train_acc": None, "test_acc": None, "iterations_done": None}
+        try:
+            config = json.loads((path / CONFIG).read_text())
+            row["config"] = {k: config.get(k) for k in ("hidden", "activation", "optimizer", "lr", "batch_size",
+                                                         "iters", "seed", "train_size", "test_size")}
+            row["network"] = config.get("network")
+        except (OSError, ValueError) as exc:
+            row["error"] = f"config.json is damaged ({exc})"
+            return row
+        events = StreamFollower(path).read()
+        live = stream_is_live(path, events)
+        history = path / HISTORY
+        if history.is_file() and not live:
+            try:
+                h = json.loads(history.read_text())
+                row.update(status=h.get("status"), train_acc=(h.get("train_acc") or [None])[-1],
+                           test_acc=(h.get("test_acc") or [None])[-1], iterations_done=len(h.get("loss", [])),
+                           seconds=h.get("seconds"))
+            except (OSError, ValueError, AttributeError) as exc:
+                row["error"] = f"history.json is damaged ({exc})"
+            return row
+        evals = [e for e in events if e.get("event") == "eval"]
+        losses = [e for e in events if e.get("event") in ("loss", "eval")]
+        row.update(live=live, status="running" if live else "incomplete",
+                   train_acc=evals[-1]["train_acc"] if evals else None,
+                   test_acc=evals[-1]["test_acc"] if evals else None,
+                   iterations_done=(losses[-1]["iteration"] + 1) if losses else 0)
+        if not live:
+            row["error"] = "the run ended without writing history.json (its process was killed?)"
+        return row
+
+
+class RunDataCache:
+    """A few runs' :class:`~mlplab.viz.run_figures.RunData` kept in memory (reading one costs ~1 s).
+
+    The key includes the modification times of ``history.json``, ``model.npz`` and ``snapshots.npz``,
+    so a run that is re-trained into the same folder is read again.
+    """
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: Path) -> Any:
+        from mlplab.viz.run_figures import load_run_data
+
+        if not (path / MODEL).is_file() or not (path / HISTORY).is_file():
+            raise RunFolderError(f"run {path.name} has not finished writing (no {MODEL} yet); "
+                                 "wait for it to end, or open it again after the training.")
+        key = (str(path), *(_mtime(path / f) for f in (HISTORY, MODEL, SNAPSHOTS)))
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            data = load_run_data(path)
+            self._items[key] = data
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+            return data
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0

@@ -1,0 +1,154 @@
+"""Every request the app accepts, with its bounds, declared once (pydantic models and limits).
+
+The choices come from the library's registries (``OPTIMIZERS``, ``ACTIVATION_LAYERS``, ``FUNCTIONS``,
+``SCHEDULES``…), so the forms and the checks never drift from what the library can do. The bounds keep
+one request from tying up the laptop (a million hidden units, a ten-million-step path); values inside
+them that still cannot work (say ``eval_every`` larger than ``iters`` is fine, ``lr = 0`` is not) are
+refused by the library itself with its own message. A value outside them is answered with a 422 whose
+message names the field, the bound and the value received (see :func:`validation_message`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from mlplab.landscape.schedules import SCHEDULES
+from mlplab.nn.layers import ACTIVATION_LAYERS
+from mlplab.optim import OPTIMIZERS
+from mlplab.train.config import DTYPES, SAMPLINGS
+
+Optimizer = Literal.__getitem__(tuple(OPTIMIZERS))  # type: ignore[attr-defined]
+Activation = Literal.__getitem__(tuple(ACTIVATION_LAYERS))  # type: ignore[attr-defined]
+Dtype = Literal.__getitem__(DTYPES)  # type: ignore[attr-defined]
+Sampling = Literal.__getitem__(SAMPLINGS)  # type: ignore[attr-defined]
+Schedule = Literal.__getitem__(SCHEDULES)  # type: ignore[attr-defined]
+Theme = Literal["dark", "light"]
+
+MAX_ITERS = 200_000  # 20 textbook runs; the Stop button ends any of them early
+MAX_HIDDEN = 2048
+MAX_LAYERS = 4
+MAX_BATCH = 10_000
+MAX_TRAIN_SIZE = 60_000  # MNIST's training set
+MAX_TEST_SIZE = 10_000
+MAX_LR = 10_000.0  # lr 1000 is a lesson of its own (issue 8: "too high")
+MAX_STEPS = 2_000  # landscape steps: more than any picture can show
+MAX_PATHS = 6
+MAX_COORDINATE = 1e4
+MAX_EXPRESSION = 200  # the same as mlplab.landscape.parser.MAX_LENGTH
+MAX_GRID = 200
+MAX_EXAMPLES = 100_000  # N of the SGD finite sum
+RUN_NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$"
+
+_strict = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class TrainRequest(BaseModel):
+    """The Train page's form: the settings of :class:`~mlplab.train.TrainConfig` (data folder excluded:
+    the browser must not choose files on the server; ``mlplab serve --data-dir`` sets it)."""
+
+    model_config = _strict
+
+    iters: int = Field(10_000, ge=1, le=MAX_ITERS)
+    batch_size: int = Field(100, ge=1, le=MAX_BATCH)
+    lr: float = Field(0.1, gt=0, le=MAX_LR)
+    hidden: list[Annotated[int, Field(ge=1, le=MAX_HIDDEN)]] = Field([50], min_length=1, max_length=MAX_LAYERS)
+    activation: Activation = "sigmoid"  # type: ignore[valid-type]
+    optimizer: Optimizer = "sgd"  # type: ignore[valid-type]
+    weight_init_std: Annotated[float, Field(gt=0, le=10)] | Literal["he", "xavier", "auto"] = 0.01
+    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    dtype: Dtype = "float32"  # type: ignore[valid-type]
+    sampling: Sampling = "replacement"  # type: ignore[valid-type]
+    eval_every: int | None = Field(None, ge=1, le=MAX_ITERS)
+    train_size: int | None = Field(None, ge=1, le=MAX_TRAIN_SIZE)
+    test_size: int | None = Field(None, ge=1, le=MAX_TEST_SIZE)
+    name: str | None = Field(None, pattern=RUN_NAME_PATTERN)
+    plots: bool = True  # draw the figures and report.html at the end, as `mlplab train` does
+
+    def config_fields(self) -> dict[str, Any]:
+        """The fields that are :class:`TrainConfig` settings."""
+        return self.model_dump(exclude={"name", "plots"})
+
+
+class PathRequest(BaseModel):
+    """One optimizer to run on the surface."""
+
+    model_config = _strict
+
+    optimizer: Optimizer = "sgd"  # type: ignore[valid-type]
+    lr: float = Field(gt=0, le=1000)
+    momentum: float | None = Field(None, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _momentum_applies(self) -> PathRequest:
+        if self.momentum is not None and self.optimizer not in ("momentum", "nesterov"):
+            raise ValueError(f"momentum applies to momentum and nesterov only, not {self.optimizer}; leave it out")
+        return self
+
+    def hyperparameters(self) -> dict[str, float]:
+        return {} if self.momentum is None else {"momentum": self.momentum}
+
+
+class StochasticRequest(BaseModel):
+    """SGD on a finite sum (see :mod:`mlplab.landscape.stochastic`): mini-batch noise made exact."""
+
+    model_config = _strict
+
+    batch_size: int = Field(10, ge=1, le=MAX_EXAMPLES)
+    noise: float = Field(0.5, ge=0, le=1000)
+    n: int = Field(1000, ge=3, le=MAX_EXAMPLES)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    schedule: Schedule = "constant"  # type: ignore[valid-type]
+    sampling: Sampling = "replacement"  # type: ignore[valid-type]
+
+
+Coordinate = Annotated[float, Field(ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
+
+
+class LandscapeRequest(BaseModel):
+    """The playground: a function (a built-in name or an expression), optimizers, steps, start."""
+
+    model_config = _strict
+
+    function: str = Field("seed", min_length=1, max_length=MAX_EXPRESSION)
+    paths: list[PathRequest] = Field(min_length=1, max_length=MAX_PATHS)
+    steps: int = Field(30, ge=1, le=MAX_STEPS)
+    start: tuple[Coordinate, Coordinate] | None = None
+    grid: int = Field(80, ge=20, le=MAX_GRID)
+    stochastic: StochasticRequest | None = None
+
+
+def limits() -> dict[str, Any]:
+    """The bounds and choices, for the pages' forms (so the browser can say them before asking)."""
+    return {
+        "train": {"iters": [1, MAX_ITERS], "batch_size": [1, MAX_BATCH], "lr": [0, MAX_LR],
+                  "hidden": [1, MAX_HIDDEN], "layers": [1, MAX_LAYERS], "train_size": [1, MAX_TRAIN_SIZE],
+                  "test_size": [1, MAX_TEST_SIZE]},
+        "landscape": {"steps": [1, MAX_STEPS], "paths": MAX_PATHS, "expression": MAX_EXPRESSION,
+                      "coordinate": MAX_COORDINATE, "lr": [0, 1000]},
+        "optimizers": list(OPTIMIZERS), "activations": list(ACTIVATION_LAYERS), "dtypes": list(DTYPES),
+        "samplings": list(SAMPLINGS), "schedules": list(SCHEDULES),
+    }
+
+
+def validation_message(errors: list[dict[str, Any]]) -> str:
+    """pydantic's errors as one sentence: ``"iters must be less than or equal to 200000, got 0"``."""
+    parts = []
+    for error in errors[:3]:
+        loc = [str(x) for x in error.get("loc", ()) if x not in ("body", "query", "path")]
+        field = ".".join(loc) or "the request"
+        msg = str(error.get("msg", "is not valid"))
+        msg = msg.replace("Input should be", "must be").replace("Value error, ", "")
+        if error.get("type") == "missing":
+            parts.append(f"{field} is required")
+        elif error.get("type") in ("json_invalid", "model_attributes_type"):
+            parts.append("the request body must be a JSON object (Content-Type: application/json)")
+        elif error.get("type") == "extra_forbidden":
+            parts.append(f"{field} is not a setting here; remove it")
+        else:
+            received = error.get("input")
+            shown = repr(received)[:60] if received is not None else "nothing"
+            parts.append(f"{field} {msg[0].lower() + msg[1:] if msg else msg}, got {shown}")
+    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+    return "; ".join(parts) + more + "."
