@@ -23,10 +23,8 @@ import numpy as np
 from mlplab.landscape import Path
 from mlplab.train.run_folder import atomic_write_text
 from mlplab.viz.landscape import frame_steps, plot_box, surface_grid
-from mlplab.viz.theme import colors
-
-# Okabe & Ito colours, as in the matplotlib themes, one per path.
-PATH_PALETTE = ("#F0E442", "#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#0072B2")
+from mlplab.viz.landscape_compare import path_colors
+from mlplab.viz.theme import colors, theme_context
 
 
 def landscape_figure(paths: Sequence[Path], *, theme: str = "dark", grid: int = 80):
@@ -40,7 +38,8 @@ def landscape_figure(paths: Sequence[Path], *, theme: str = "dark", grid: int = 
     lift = 0.01 * float(np.nanmax(Z) - np.nanmin(Z))  # keep the path just above the surface
     surface = go.Surface(x=X, y=Y, z=Z, colorscale="Viridis", opacity=0.85, name="f(x, y)",
                          colorbar=dict(title=dict(text="f(x, y)")), hoverinfo="x+y+z")
-    palette = [c["path"]] if len(paths) == 1 else list(PATH_PALETTE)
+    with theme_context(theme):  # the same colours as the matplotlib figures of this theme
+        palette = [c["path"]] if len(paths) == 1 else path_colors(len(paths))
     path_traces = []
     for k, p in enumerate(paths):
         color = palette[k % len(palette)]
