@@ -11,9 +11,17 @@ import pytest
 from PIL import Image
 
 from mlplab.errors import ConfigError, RunFolderError
+from mlplab.nn import build_network, gradient_check
 from mlplab.train import TrainConfig, evaluate, load_run, train
 from mlplab.train.observers import Observer
-from mlplab.viz.run_figures import ANIMATION, FIGURES, draw_run_figures, load_run_data, make_figure
+from mlplab.viz.run_figures import (
+    ANIMATION,
+    FIGURES,
+    draw_run_figures,
+    gradient_check_on_ink,
+    load_run_data,
+    make_figure,
+)
 
 #: Everything but the gradient check, which costs seconds on a 784-50-10 network (tested on a small one).
 CHEAP = tuple(name for name in FIGURES if name != "gradcheck")
@@ -151,3 +159,23 @@ def test_unknown_names_are_config_errors(tiny_run, tiny_data):
         draw_run_figures(tiny_run, theme="blue", data=tiny_data)
     with pytest.raises(ConfigError, match="format"):
         draw_run_figures(tiny_run, formats=("jpg",), data=tiny_data)
+
+
+def test_gradient_check_on_inked_pixels_equals_the_full_check(mnist):
+    """Blank pixels get exactly zero gradient both ways, so skipping them changes no number."""
+    (x_train, t_train), _ = mnist
+    x, t = x_train[:1].astype(np.float64), t_train[:1]
+    net = build_network((784, 3, 10), weight_init_std=0.3, seed=0, dtype=np.float64)
+    full_checks, full_num, full_bp = gradient_check(net, x, t)
+    checks, num, bp, n_ink = gradient_check_on_ink(net.params, (784, 3, 10), "sigmoid", x, t)
+    assert n_ink == int(np.count_nonzero(x[0]))
+    blank = x[0] == 0
+    assert np.all(full_num["W1"][blank] == 0) and np.all(full_bp["W1"][blank] == 0)
+    for name in full_num:
+        assert num[name].shape == full_num[name].shape
+        assert num[name] == pytest.approx(full_num[name], abs=1e-9)
+        assert bp[name] == pytest.approx(full_bp[name], abs=1e-12)
+    for mine, ref in zip(checks, full_checks, strict=True):
+        assert (mine.name, mine.shape) == (ref.name, ref.shape)
+        assert mine.mean_abs_diff == pytest.approx(ref.mean_abs_diff, rel=0.5, abs=1e-12)
+        assert mine.relative_error < 1e-6 and ref.relative_error < 1e-6

@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 from mlplab.data.reference import load_book_curve
 from mlplab.errors import ConfigError, RunFolderError
 from mlplab.nn.functions import softmax
-from mlplab.nn.gradcheck import gradient_check
+from mlplab.nn.gradcheck import ParamCheck, gradient_check
 from mlplab.train.history import History
 from mlplab.train.run_folder import Run, atomic_write_bytes, load_run, load_snapshots
 from mlplab.train.trainer import load_dataset
@@ -159,13 +159,41 @@ def _predictions(data: RunData, k: int | None, theme: str) -> Figure:
 
 
 def _gradcheck(data: RunData, k: int | None, theme: str) -> Figure:
-    network = network_from_params(data.params_at(k), data.run.sizes, data.run.config.activation)
     x = data.x_test[:GRADCHECK_SAMPLES].astype(np.float64)
-    checks, numerical, backprop = gradient_check(network, x, data.t_test[:GRADCHECK_SAMPLES])
+    checks, numerical, backprop, n_ink = gradient_check_on_ink(
+        data.params_at(k), data.run.sizes, data.run.config.activation, x, data.t_test[:GRADCHECK_SAMPLES])
     when = "final" if k is None else f"iteration {data.run.history.iterations[k]}"
     digits = "one test digit" if x.shape[0] == 1 else f"{x.shape[0]} test digits"
-    subtitle = f"this run's {network.describe()} network ({when} weights, float64) on {digits}"
+    subtitle = (f"this run's {data.run.network.describe()} network ({when} weights, float64) on {digits}; "
+                f"W1 checked on its {n_ink} inked pixels")
     return plot_gradient_check(checks, numerical, backprop, theme=theme, subtitle=subtitle)["figure"]
+
+
+def gradient_check_on_ink(
+    params: dict[str, np.ndarray], sizes: Sequence[int], activation: str, x: np.ndarray, t: np.ndarray
+) -> tuple[list[ParamCheck], dict[str, np.ndarray], dict[str, np.ndarray], int]:
+    """:func:`mlplab.nn.gradient_check` of the network on ``x`` ``(N, 784)``, skipping blank pixels.
+
+    A pixel that is 0 in every digit of ``x`` contributes nothing to the loss, so both gradients of
+    its row of ``W1`` are exactly 0 (∂L/∂W1[i, j] = x_i · δ_j). Checking the network restricted to the
+    inked pixels computes the same loss and the same gradients for every other weight, at a fifth of
+    the cost (central differences need two forward passes per weight). The blank rows are put back
+    as zeros, so the results have the full network's shapes.
+    """
+    ink = np.flatnonzero(np.any(x != 0, axis=0))  # (n_ink,) pixel indices
+    sub_params = {**params, "W1": np.asarray(params["W1"])[ink]}
+    network = network_from_params(sub_params, (ink.size, *sizes[1:]), activation)
+    checks, numerical, backprop = gradient_check(network, x[:, ink], t)
+    shape = (int(sizes[0]), int(sizes[1]))
+
+    def with_blank_rows(grads: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        W1 = np.zeros(shape)
+        W1[ink] = grads["W1"]  # (n_ink, H) -> (784, H)
+        return {**grads, "W1": W1}
+
+    checks = [c if c.name != "W1" else dataclasses.replace(
+        c, shape=shape, mean_abs_diff=c.mean_abs_diff * ink.size / shape[0]) for c in checks]
+    return checks, with_blank_rows(numerical), with_blank_rows(backprop), int(ink.size)
 
 
 def _accuracy(data: RunData, k: int | None, theme: str) -> Figure:
