@@ -247,10 +247,7 @@ def lr_too_low(history: History, stats: LayerStats | None, config: TrainConfig) 
 
 def saturation(history: History, stats: LayerStats | None, config: TrainConfig) -> Insight | None:
     """Sigmoid/tanh layers whose outputs sit mostly in the flat tails, where the slope is ~0."""
-    if stats is None or not stats.iterations:
-        return None
-    shares = stats.series("act_saturated")
-    bad = [j for j in range(len(stats.layers)) if np.isfinite(shares[j, -1]) and shares[j, -1] > SATURATION_SHARE]
+    shares, bad = _layers_above(stats, "act_saturated", SATURATION_SHARE)
     if not bad:
         return None
     it1 = stats.iterations[-1]
@@ -272,6 +269,14 @@ def saturation(history: History, stats: LayerStats | None, config: TrainConfig) 
     )
 
 
+def _layers_above(stats: LayerStats | None, key: str, threshold: float) -> tuple[np.ndarray, list[int]]:
+    """The recorded shares ``(n_layers, n_evaluations)`` and the layers whose last share is above ``threshold``."""
+    if stats is None or not stats.iterations:
+        return np.zeros((0, 0)), []
+    shares = stats.series(key)
+    return shares, [j for j in range(len(stats.layers)) if np.isfinite(shares[j, -1]) and shares[j, -1] > threshold]
+
+
 def _was(shares: np.ndarray, stats: LayerStats) -> str:
     """`` (was 2% at iteration 0)`` when there is an earlier evaluation to compare with."""
     return f" (was {shares[0]:.0%} at iteration {stats.iterations[0]})" if len(shares) > 1 else ""
@@ -284,10 +289,7 @@ def _saturation_rule(stats: LayerStats) -> str:
 
 def dead_relu(history: History, stats: LayerStats | None, config: TrainConfig) -> Insight | None:
     """ReLU units that output 0 for every probe row: they get no gradient and cannot come back."""
-    if stats is None or not stats.iterations:
-        return None
-    shares = stats.series("act_dead")
-    bad = [j for j in range(len(stats.layers)) if np.isfinite(shares[j, -1]) and shares[j, -1] > DEAD_SHARE]
+    shares, bad = _layers_above(stats, "act_dead", DEAD_SHARE)
     if not bad:
         return None
     it1 = stats.iterations[-1]
