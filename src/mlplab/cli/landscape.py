@@ -122,7 +122,7 @@ def check_theme_option(theme: str) -> str:
     return check_theme(theme)
 
 
-@click.command("descent")
+@click.command("descent", short_help="Gradient descent on a 2-D function, with the honest verdict.")
 @function_option
 @optimizer_option
 @click.option("--lr", type=Number(float, 0, above=True), default=None,
@@ -159,7 +159,7 @@ def descent_command(function_spec, optimizer, lr, steps, start, tol, out, theme,
     finish(folder, verdict.lines(), paths_csv([path]), figures)
 
 
-@click.command("sgd")
+@click.command("sgd", short_help="SGD on a finite sum: noise, seeds, batch sizes, schedules.")
 @function_option
 @optimizer_option
 @click.option("--lr", type=Number(float, 0, above=True), default=None,
@@ -214,7 +214,7 @@ def sgd_command(function_spec, optimizer, lr, steps, batch_size, noise, n_exampl
     finish(folder, lines, paths_csv([*study.runs, study.full_batch]), figures)
 
 
-@click.command("compare")
+@click.command("compare", short_help="Optimizers side by side (the textbook's figure as a preset).")
 @click.option("--preset", default="textbook", show_default=True,
               help="textbook: 'Deep Learning from Scratch' fig. 6-8 (x**2/20 + y**2, 30 steps from (-7, 2), "
                    "sgd 0.95, momentum 0.1, adagrad 1.5, adam 0.3).")
