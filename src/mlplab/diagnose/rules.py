@@ -178,6 +178,10 @@ def nan_loss(history: History, stats: LayerStats | None, config: TrainConfig) ->
         evidence.append(f"the first loss was {_g(history.loss[0])}, {_g(history.loss[0] / chance)}× "
                         f"chance level ({_g(chance)})")
         fixes.append("start from smaller weights (--weight-init-std he for ReLU, xavier for sigmoid/tanh)")
+    if iteration == 0 and not causes:  # no step was taken yet, so the learning rate cannot be the cause
+        causes.append("inputs or initial weights too large")
+        evidence.append("the very first forward pass, before any update, was not finite")
+        fixes.append("check the inputs' range and start from smaller weights (--weight-init-std he or xavier)")
     signs = too_high_signs(history, stats)
     if not signs and len(history.loss) > 1:
         evidence.append(f"mini-batch loss: {_g(history.loss[0])} at iteration 0, "

@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
 from mlplab.diagnose.rules import UPDATE_RATIO_HEALTHY
+from mlplab.errors import RunFolderError
 from mlplab.train.layer_stats import LayerStats, load_layer_stats
 from mlplab.viz.panels import axes_or_new
 from mlplab.viz.theme import check_format, colors, save_figure, theme_context
@@ -129,8 +130,10 @@ def plot_gradient_flow(stats: LayerStats, *, ax: Axes | None = None, theme: str 
         ax.set_ylabel("‖∇W‖  gradient norm")
         ax.set_title("Gradient flow: how much gradient reaches each layer")
         ax.grid(True, which="major", alpha=0.3)
-        mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(stats.iterations[0], stats.iterations[-1]))
-        colorbar = fig.colorbar(mappable, ax=ax, label="iteration", pad=0.02) if n > 1 else None
+        colorbar = None
+        if n > 1:
+            norm = plt.Normalize(stats.iterations[0], stats.iterations[-1])
+            colorbar = fig.colorbar(plt.cm.ScalarMappable(cmap=cmap, norm=norm), ax=ax, label="iteration", pad=0.02)
     return {"figure": fig, "ax": ax, "lines": lines, "colorbar": colorbar}
 
 
@@ -209,6 +212,9 @@ def draw_diagnose_figures(
     for fmt in formats:
         check_format(fmt)
     stats = load_layer_stats(run_dir)
+    if not stats.iterations:
+        raise RunFolderError(f"{run_dir} recorded no evaluation (the run stopped before its first one); "
+                             "there is nothing to draw. Run it again with more iterations.")
     folder = Path(out_dir) if out_dir is not None else Path(run_dir) / FIGURES_DIR
     folder.mkdir(parents=True, exist_ok=True)
     drawers = {"layer_health": plot_layer_health, "gradient_flow": plot_gradient_flow,
