@@ -7,7 +7,7 @@ import pytest
 
 from mlplab.diagnose import diagnose, diagnose_run, diagnosis_html, format_insights
 from mlplab.errors import DataError
-from mlplab.train import Observer, TrainConfig, train
+from mlplab.train import History, Observer, TrainConfig, train
 from mlplab.train.layer_stats import load_layer_stats
 
 SMALL = {"train_size": 2000, "test_size": 500, "iters": 300, "eval_every": 50, "seed": 0}
@@ -136,3 +136,10 @@ def test_diagnosis_html_escapes_and_lists_each_insight(lr_1000, tmp_path):
     for rule in found:
         assert f'data-rule="{rule}"' in fragment
     assert "|y − 0.5| &gt; 0.49" in fragment  # text is escaped, not raw HTML
+
+
+def test_a_nan_before_any_step_is_not_blamed_on_the_learning_rate():
+    history = History(status="diverged", message="the loss became nan at iteration 0 with lr=0.1; ...")
+    (insight,) = diagnose(history, None, TrainConfig())
+    assert insight.numbers["iteration"] == 0
+    assert insight.numbers["causes"] == ["inputs or initial weights too large"]
