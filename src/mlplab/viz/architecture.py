@@ -173,8 +173,8 @@ def plot_architecture(
         fig, ax = axes_or_new(ax, (3.2 + 2.2 * n_layers + (2.0 if show_image else 0.0), 6.4))
         ax.set_aspect("equal")
         ax.axis("off")
-        drawn: dict[str, Any] = {"figure": fig, "columns": columns, "edges": [], "edge_weights": [], "nodes": [],
-                                 "sizes": tuple(sizes)}
+        drawn: dict[str, Any] = {"figure": fig, "ax": ax, "columns": columns, "edges": [], "edge_weights": [],
+                                 "nodes": [], "sizes": tuple(sizes)}
         edge_cmap = DIVERGING_CMAP
         for k, W in enumerate(weights):
             left, right = columns[k], columns[k + 1]

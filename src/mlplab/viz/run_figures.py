@@ -133,8 +133,12 @@ def load_run_data(run_dir: str | os.PathLike) -> RunData:
 
 def _architecture(data: RunData, k: int | None, theme: str) -> Figure:
     i = DIGIT_INDEX
-    return plot_architecture(data.params_at(k), data.run.sizes, activation=data.run.config.activation,
-                             x=data.x_test[i], label=int(data.t_test[i]), theme=theme)["figure"]
+    drawn = plot_architecture(data.params_at(k), data.run.sizes, activation=data.run.config.activation,
+                              x=data.x_test[i], label=int(data.t_test[i]), theme=theme)
+    if k is not None:
+        ax = drawn["ax"]
+        ax.set_title(f"{ax.get_title()}, after iteration {data.run.history.iterations[k]}", fontsize=12)
+    return drawn["figure"]
 
 
 def _hidden_units(data: RunData, k: int | None, theme: str) -> Figure:
