@@ -12,6 +12,7 @@ from mlplab.cli import main
 
 SEED_VERDICT = """\
 function    seed: x**2/100 + y**2
+gradient    df/dx = 0.02*x,  df/dy = 2*y   (exact, symbolic)
 run         sgd lr=0.9, 30 steps from (-7, 2)
 end         (-4.059, 0.002476), f = 0.1648
 f - f*      0.1648   (f* = 0)

@@ -69,6 +69,12 @@ class Function:
         return float(self(w[0], w[1]))
 
     @property
+    def gradient_formula(self) -> str:
+        """The gradient as text, from the symbolic derivative of ``formula``: ``df/dx = 0.02*x, …``."""
+        tree = parse_expression(self.formula)
+        return f"df/dx = {tree.derivative('x')},  df/dy = {tree.derivative('y')}"
+
+    @property
     def label(self) -> str:
         return self.name if self.name == self.formula else f"{self.name}: {self.formula}"
 
@@ -228,8 +234,8 @@ def function_from_expression(text: str) -> Function:
         return np.stack([row_x, row_y], axis=-2)  # (..., 2, 2)
 
     formula = " ".join(text.split())
-    common = dict(name=formula, formula=formula, value=value, gradient=gradient,
-                  bounds=EXPRESSION_BOX, note=f"df/dx = {dx};  df/dy = {dy}")
+    common = dict(name=formula, formula=formula, value=value, gradient=gradient, bounds=EXPRESSION_BOX,
+                  note="your expression")
     degree = tree.degree()
     if degree is not None and degree <= 2 and tree != ZERO:
         q = Quadratic(hessian(0.0, 0.0), np.array(gradient(0.0, 0.0)), float(value(0.0, 0.0)))

@@ -50,7 +50,8 @@ class Verdict:
 
     def lines(self) -> list[str]:
         p, f = self.path, self.path.function
-        out = [f"function    {f.label}", f"run         {p.label}, {p.steps} steps from {fmt_point(p.start)}"]
+        out = [f"function    {f.label}", f"gradient    {f.gradient_formula}   (exact, symbolic)",
+               f"run         {p.label}, {p.steps} steps from {fmt_point(p.start)}"]
         out.append(f"end         {fmt_point(p.end)}, f = {fmt(p.values[-1])}")
         if self.f_gap is not None:
             out.append(f"f - f*      {fmt(self.f_gap)}   (f* = {fmt(f.f_min)})")
