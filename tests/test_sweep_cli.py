@@ -62,7 +62,7 @@ def test_random_search_plan_is_log_uniform_and_names_its_draws():
     assert result.exit_code == 0, result.output
     assert "4 random draws × 1 seed = 4 runs" in result.stdout
     assert "0.0001:1 (log-uniform)" in result.stdout and "20:200 (uniform)" in result.stdout
-    assert sum(line.strip().split()[1].startswith(("r1-", "r2-", "r3-", "r4-"))
+    assert sum(line.strip().split()[1].startswith(("r001-", "r002-", "r003-", "r004-"))
                for line in result.stdout.splitlines() if line.strip()[:1].isdigit()) == 4
 
 

@@ -78,6 +78,10 @@ def test_random_search_is_log_uniform_in_lr_and_repeatable():
     other = plan_runs(SweepSpace(values=space.values, random=2000, sample_seed=8, base=space.base))
     assert [r.config.lr for r in other] != list(lrs)
     assert runs[0].name.startswith("r0001-")
+    fewer, more = (plan_runs(SweepSpace(values=space.values, random=n, sample_seed=7, base=space.base))
+                   for n in (20, 200))
+    assert [r.name for r in fewer] == [r.name for r in more[:20]]  # more draws extend the search, same names
+    assert fewer[0].name.startswith("r001-")
 
 
 @given(st.floats(min_value=1e-8, max_value=1e3, allow_nan=False))

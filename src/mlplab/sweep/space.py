@@ -11,7 +11,8 @@ Two ways to cover a space, both from the textbook's ch. 6.5 (hyper-parameter sea
 
 Each configuration is then run once per seed (``--seeds 3`` → seeds 0, 1, 2). The draws use their
 own generator (``sample_seed``), so the same command always plans the same runs — that is what
-makes a sweep resumable.
+makes a sweep resumable — and a larger N keeps the first draws (and their names): it extends the
+search.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class SweepSpace:
             for name, values in self.values.items():
                 if isinstance(values, (LogRange, IntRange)):
                     raise ConfigError(
-                        f"{OPTION[name]} {values.low}:{values.high} is a range, which only a random search "
+                        f"{OPTION[name]} {values.low:g}:{values.high:g} is a range, which only a random search "
                         f"can sample; add --random N, or give a list such as {OPTION[name]} {_example(name)}."
                     )
 
@@ -150,7 +151,7 @@ def plan_runs(space: SweepSpace) -> list[PlannedRun]:
     else:
         rng = np.random.default_rng(space.sample_seed)
         combos = [{n: _draw(n, space.setting_values(n), rng) for n in SWEPT} for _ in range(space.random)]
-        width = len(str(space.random))
+        width = max(3, len(str(space.random)))  # r001…: a larger --random N keeps the earlier names
         prefixes = [f"r{k:0{width}d}-" for k in range(1, space.random + 1)]
     runs = []
     for prefix, settings in zip(prefixes, combos, strict=True):
