@@ -247,7 +247,7 @@ def report(request: Request, name: str) -> Response:
 
     path = _runs(request).path(name) / REPORT
     if not path.is_file():
-        raise NotFoundError(f"run {name!r} has no {REPORT}; draw it with: mlplab report {path.parent}")
+        raise NotFoundError(f"run {name!r} has no {REPORT}; draw it with `mlplab report {path.parent}`.")
     return FileResponse(path, media_type="text/html", headers={"Cache-Control": "no-store"})
 
 

@@ -141,7 +141,7 @@ def validation_message(errors: list[dict[str, Any]]) -> str:
         msg = str(error.get("msg", "is not valid"))
         msg = msg.replace("Input should be", "must be").replace("Value error, ", "")
         if error.get("type") == "missing":
-            parts.append(f"{field} is required")
+            parts.append(f"{field} is required; give it a value")
         elif error.get("type") in ("json_invalid", "model_attributes_type"):
             parts.append("the request body must be a JSON object (Content-Type: application/json)")
         elif error.get("type") == "extra_forbidden":
