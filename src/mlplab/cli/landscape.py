@@ -6,9 +6,7 @@ is written), then prints the honest verdict and writes its figures to the output
 
 from __future__ import annotations
 
-import itertools
 import re
-from datetime import datetime
 from pathlib import Path
 
 import click
@@ -17,7 +15,7 @@ from mlplab.errors import ConfigError
 from mlplab.landscape import FUNCTIONS, SCHEDULES, TOLERANCE, get_function, judge
 from mlplab.optim import OPTIMIZERS
 from mlplab.train.config import SAMPLINGS
-from mlplab.train.run_folder import atomic_write_text, prepare_run_dir
+from mlplab.train.run_folder import atomic_write_text, new_run_dir, prepare_run_dir
 
 FUNCTION_HELP = (f"A built-in ({', '.join(FUNCTIONS)}) or your own expression in x and y, "
                  "e.g. 'x**2/100 + y**2'.")
@@ -74,14 +72,7 @@ def check_choice(option: str, value: str, choices) -> str:
 
 def output_folder(out: str | None) -> Path:
     """``--out`` as given, else a fresh ``runs/landscape-<YYYYmmdd-HHMMSS>`` (``-2``, … if taken)."""
-    if out:
-        return prepare_run_dir(out)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    for n in itertools.count(1):
-        candidate = Path("runs") / (f"landscape-{stamp}" if n == 1 else f"landscape-{stamp}-{n}")
-        if not candidate.exists():
-            return prepare_run_dir(candidate)
-    raise AssertionError("unreachable")
+    return prepare_run_dir(out) if out else new_run_dir("runs", prefix="landscape-")
 
 
 def finish(folder: Path, text_lines: list[str], csv_text: str, figures: list[Path]) -> None:

@@ -39,6 +39,12 @@ SNAPSHOTS = "snapshots.npz"
 STREAM = "stream.jsonl"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that ``path`` is either the old file or the complete new one."""
     path = Path(path)
@@ -46,6 +52,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -66,10 +73,10 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def new_run_dir(root: str | os.PathLike = "runs") -> Path:
-    """A fresh ``root/<YYYYmmdd-HHMMSS>`` folder (with ``-2``, ``-3``… if that name is taken)."""
+def new_run_dir(root: str | os.PathLike = "runs", prefix: str = "") -> Path:
+    """A fresh ``root/<prefix><YYYYmmdd-HHMMSS>`` folder (with ``-2``, ``-3``… if that name is taken)."""
     root = Path(root)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = prefix + datetime.now().strftime("%Y%m%d-%H%M%S")
     candidate, n = root / stamp, 1
     while candidate.exists():
         n += 1
