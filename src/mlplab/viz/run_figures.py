@@ -277,15 +277,22 @@ def draw_run_figures(
     result = FigureSet(folder=folder)
     try:
         for name in names:
-            fig = _DRAW[name](data, k, theme)
+            try:
+                fig = _DRAW[name](data, k, theme)
+            except ConfigError as exc:  # e.g. hidden-unit images of inputs that are not square images
+                result.skipped[name] = str(exc)
+                continue
             try:
                 result.paths[name] = [save_figure(fig, folder / f"{name}.{fmt}", close=False) for fmt in formats]
             finally:
                 plt.close(fig)
         if animation and k is None:
-            gif = animation_bytes(data, theme)
+            try:
+                gif = animation_bytes(data, theme)
+            except ConfigError as exc:
+                gif, result.skipped[ANIMATION] = None, str(exc)
             if gif is None:
-                result.skipped[ANIMATION] = NO_ANIMATION
+                result.skipped.setdefault(ANIMATION, NO_ANIMATION)
             else:
                 atomic_write_bytes(folder / "hidden_units.gif", gif)
                 result.paths[ANIMATION] = [folder / "hidden_units.gif"]
