@@ -78,8 +78,9 @@ def list_runs(request: Request) -> Response:
 @router.get("/{name:path}/stream")
 async def stream(name: str, request: Request) -> StreamingResponse:
     """Server-Sent Events: the run's ``stream.jsonl`` so far, then each new line (see :mod:`streaming`)."""
-    path = _runs(request).path(name)
     job = request.app.state.trainings.jobs.get(name)
+    # a run this server just started may not have written config.json yet (it loads the data first)
+    path = _runs(request).path(name, must_exist=job is None)
     closing = request.app.state.closing
     events = follow(
         path,

@@ -144,6 +144,9 @@ def validation_message(errors: list[dict[str, Any]]) -> str:
             parts.append(f"{field} is required; give it a value")
         elif error.get("type") in ("json_invalid", "model_attributes_type"):
             parts.append("the request body must be a JSON object (Content-Type: application/json)")
+        elif error.get("type") == "string_pattern_mismatch":
+            parts.append(f"{field} may hold only letters, digits, '.', '_' and '-' and must not start with '.' "
+                         f"or '-' (it names a folder in the runs folder), got {error.get('input')!r}")
         elif error.get("type") == "extra_forbidden":
             parts.append(f"{field} is not a setting here; remove it")
         else:
