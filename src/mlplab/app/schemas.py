@@ -10,6 +10,7 @@ message names the field, the bound and the value received (see :func:`validation
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -136,10 +137,13 @@ def validation_message(errors: list[dict[str, Any]]) -> str:
     """pydantic's errors as one sentence: ``"iters must be less than or equal to 200000, got 0"``."""
     parts = []
     for error in errors[:3]:
-        loc = [str(x) for x in error.get("loc", ()) if x not in ("body", "query", "path")]
+        # field names and list indices; not pydantic's names for the members of a union ("constrained-float")
+        loc = [str(x) for x in error.get("loc", ())
+               if x not in ("body", "query", "path") and re.fullmatch(r"\w+", str(x))]
         field = ".".join(loc) or "the request"
         msg = str(error.get("msg", "is not valid"))
-        msg = msg.replace("Input should be", "must be").replace("Value error, ", "")
+        msg = re.sub(r"^(Input|String|List|Tuple|Dictionary) should( be)?", lambda m: "must" + (m[2] or ""), msg)
+        msg = msg.replace("Value error, ", "").replace(" after validation", "")
         if error.get("type") == "missing":
             parts.append(f"{field} is required; give it a value")
         elif error.get("type") in ("json_invalid", "model_attributes_type"):
@@ -151,7 +155,8 @@ def validation_message(errors: list[dict[str, Any]]) -> str:
             parts.append(f"{field} is not a setting here; remove it")
         else:
             received = error.get("input")
-            shown = repr(received)[:60] if received is not None else "nothing"
+            shown = repr(received) if received is not None else "nothing"
+            shown = shown if len(shown) <= 60 else shown[:57] + "…"
             parts.append(f"{field} {msg[0].lower() + msg[1:] if msg else msg}, got {shown}")
     more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
     return "; ".join(parts) + more + "."
