@@ -35,17 +35,18 @@ def serve_command(host: str, port: int, runs_dir: Path, max_trainings: int, data
       mlplab serve --host 0.0.0.0 --max-trainings 2 # a classroom: others can connect (warning)
     """
     from mlplab.app.server import AppSettings, bind, host_warning, serve, url_for
-    from mlplab.errors import ConfigError
 
-    if runs_dir.exists() and not runs_dir.is_dir():
-        raise ConfigError(f"--runs-dir {runs_dir} is a file; give a folder.")
     sock = bind(host, port)  # first: a port in use is one clear line before anything else happens
     warning = host_warning(host)
     if warning:
         click.echo(warning, err=True)
     settings = AppSettings(runs_dir=runs_dir, max_trainings=max_trainings, data_dir=data_dir)
     click.echo(f"mlplab serve: open {url_for(host, port)}  (runs folder: {runs_dir.resolve()}; Ctrl-C to stop)")
-    serve(settings, host, port, sock=sock, log_level=log_level)
+    try:
+        serve(settings, host, port, sock=sock, log_level=log_level)
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises Ctrl-C after its clean shutdown; it is how the user ends the server
+    click.echo("mlplab serve: stopped.")
 
 
 COMMANDS = [serve_command]
