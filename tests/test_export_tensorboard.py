@@ -55,3 +55,39 @@ def test_hidden_unit_grid_layout():
     grid = hidden_units_grid(W1)
     assert grid.shape == (2 * 29 + 1, 3 * 29 + 1)  # 5 units -> 2 rows x 3 columns
     assert grid[1 + 29, 1] == -1.0  # unit 3 sits in row 1, column 0, scaled to [-1, 1]
+
+
+def test_cli_option_writes_events(tmp_path):
+    from click.testing import CliRunner
+
+    from mlplab.cli import main
+
+    args = ["train", "--iters", "30", "--eval-every", "10", "--train-size", "500", "--test-size", "200",
+            "--seed", "0", "--quiet", "--no-plots", "--out", str(tmp_path / "run"),
+            "--tensorboard", str(tmp_path / "tb")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    accuracy = _accumulate(tmp_path / "tb" / "test").Scalars("accuracy")
+    assert [e.step for e in accuracy] == [0, 10, 20]
+
+
+def test_missing_tensorboard_says_how_to_install(tmp_path, monkeypatch):
+    import builtins
+
+    from click.testing import CliRunner
+
+    from mlplab.cli import main
+
+    real_import = builtins.__import__
+
+    def no_tensorboard(name, *args, **kwargs):
+        if name.startswith("tensorboard"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tensorboard)
+    result = CliRunner().invoke(main, ["train", "--iters", "5", "--quiet", "--no-plots",
+                                       "--out", str(tmp_path / "run"), "--tensorboard", str(tmp_path / "tb")])
+    assert result.exit_code == 2
+    assert 'pip install "mlplab[tensorboard]"' in result.output
+    assert not (tmp_path / "run").exists()  # refused before anything was written

@@ -61,6 +61,8 @@ def summary_lines(result) -> list[str]:
 @click.option("--out", type=click.Path(), default=None, help="Run folder to write (default: runs/<timestamp>).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--no-plots", is_flag=True, help="Do not draw the figures and report.html after training.")
+@click.option("--tensorboard", "tensorboard_dir", type=click.Path(), default=None,
+              help='Also write TensorBoard event files to this folder (needs pip install "mlplab[tensorboard]").')
 @format_option
 @theme_option
 def train_command(**opts) -> None:
@@ -74,8 +76,14 @@ def train_command(**opts) -> None:
       mlplab train                                  # textbook: 784-50-10, 10000 iters, lr 0.1
       mlplab train --hidden 100 --optimizer adam --lr 0.001 --seed 1 --out runs/adam
       mlplab train --iters 2000 --theme light --format png --format svg
+      mlplab train --tensorboard runs/tb && tensorboard --logdir runs/tb
     """
-    result = run_training(opts)
+    observers = ()
+    if opts["tensorboard_dir"]:
+        from mlplab.export.tensorboard import TensorBoardWriter
+
+        observers = (TensorBoardWriter(opts["tensorboard_dir"]),)  # says how to install it if missing
+    result = run_training(opts, observers)
     for line in summary_lines(result):
         click.echo(line)
     if not opts["no_plots"] and result.run_dir is not None:
