@@ -181,9 +181,25 @@ def cell_png(request: Request, name: str, true: int = CellTrue, pred: int = Cell
     rows, count = _cell_rows(data, k, true, pred, limit)
     if count == 0:
         raise NotFoundError(f"no test digit {true} was predicted as {pred}; pick a cell with a count above 0.")
-    # plot_mistakes sorts by confidence itself; it is given exactly this cell's digits
-    return _png(request, lambda: plot_mistakes(data.x_test[rows], data.t_test[rows], data.probabilities(k)[rows],
-                                               theme=theme, n=limit, ncols=min(10, len(rows)))["figure"])
+    cols = min(10, len(rows))
+
+    def draw():
+        # plot_mistakes sorts by confidence itself; it is given exactly this cell's digits, on axes wide
+        # enough for its two-line title even when the cell holds a single digit
+        ax = _axes((max(6.8, 0.85 * cols + 0.4), 0.95 * -(-len(rows) // cols) + 0.9), theme)
+        return plot_mistakes(data.x_test[rows], data.t_test[rows], data.probabilities(k)[rows], ax=ax,
+                             theme=theme, n=limit, ncols=cols)["figure"]
+    return _png(request, draw)
+
+
+def _axes(size: tuple[float, float], theme: str):
+    """A themed figure of ``size`` inches for a library function that draws on a given ``ax``."""
+    import matplotlib.pyplot as plt
+
+    from mlplab.viz.theme import theme_context
+
+    with theme_context(theme):
+        return plt.subplots(figsize=size, layout="constrained")[1]
 
 
 @router.get("/{name:path}/network")
@@ -236,7 +252,8 @@ def unit_png(request: Request, name: str, unit: int = PathParam(ge=0, le=100_000
         raise ConfigError(f"unit must be between 0 and {W1.shape[1] - 1} (the first hidden layer), got {unit}.")
     when = "final" if k is None else f"iteration {data.run.history.iterations[k]}"
     title = f"hidden unit {unit} ({when})\nred excites, blue inhibits"
-    return _png(request, lambda: plot_hidden_units(W1[:, [unit]], theme=theme, title=title)["figure"])
+    return _png(request, lambda: plot_hidden_units(W1[:, [unit]], ax=_axes((3.6, 3.3), theme), theme=theme,
+                                                   title=title)["figure"])
 
 
 @router.api_route("/{name:path}/report.html", methods=["GET", "HEAD"])

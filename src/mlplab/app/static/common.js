@@ -148,7 +148,7 @@ mlplab.drawLoss = (div, curves, markerIt = null, title = "Loss", xRange = null) 
   ];
   if (curves.smooth && curves.smooth.length) {
     traces.push({ x: curves.smooth_x, y: curves.smooth, name: `moving average (${curves.window || "?"} it.)`,
-                  mode: "lines", line: { color: mlplab.css("--focus"), width: 3 } });
+                  mode: "lines", line: { color: mlplab.css("--smooth"), width: 3 } });
   }
   if (curves.test_loss && curves.test_loss.length) {
     traces.push({ x: curves.iterations, y: curves.test_loss, name: "test-set loss", mode: "lines+markers",
@@ -202,9 +202,11 @@ mlplab.LiveCurves = class {
     setTimeout(() => { this.pending = false; this.draw(); }, 250);
   }
   draw() {
-    const xRange = this.iters ? [0, this.iters] : null; // the curves grow across a fixed axis: progress at a glance
-    mlplab.drawAccuracy(this.accDiv, this.curves, null, "Accuracy (live)", xRange);
-    mlplab.drawLoss(this.lossDiv, { ...this.curves, window: 50 }, null, "Loss (live: mean of every 50 iterations)", xRange);
+    // Plotly.react redraws only what changed, judged by reference: each draw gets fresh copies of the arrays.
+    const c = Object.fromEntries(Object.entries(this.curves).map(([k, v]) => [k, [...v]]));
+    const xRange = [0, Math.max(this.lastIteration, 1) * 1.03]; // the curves fill the chart as they grow
+    mlplab.drawAccuracy(this.accDiv, c, null, "Accuracy (live)", xRange);
+    mlplab.drawLoss(this.lossDiv, { ...c, window: 50 }, null, "Loss (live: mean of every 50 iterations)", xRange);
   }
 };
 

@@ -129,16 +129,17 @@ function draw() {
                    hovertemplate: "step %{pointNumber}<br>x=%{x:.4g}<br>y=%{y:.4g}<extra>" + mlplab.escape(p.label) + "</extra>" });
   });
   contour.push({ type: "scatter", mode: "markers", x: [r.start[0]], y: [r.start[1]], name: "start", hoverinfo: "skip",
+                 showlegend: false,
                  marker: { size: 14, color: "#009E73", line: { width: 2, color: "#fff" } } });
   if (minima.length) {
     contour.push({ type: "scatter", mode: "markers", x: minima.map((m) => m[0]), y: minima.map((m) => m[1]), name: "minimum",
-                   hoverinfo: "skip", marker: { size: 16, symbol: "star", color: "#fff", line: { width: 1.5, color: "#000" } } });
+                   hoverinfo: "skip", showlegend: false, marker: { size: 16, symbol: "star", color: "#fff", line: { width: 1.5, color: "#000" } } });
   }
   Plotly.react("contour", contour, mlplab.layout({
     title: { text: mlplab.escape(fn.label) },
     xaxis: { title: { text: "x" }, range: r.box[0], gridcolor: mlplab.css("--line") },
     yaxis: { title: { text: "y" }, range: r.box[1], gridcolor: mlplab.css("--line") },
-    legend: { orientation: "h", y: -0.18 }, margin: { l: 54, r: 10, t: 44, b: 40 },
+    legend: { orientation: "h", y: -0.17, font: { size: 13 } }, margin: { l: 54, r: 10, t: 44, b: 50 },
   }), mlplab.plotConfig).then(bindContourClick);
   drawSurface(k);
   $("step-label").textContent = `step ${k} of ${r.steps}`;
@@ -158,8 +159,9 @@ function drawSurface(k) {
   });
   const layout = mlplab.layout({
     title: { text: "f(x, y)" }, margin: { l: 0, r: 0, t: 40, b: 0 }, showlegend: false,
-    scene: { xaxis: { title: { text: "x" }, color: mlplab.css("--fg") }, yaxis: { title: { text: "y" }, color: mlplab.css("--fg") },
-             zaxis: { title: { text: "f" }, color: mlplab.css("--fg") }, camera: { eye: { x: -1.3, y: -1.7, z: 1.1 } },
+    scene: { xaxis: { title: { text: "x" }, color: mlplab.css("--fg"), nticks: 5 },
+             yaxis: { title: { text: "y" }, color: mlplab.css("--fg"), nticks: 5 },
+             zaxis: { title: { text: "f" }, color: mlplab.css("--fg"), nticks: 5 }, camera: { eye: { x: -1.3, y: -1.7, z: 1.1 } },
              aspectmode: "manual", aspectratio: { x: 1, y: 1, z: 0.7 } },
   });
   try {

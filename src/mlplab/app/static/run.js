@@ -148,7 +148,6 @@ function refreshPictures() {
   mlplab.loadImage($("units-img"), `${base}/figure/hidden_units.png?${atQuery()}`, $("units-error"));
   loadConfusion(seq);
   loadNetwork(seq);
-  if (state.cell) loadCell();
   if (state.unit !== null) loadUnit();
 }
 
@@ -209,6 +208,15 @@ async function loadConfusion(seq) {
     td.classList.add("selected");
     loadCell();
   }));
+  if (state.cell) {
+    // the chosen cell, as it was at this evaluation: it may hold no digit then
+    const { t, p } = state.cell;
+    if (data.matrix[t][p] > 0) loadCell();
+    else {
+      $("cell-img").classList.add("hidden");
+      $("cell-note").textContent = `At this point no test ${t} was predicted as ${p}.`;
+    }
+  }
 }
 
 function loadCell() {

@@ -52,7 +52,9 @@ async function curvesOf(row) {
   return detail.curves;
 }
 
+let overlaySeq = 0;
 async function drawOverlay() {
+  const seq = ++overlaySeq; // a newer call (another box ticked meanwhile) wins
   const chosen = rows.filter((r) => selected.has(r.name));
   const note = document.getElementById("overlay-note");
   const errorBox = document.getElementById("overlay-error");
@@ -70,6 +72,7 @@ async function drawOverlay() {
     traces.push({ x: curves.iterations, y: curves.test_acc, name: `${row.name} test`, mode: "lines",
                   line: { color, width: 3, dash: "dash" } });
   }
+  if (seq !== overlaySeq) return;
   mlplab.showError(errorBox, problems.length ? new Error(problems.join("\n")) : null);
   Plotly.react("overlay-chart", traces, mlplab.layout({
     title: { text: traces.length ? "Accuracy: train (solid) and test (dashed)" : "Tick runs in the table to overlay them" },

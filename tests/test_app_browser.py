@@ -1,0 +1,220 @@
+"""End to end in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright): the real
+server (uvicorn on a free 127.0.0.1 port), the real pages, clicks and live updates.
+
+Set ``MLPLAB_SCREENSHOTS=docs/img`` to also save the screenshots there (the README's pictures).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from mlplab.app import AppSettings, create_app
+from mlplab.app.server import bind, make_server
+from mlplab.train import TrainConfig, train
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason=f"no Chromium at {CHROMIUM}; install Debian's chromium package to run the browser tests"),
+]
+playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("runs")
+    config = TrainConfig(iters=601, lr=0.5, train_size=5000, test_size=1000, eval_every=100, seed=0)
+    train(config, run_dir=root / "finished")
+    train(config.replace(lr=0.05), run_dir=root / "slow-lr")
+    return root
+
+
+@pytest.fixture(scope="module")
+def base_url(root):
+    """The app served by uvicorn in a thread, as `mlplab serve` serves it."""
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    app = create_app(AppSettings(runs_dir=root))
+    uvicorn_server = make_server(app, "127.0.0.1", port)
+    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not uvicorn_server.started:
+        assert thread.is_alive(), "the server did not start"
+        threading.Event().wait(0.05)
+    yield f"http://127.0.0.1:{port}"
+    app.state.closing.set()
+    for job in app.state.trainings.jobs.values():
+        job.stop.set()
+    uvicorn_server.should_exit = True
+    thread.join(20)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    with playwright_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),  # a fresh user-data dir
+            executable_path=CHROMIUM, args=ARGS, viewport={"width": 1600, "height": 1000})
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: page.errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    yield page
+    assert page.errors == []  # no script error, no failed request, on any page
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    folders = [tmp_path_factory.mktemp("screenshots")]
+    if os.environ.get("MLPLAB_SCREENSHOTS"):
+        folders.append(Path(os.environ["MLPLAB_SCREENSHOTS"]))
+
+    def save(page, name: str, full_page: bool = True) -> None:
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky header at the top of the picture
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(folder / f"app_{name}.png"), full_page=full_page)
+    return save
+
+
+def drawn_points(page, chart: str) -> int:
+    """Markers of the first trace as drawn in the SVG (not the data handed to plotly)."""
+    return page.evaluate(f"document.querySelectorAll('#{chart} .scatterlayer .trace:first-child .points path').length")
+
+
+def test_runs_page_lists_the_runs_and_overlays_the_chosen(page, base_url, shots):
+    page.goto(base_url + "/")
+    row = page.locator("tr[data-name='finished']")
+    row.wait_for()
+    assert "completed" in row.inner_text() and "601 / 601" in row.inner_text()
+    row.locator("input[type=checkbox]").check()
+    page.locator("tr[data-name='slow-lr'] input[type=checkbox]").check()
+    page.wait_for_function("document.getElementById('overlay-chart').data.length === 4")
+    assert sorted(page.evaluate("document.getElementById('overlay-chart').data.map(t => t.name)")) == \
+        ["finished test", "finished train", "slow-lr test", "slow-lr train"]
+    shots(page, "runs")
+
+
+def test_train_page_shows_the_training_live_and_stops_it(page, base_url, root, shots):
+    page.goto(base_url + "/train")
+    page.wait_for_selector("#optimizer option", state="attached")
+    page.fill("#hidden", "50")
+    page.fill("#lr", "0.5")
+    page.fill("#iters", "5000")
+    page.fill("#seed", "1")
+    page.click("details summary")  # more settings
+    page.fill("#train_size", "3000")
+    page.fill("#test_size", "1000")
+    page.fill("#eval_every", "50")
+    page.fill("#name", "live-demo")
+    page.uncheck("#plots")
+    page.click("#start")
+    markers = "document.querySelectorAll('#acc-chart .scatterlayer .trace:first-child .points path').length"
+    page.wait_for_function(f"{markers} >= 3", timeout=30_000)
+    seen = drawn_points(page, "acc-chart")
+    page.wait_for_function(f"{markers} >= {seen + 3}", timeout=30_000)  # the chart gains points live
+    assert "iteration" in page.inner_text("#progress-text")
+    shots(page, "train")
+    page.click("#stop")
+    page.wait_for_selector("#status .badge.stopped", timeout=30_000)
+    assert page.is_enabled("#start") and page.is_disabled("#stop")
+    assert "Open it" in page.inner_text("#done-note")
+    history = json.loads((root / "live-demo" / "history.json").read_text())
+    assert history["status"] == "stopped" and history["iterations"][-1] < 4900
+    page.wait_for_timeout(400)  # the last redraw
+    assert drawn_points(page, "acc-chart") == len(history["iterations"])
+
+
+def test_a_bad_setting_is_shown_on_the_page_not_a_stuck_spinner(page, base_url):
+    page.goto(base_url + "/train")
+    page.wait_for_selector("#optimizer option", state="attached")
+    page.fill("#iters", "0")
+    page.click("#start")
+    page.wait_for_selector("#error:not(.hidden)")
+    assert "iters must be greater than or equal to 1" in page.inner_text("#error")
+    assert page.is_enabled("#start") and page.inner_text("#start") == "Start training"
+    page.errors.clear()  # the 422 itself is logged by the browser as a failed request
+
+
+def test_run_page_confusion_cell_replay_and_hidden_unit(page, base_url, shots):
+    page.goto(base_url + "/run/finished")
+    cell = page.locator("table.confusion td:not(.diag):not(.zero)").first
+    cell.wait_for()
+    t, p = cell.get_attribute("data-t"), cell.get_attribute("data-p")
+    cell.click()
+    page.wait_for_function("document.getElementById('cell-img').naturalWidth > 0 && "
+                           "!document.getElementById('cell-img').classList.contains('hidden')")
+    assert f"True {t}, predicted {p}" in page.inner_text("#cell-note")
+    assert page.locator("#insights").inner_text() != ""
+    assert page.locator("details.help").count() >= 7  # a formula behind every panel
+    page.locator(".unit-hotspot").nth(3).click()
+    page.wait_for_function("document.getElementById('unit-img').naturalWidth > 0")
+    page.wait_for_timeout(300)
+    shots(page, "run")
+    # replay: the first evaluation, then the pictures are those of iteration 0
+    page.locator("#replay").evaluate("(s) => { s.value = '0'; s.dispatchEvent(new Event('input')); }")
+    page.wait_for_function("document.getElementById('confusion-acc').textContent.includes('evaluation 1')")
+    assert page.inner_text("#replay-label").startswith("evaluation 1 of 7 · iteration 0")
+    assert page.evaluate("document.getElementById('acc-chart').layout.shapes[0].x0") == 0
+    page.click("#theme-toggle")
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
+    page.wait_for_timeout(800)
+    shots(page, "run_light", full_page=False)
+    page.click("#theme-toggle")  # back to dark, for the next pages
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(17, 20, 24)"
+
+
+def test_landscape_a_new_learning_rate_moves_the_path_and_a_click_moves_the_start(page, base_url, shots):
+    page.goto(base_url + "/landscape")
+    page.wait_for_selector("#verdicts pre")
+    path = "document.getElementById('contour').data[1]"
+    before = page.evaluate(f"[{path}.x.at(-1), {path}.y.at(-1)]")
+    headline = page.inner_text(".verdict-head")
+    assert "NOT converged" in headline
+    page.fill(".opt-lr", "0.3")
+    page.wait_for_function(f"{path}.x.at(-1) !== {before[0]}")
+    after = page.evaluate(f"[{path}.x.at(-1), {path}.y.at(-1)]")
+    assert after != before and page.inner_text(".verdict-head") != headline
+    assert page.evaluate(f"{path}.name") == "sgd lr=0.3"
+    box = page.locator("#contour .nsewdrag").first.bounding_box()
+    page.mouse.click(box["x"] + 0.8 * box["width"], box["y"] + 0.2 * box["height"])
+    page.wait_for_function(f"{path}.x[0] > 0")  # the start moved to the right half
+    assert float(page.input_value("#start-x")) > 0
+    page.locator("#step").evaluate("(s) => { s.value = '5'; s.dispatchEvent(new Event('input')); }")
+    assert page.evaluate(f"{path}.x.length") == 6 and page.inner_text("#step-label") == "step 5 of 30"
+    page.click("#add-optimizer")
+    page.wait_for_function("document.getElementById('verdicts').querySelectorAll('pre').length === 2")
+    page.locator("#step").evaluate("(s) => { s.value = s.max; s.dispatchEvent(new Event('input')); }")
+    page.wait_for_timeout(500)
+    shots(page, "landscape")
+
+
+def test_landscape_shows_why_an_expression_is_refused(page, base_url):
+    page.goto(base_url + "/landscape")
+    page.wait_for_selector("#verdicts pre")
+    page.select_option("#function", "expression")
+    page.fill("#expression", "__import__('os')")
+    page.wait_for_selector("#error:not(.hidden)")
+    assert "cannot use" in page.inner_text("#error")
+    page.fill("#expression", "x**2 + y**2/10")
+    page.wait_for_selector("#error.hidden", state="attached")
+    page.wait_for_function("document.getElementById('contour').layout.title.text.includes('x**2 + y**2/10')")
+    page.errors.clear()  # the 400 itself is logged by the browser as a failed request
