@@ -200,6 +200,8 @@ def test_landscape_a_new_learning_rate_moves_the_path_and_a_click_moves_the_star
     assert float(page.input_value("#start-x")) > 0
     page.locator("#step").evaluate("(s) => { s.value = '5'; s.dispatchEvent(new Event('input')); }")
     assert page.evaluate(f"{path}.x.length") == 6 and page.inner_text("#step-label") == "step 5 of 30"
+    page.click("#start-reset")  # back to the function's own start, (-7, 2)
+    page.wait_for_function(f"{path}.x[0] === -7 && {path}.y[0] === 2")
     page.click("#add-optimizer")
     page.wait_for_function("document.getElementById('verdicts').querySelectorAll('pre').length === 2")
     page.locator("#step").evaluate("(s) => { s.value = s.max; s.dispatchEvent(new Event('input')); }")

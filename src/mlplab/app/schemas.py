@@ -20,11 +20,12 @@ from mlplab.nn.layers import ACTIVATION_LAYERS
 from mlplab.optim import OPTIMIZERS
 from mlplab.train.config import DTYPES, SAMPLINGS
 
-Optimizer = Literal.__getitem__(tuple(OPTIMIZERS))  # type: ignore[attr-defined]
-Activation = Literal.__getitem__(tuple(ACTIVATION_LAYERS))  # type: ignore[attr-defined]
-Dtype = Literal.__getitem__(DTYPES)  # type: ignore[attr-defined]
-Sampling = Literal.__getitem__(SAMPLINGS)  # type: ignore[attr-defined]
-Schedule = Literal.__getitem__(SCHEDULES)  # type: ignore[attr-defined]
+# Literal[("a", "b")] is Literal["a", "b"]: the registries' names become the allowed values.
+Optimizer = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
+Activation = Literal[tuple(ACTIVATION_LAYERS)]  # type: ignore[valid-type]
+Dtype = Literal[DTYPES]  # type: ignore[valid-type]
+Sampling = Literal[SAMPLINGS]  # type: ignore[valid-type]
+Schedule = Literal[SCHEDULES]  # type: ignore[valid-type]
 Theme = Literal["dark", "light"]
 
 MAX_ITERS = 200_000  # 20 textbook runs; the Stop button ends any of them early

@@ -53,7 +53,13 @@ function startLive() {
   const curves = new mlplab.LiveCurves($("live-acc"), $("live-loss"));
   mlplab.live = curves;
   mlplab.follow(runName, {
-    onEvent: (event) => curves.add(event),
+    onEvent: (event) => {
+      curves.add(event);
+      if ((event.event === "loss" || event.event === "eval") && curves.iters) {
+        $("live-note").textContent = `Training: iteration ${event.iteration + 1} of ${curves.iters}. ` +
+          "The curves grow as the trainer writes stream.jsonl; the pictures appear when the run has finished.";
+      }
+    },
     onDone: (event) => {
       if (event.event === "end") {
         $("live-note").textContent = `The run ended (${event.status}); loading its pictures…`;
