@@ -14,10 +14,12 @@
 2. Per-run overhead of a Dask cluster of 2 local worker processes (``LocalCluster``, one thread
    each, already started and warm) against the plain local processes, on tiny runs where overhead
    dominates: wall time per run for N runs both ways. The local pool starts its workers inside
-   every sweep; that start-up is measured separately and shown both ways.
+   every sweep; that start-up (a sweep of 2 tiny runs) is measured separately and shown both ways.
+   Each is measured 3 times, alternating, and the best time kept: other programs only slow a run.
 
-Usage: ``python benchmarks/bench_sweep.py [--quick]`` (``--quick``: 1000 iterations per run and
-12 tiny runs instead of 10000 and 24; a few minutes instead of ~10 on 2 cores).
+Usage: ``python benchmarks/bench_sweep.py [--quick] [--only throughput|dask]`` (``--quick``: 1000
+iterations per run and 12 tiny runs instead of 10000 and 24; a few minutes instead of ~10 on 2 idle
+cores — much longer on a busy machine, where the sequential baseline suffers most).
 """
 
 from __future__ import annotations
@@ -72,23 +74,26 @@ def throughput(iters: int, root: Path) -> None:
     print(f"   ratio --workers 2 / --workers 1: {two / one:.2f}x  (parallelism alone)")
 
 
-def dask_overhead(n: int, root: Path) -> None:
+def dask_overhead(n: int, root: Path, repeat: int = 3) -> None:
     from dask.distributed import Client, LocalCluster
 
     runs = tiny_runs(n)
-    print(f"2. per-run overhead: {n} tiny runs (50 iterations on 1000 images), 2 workers")
-    startup, _ = timed(run_sweep, tiny_runs(2), root / "startup", workers=2)  # 2 tiny runs ≈ starting 2 workers
-    local, result = timed(run_sweep, runs, root / "local", workers=2)
-    training = statistics.fmean(r["seconds"] for r in result.rows)
+    print(f"2. per-run overhead: {n} tiny runs (50 iterations on 1000 images), 2 workers, best of {repeat}")
     cluster_start, (cluster, client) = timed(
         lambda: (c := LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None),
                  Client(c)))
+    startup = local = on_dask = float("inf")
     try:
         run_sweep(tiny_runs(2), root / "warm", client=client)  # workers import mlplab and load MNIST once
-        on_dask, _ = timed(run_sweep, runs, root / "dask", client=client)
+        for k in range(repeat):  # alternate, so that a busy moment slows both ways alike
+            startup = min(startup, timed(run_sweep, tiny_runs(2), root / f"startup{k}", workers=2)[0])
+            seconds, result = timed(run_sweep, runs, root / f"local{k}", workers=2)
+            local = min(local, seconds)
+            on_dask = min(on_dask, timed(run_sweep, runs, root / f"dask{k}", client=client)[0])
     finally:
         client.close()
         cluster.close()
+    training = statistics.fmean(r["seconds"] for r in result.rows)
     print(f"   training loop per run (mean):                  {1000 * training:7.1f} ms")
     print(f"   local processes, start-up of 2 workers:          {startup:7.2f} s once per sweep")
     print(f"   local processes, per run incl. start-up:        {1000 * local / n:7.1f} ms")
@@ -101,10 +106,13 @@ def dask_overhead(n: int, root: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1000 iterations per run and 12 tiny runs")
+    parser.add_argument("--only", choices=("throughput", "dask"), help="run one of the two parts")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
-        throughput(1000 if args.quick else 10_000, Path(tmp))
-        dask_overhead(12 if args.quick else 24, Path(tmp))
+        if args.only != "dask":
+            throughput(1000 if args.quick else 10_000, Path(tmp))
+        if args.only != "throughput":
+            dask_overhead(12 if args.quick else 24, Path(tmp))
 
 
 if __name__ == "__main__":  # the sweep's workers are spawned: they re-import this file
