@@ -32,9 +32,9 @@ playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright f
 @pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("runs")
-    config = TrainConfig(iters=601, lr=0.5, train_size=5000, test_size=1000, eval_every=100, seed=0)
+    config = TrainConfig(iters=401, lr=0.5, train_size=2000, test_size=600, eval_every=100, seed=0)
     train(config, run_dir=root / "finished")
-    train(config.replace(lr=0.05), run_dir=root / "slow-lr")
+    train(config.replace(lr=0.05, iters=201), run_dir=root / "slow-lr")
     return root
 
 
@@ -103,7 +103,7 @@ def test_runs_page_lists_the_runs_and_overlays_the_chosen(page, base_url, shots)
     page.goto(base_url + "/")
     row = page.locator("tr[data-name='finished']")
     row.wait_for()
-    assert "completed" in row.inner_text() and "601 / 601" in row.inner_text()
+    assert "completed" in row.inner_text() and "401 / 401" in row.inner_text()
     row.locator("input[type=checkbox]").check()
     page.locator("tr[data-name='slow-lr'] input[type=checkbox]").check()
     page.wait_for_function("document.getElementById('overlay-chart').data.length === 4")
@@ -171,7 +171,7 @@ def test_run_page_confusion_cell_replay_and_hidden_unit(page, base_url, shots):
     # replay: the first evaluation, then the pictures are those of iteration 0
     page.locator("#replay").evaluate("(s) => { s.value = '0'; s.dispatchEvent(new Event('input')); }")
     page.wait_for_function("document.getElementById('confusion-acc').textContent.includes('evaluation 1')")
-    assert page.inner_text("#replay-label").startswith("evaluation 1 of 7 · iteration 0")
+    assert page.inner_text("#replay-label").startswith("evaluation 1 of 5 · iteration 0")
     assert page.evaluate("document.getElementById('acc-chart').layout.shapes[0].x0") == 0
     page.click("#theme-toggle")
     assert page.evaluate("document.documentElement.dataset.theme") == "light"
