@@ -21,7 +21,7 @@ with warnings.catch_warnings():  # starlette asks for httpx2, which is not neede
 from mlplab.app import AppSettings, create_app
 from mlplab.app.api_runs import MAX_LOSS_POINTS, _curves
 from mlplab.app.responses import finite
-from mlplab.app.server import STATIC, plotly_js
+from mlplab.app.server import STATIC, TEMPLATES, plotly_js
 from mlplab.diagnose import diagnose_run
 from mlplab.nn.functions import softmax
 from mlplab.optim import OPTIMIZERS
@@ -298,9 +298,10 @@ def test_pages_are_served_with_their_scripts(client, url, script):
 
 def test_everything_is_served_locally_no_cdn(client):
     assert client.get("/vendor/plotly.min.js").content == plotly_js().read_bytes()
-    for path in STATIC.iterdir():
+    for path in [*STATIC.iterdir(), *TEMPLATES.iterdir()]:
         text = path.read_text()
         assert "http://" not in text and "https://" not in text and "//cdn" not in text, path.name
+    for path in STATIC.iterdir():
         assert client.get(f"/static/{path.name}").status_code == 200
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -38,7 +38,9 @@ from mlplab.app.schemas import limits, validation_message
 from mlplab.errors import ConfigError, MlplabError
 
 STATIC = Path(__file__).parent / "static"
-PAGES = {"/": "runs.html", "/train": "train.html", "/landscape": "landscape.html"}
+TEMPLATES = Path(__file__).parent / "templates"
+#: route → page; each page is ``templates/page.html`` around ``templates/<page>.html``, run by ``static/<page>.js``
+PAGES = {"/": "runs", "/train": "train", "/landscape": "landscape"}
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 log = logging.getLogger("mlplab.app")
 
@@ -129,7 +131,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     @app.get("/run/{name:path}", include_in_schema=False)
     def run_page(name: str) -> Response:
         check_name(name)
-        return _file(STATIC / "run.html")
+        return render_page("run")
 
     @app.get("/static/{filename}", include_in_schema=False)
     def static(filename: str) -> Response:
@@ -154,10 +156,18 @@ def _file(path: Path) -> FileResponse:
     return FileResponse(path, headers={"Cache-Control": "no-store"})
 
 
-def _page(filename: str):
-    def page() -> Response:
-        return _file(STATIC / filename)
-    return page
+def render_page(page: str) -> HTMLResponse:
+    """The shared shell (header, styles, plotly.js, common.js) around one page's own markup and script."""
+    shell = (TEMPLATES / "page.html").read_text(encoding="utf-8")
+    main = (TEMPLATES / f"{page}.html").read_text(encoding="utf-8")
+    html = shell.replace("{{title}}", page).replace("{{script}}", f"{page}.js").replace("{{main}}", main.rstrip("\n"))
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+def _page(page: str):
+    def serve_page() -> Response:
+        return render_page(page)
+    return serve_page
 
 
 # ---------------------------------------------------------------------------------------------------
