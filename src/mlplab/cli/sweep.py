@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
+from mlplab.cli.plots import FORMAT_CHOICES as FORMATS
+from mlplab.cli.plots import THEME_CHOICES as THEMES
 from mlplab.errors import ConfigError
 from mlplab.sweep.space import SWEPT, SweepSpace, format_value, parse_values, plan_runs
 from mlplab.train.config import DTYPES, SAMPLINGS, TrainConfig
-from mlplab.viz.theme import FORMATS, THEMES
 
 
 class OneLineErrors(click.Command):
