@@ -55,6 +55,8 @@ def root(tmp_path_factory) -> Path:
     os.utime(root / "dead" / "stream.jsonl", (old, old))
     (root / "broken").mkdir()
     (root / "broken" / "config.json").write_text("{ this is not json")
+    shutil.copytree(root / "tiny", root / "odd")
+    (root / "odd" / "history.json").write_text("[1, 2]")  # valid JSON, not a history
     outside = tmp_path_factory.mktemp("outside")
     shutil.copytree(root / "tiny", outside / "secret")
     (root / "escape").symlink_to(outside / "secret")
@@ -79,7 +81,7 @@ def error_of(response, status: int) -> str:
 
 def test_the_list_has_every_run_folder_inside_the_root_and_what_each_recorded(client, root):
     rows = {row["name"]: row for row in client.get("/api/runs").json()["runs"]}
-    assert set(rows) == {"tiny", "sweep/child", "nan", "live", "dead", "broken"}  # not the symlink
+    assert set(rows) == {"tiny", "sweep/child", "nan", "live", "dead", "broken", "odd"}  # not the symlink
     history = json.loads((root / "tiny" / "history.json").read_text())
     tiny = rows["tiny"]
     assert (tiny["status"], tiny["live"]) == ("completed", False)
@@ -90,6 +92,10 @@ def test_the_list_has_every_run_folder_inside_the_root_and_what_each_recorded(cl
     assert (rows["dead"]["live"], rows["dead"]["status"]) == (False, "incomplete")
     assert "killed" in rows["dead"]["error"]
     assert "config.json is damaged" in rows["broken"]["error"]
+    assert "history.json is damaged (history.json holds a list" in rows["odd"]["error"]
+    detail = client.get("/api/runs/odd").json()
+    assert not detail["complete"] and "damaged" in detail["error"]
+    assert "re-run the training" in error_of(client.get("/api/runs/odd/confusion"), 400)
 
 
 def test_an_empty_or_missing_runs_folder_lists_nothing(tmp_path):

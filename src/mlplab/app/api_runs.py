@@ -279,7 +279,8 @@ def run_detail(request: Request, name: str) -> Response:
     path = runs.path(name)
     summary = runs.summary(name)
     detail: dict[str, Any] = {**summary, "complete": (path / MODEL).is_file() and (path / HISTORY).is_file()
-                              and not summary["live"], "figures": [*FIGURES, *HEALTH_FIGURES]}
+                              and not summary["live"] and not summary["error"],
+                              "figures": [*FIGURES, *HEALTH_FIGURES]}
     detail["live"] = summary["live"] or stream_is_live(path)
     detail["report"] = (path / REPORT).is_file()
     if not detail["complete"]:

@@ -74,7 +74,7 @@ class RunsFolder:
         row: dict[str, Any] = {"name": name, "live": False, "status": "unknown", "error": None,
                                "train_acc": None, "test_acc": None, "iterations_done": None}
         try:
-            config = json.loads((path / CONFIG).read_text())
+            config = _json_object(path / CONFIG)
             row["config"] = {k: config.get(k) for k in ("hidden", "activation", "optimizer", "lr", "batch_size",
                                                          "iters", "seed", "train_size", "test_size")}
             row["network"] = config.get("network")
@@ -86,11 +86,11 @@ class RunsFolder:
         history = path / HISTORY
         if history.is_file() and not live:
             try:
-                h = json.loads(history.read_text())
+                h = _json_object(history)
                 row.update(status=h.get("status"), train_acc=(h.get("train_acc") or [None])[-1],
                            test_acc=(h.get("test_acc") or [None])[-1], iterations_done=len(h.get("loss", [])),
                            seconds=h.get("seconds"))
-            except (OSError, ValueError, AttributeError) as exc:
+            except (OSError, ValueError, TypeError, IndexError) as exc:
                 row["error"] = f"history.json is damaged ({exc})"
             return row
         evals = [e for e in events if e.get("event") == "eval"]
@@ -127,11 +127,24 @@ class RunDataCache:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-            data = load_run_data(path)
+            try:
+                data = load_run_data(path)
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                # a file that parses but is not what the trainer writes (e.g. a list in history.json)
+                raise RunFolderError(f"run {path.name} is damaged ({type(exc).__name__}: {exc}); "
+                                     "re-run the training to recreate it.") from None
             self._items[key] = data
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
             return data
+
+
+def _json_object(path: Path) -> dict[str, Any]:
+    """A JSON file that must hold an object (a run folder's ``config.json`` / ``history.json``)."""
+    data = json.loads(path.read_text())
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name} holds a {type(data).__name__}, not an object")
+    return data
 
 
 def _mtime(path: Path) -> int:

@@ -85,7 +85,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         trainings.shutdown()
 
     app = FastAPI(title="mlplab", default_response_class=FiniteJSONResponse, lifespan=lifespan,
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")  # the docs page needs a CDN
     app.state.runs = runs
     app.state.run_data = RunDataCache()
     app.state.render_lock = render_lock
