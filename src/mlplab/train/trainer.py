@@ -32,6 +32,7 @@ from mlplab.train.history import History
 from mlplab.train.layer_stats import LayerStatsRecorder
 from mlplab.train.observers import Observer, SnapshotRecorder, StreamWriter, TrainingState
 from mlplab.train.run_folder import CONFIG, config_record, prepare_run_dir, save_results, write_json
+from mlplab.train.threads import blas_thread_count, blas_threads
 
 Dataset = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -167,9 +168,10 @@ def train(
         obs.on_start(state)
 
     started = time.perf_counter()
+    eval_threads = blas_thread_count()
     # A diverging run overflows long before its loss turns NaN; we detect that explicitly below,
     # so NumPy's warnings would only be noise on the learner's screen.
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):  # small products: one thread
         try:
             for i in range(config.iters):
                 batch = next(batches)
@@ -188,8 +190,9 @@ def train(
                 for obs in all_observers:
                     obs.on_iteration(state)
                 if i % eval_every == 0:
-                    train_acc, train_loss = evaluate(network, x_train, t_train)
-                    test_acc, test_loss = evaluate(network, x_test, t_test)
+                    with blas_threads(eval_threads):  # large products: every core
+                        train_acc, train_loss = evaluate(network, x_train, t_train)
+                        test_acc, test_loss = evaluate(network, x_test, t_test)
                     history.iterations.append(i)
                     history.train_acc.append(train_acc)
                     history.test_acc.append(test_acc)
