@@ -316,6 +316,10 @@ def test_unknown_files_and_endpoints_are_404_with_a_message(client, url):
     error_of(client.get(url), 404)
 
 
+def test_a_wrong_method_is_405_with_a_message(client):
+    assert "GET is not allowed on '/api/train/x/stop'" in error_of(client.get("/api/train/x/stop"), 405)
+
+
 def test_options_come_from_the_library_registries(client, root):
     options = client.get("/api/options").json()
     assert options["optimizers"] == list(OPTIMIZERS) and options["runs_dir"] == str(root.resolve())

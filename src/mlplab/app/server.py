@@ -15,6 +15,7 @@ Safety, in one place:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import ipaddress
 import logging
@@ -32,7 +33,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from mlplab.app import api_landscape, api_runs, api_train
 from mlplab.app.api_train import TrainingManager
-from mlplab.app.responses import FiniteJSONResponse, NotFoundError, error_response, status_of
+from mlplab.app.responses import FiniteJSONResponse, NotFoundError, answer, error_response, status_of
 from mlplab.app.runs_folder import RunDataCache, RunsFolder, check_name
 from mlplab.app.schemas import limits, validation_message
 from mlplab.errors import ConfigError, MlplabError
@@ -105,10 +106,14 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        message = exc.detail if exc.status_code != 404 else (
-            f"there is no page or API endpoint {request.url.path!r}; the pages are "
-            f"{', '.join(PAGES)} and /run/NAME.")
-        return error_response(str(message), exc.status_code)
+        path = request.url.path
+        if exc.status_code == 404:
+            message = f"there is no page or API endpoint {path!r}; the pages are {', '.join(PAGES)} and /run/NAME."
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {path!r}; see the API table in docs/webapp.md."
+        else:
+            message = f"{exc.detail} ({request.method} {path})."
+        return error_response(message, exc.status_code)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -123,7 +128,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     @app.get("/api/options")
     def options() -> Response:
         """The choices and bounds of every form, and the runs folder."""
-        return FiniteJSONResponse({**limits(), "runs_dir": str(runs.root), "max_trainings": settings.max_trainings})
+        return answer({**limits(), "runs_dir": str(runs.root), "max_trainings": settings.max_trainings})
 
     for route, page in PAGES.items():
         app.add_api_route(route, _page(page), methods=["GET"], include_in_schema=False)
@@ -246,7 +251,7 @@ def serve(settings: AppSettings, host: str = "127.0.0.1", port: int = 8000, *, s
     """Build the app and serve on ``sock`` (bound here if not given) until Ctrl-C, which stops the
     trainings after they have written their run folders."""
     sock = sock if sock is not None else bind(host, port)
-    app = create_app(AppSettings(**{**settings.__dict__, "allowed_hosts": allowed_hosts(host)}))
+    app = create_app(dataclasses.replace(settings, allowed_hosts=allowed_hosts(host)))
     server = make_server(app, host, port, log_level=log_level)
     server.run(sockets=[sock])
 
