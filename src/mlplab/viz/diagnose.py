@@ -162,7 +162,7 @@ def plot_activation_histograms(
             fig = plt.figure(figsize=(7.6, 2.8 * len(hidden) + 0.6), layout="constrained")
         axes = fig.subplots(len(hidden), 1, squeeze=False)[:, 0]
         norm = LogNorm(vmin=SHARE_FLOOR, vmax=1.0)
-        cmap = plt.get_cmap(HIST_CMAP[theme]).with_extremes(under=c["background"])  # share < SHARE_FLOOR
+        cmap = visible_cmap(theme).with_extremes(under=c["background"])  # share < SHARE_FLOOR: background
         meshes: list[Any] = []
         mesh = None
         its = stats.iterations
