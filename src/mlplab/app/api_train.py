@@ -78,7 +78,7 @@ class TrainingManager:
         with self._lock:
             busy = self.active()
             if len(busy) >= self.max_trainings:
-                names = ", ".join(job.name for job in busy)
+                names = "; ".join(f"{job.name}: {job.status}" for job in busy)
                 raise BusyError(
                     f"busy: {len(busy)} training{'s' if len(busy) > 1 else ''} already running ({names}); "
                     f"stop it or wait for it to end (this server allows {self.max_trainings} at a time, "
