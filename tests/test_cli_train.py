@@ -87,3 +87,12 @@ def test_gradcheck_passes_and_reports_every_parameter():
 def test_gradcheck_fails_above_tolerance():
     result = CliRunner().invoke(main, ["gradcheck", "--samples", "2", "--tolerance", "1e-16"])
     assert result.exit_code == 1 and "FAILED" in result.output
+
+
+def test_train_prints_the_diagnosis_when_a_rule_fires(tmp_path):
+    args = ["train", "--iters", "300", "--eval-every", "100", "--train-size", "2000", "--test-size", "300",
+            "--seed", "0", "--quiet", "--no-plots", "--lr", "1000", "--out", str(tmp_path / "high")]
+    result = run(args)
+    assert "lr-too-high" in result.output and "lr-too-low" not in result.output
+    healthy = run(["train", *args[1:11], "--lr", "0.5", "--out", str(tmp_path / "ok")])
+    assert "status      completed" in healthy.output and "diagnosis" not in healthy.output

@@ -10,6 +10,7 @@ import pytest
 from mlplab.errors import RunFolderError
 from mlplab.train import TrainConfig, train
 from mlplab.viz.report import CAPTIONS, build_report, differs_from_book, images_from_files, write_report
+from mlplab.viz.diagnose import DIAGNOSE_FIGURES
 from mlplab.viz.run_figures import ANIMATION, FIGURES, draw_run_figures, load_run_data
 
 TINY = {"iters": 80, "train_size": 500, "test_size": 300, "eval_every": 40, "seed": 1, "hidden": (8,)}
@@ -40,13 +41,14 @@ def test_report_has_every_figure_and_no_outside_reference(page):
     assert "http" not in page.lower()
     assert "<script" not in page and "<link" not in page and "src=\"data:" in page
     images = embedded_images(page)
-    assert set(images) == {*FIGURES, ANIMATION}
-    for name in FIGURES:
+    assert set(images) == {*FIGURES, ANIMATION, *DIAGNOSE_FIGURES}
+    for name in (*FIGURES, *DIAGNOSE_FIGURES):
         assert images[name].startswith(b"\x89PNG"), name
     assert images[ANIMATION].startswith(b"GIF8")
     assert page.count("<img ") == len(images)
     for heading, _ in CAPTIONS.values():
         assert f">{heading}</h2>" in page
+    assert re.search(r'<section class="diagnosis">\s*<h2>Diagnosis</h2>', page)
 
 
 def test_report_states_the_numbers_and_the_textbooks(run_and_data):

@@ -89,8 +89,26 @@ def train_command(**opts) -> None:
     if not opts["no_plots"] and result.run_dir is not None:
         for line in plot_lines(result.run_dir, opts):
             click.echo(line)
+    for line in diagnosis_lines(result.run_dir):
+        click.echo(line)
     if result.history.status == "diverged":
         raise SystemExit(1)
+
+
+def diagnosis_lines(run_dir: Path | None) -> list[str]:
+    """The insights that fire on this run (nothing when the run is healthy)."""
+    from mlplab.diagnose import diagnose_run, format_insights
+    from mlplab.errors import MlplabError
+
+    if run_dir is None:
+        return []
+    try:
+        insights = [i for i in diagnose_run(run_dir) if i.severity != "info"]
+    except MlplabError:
+        return []
+    if not insights:
+        return []
+    return ["diagnosis   (mlplab diagnose " + str(run_dir) + ")", *format_insights(insights).splitlines()]
 
 
 def plot_lines(run_dir: Path, opts: dict) -> list[str]:

@@ -34,10 +34,23 @@ from mlplab.diagnose.rules import UPDATE_RATIO_HEALTHY
 from mlplab.errors import RunFolderError
 from mlplab.train.layer_stats import LayerStats, load_layer_stats
 from mlplab.viz.panels import axes_or_new
-from mlplab.viz.theme import check_format, colors, save_figure, theme_context
+from mlplab.viz.theme import check_format, colors, figure_bytes, save_figure, theme_context
 
 #: The figures this module draws, by file stem (saved in ``RUN_DIR/figures/``, beside the others).
 DIAGNOSE_FIGURES = ("layer_health", "gradient_flow", "activations")
+
+#: Section title and how to read each figure (used by report.html).
+DIAGNOSE_CAPTIONS: dict[str, tuple[str, str]] = {
+    "layer_health": ("Layer health", "Per layer, at each evaluation and on a log scale: the weight norm ‖W‖, the "
+                     "gradient norm ‖∇W‖ and the update ratio ‖ΔW‖/‖W‖ of the last step (healthy runs sit "
+                     "near 1e-3, the dashed line; far above means the learning rate is too high, far below too low)."),
+    "gradient_flow": ("Gradient flow", "The gradient norm of each layer at each evaluation, first layer to last: "
+                      "a first layer whose gradient is orders of magnitude below the last one's is not learning "
+                      "(vanishing gradients)."),
+    "activations": ("Activations", "Histograms of each hidden layer's activations on a fixed probe batch at every "
+                    "evaluation: mass piling up at 0 and 1 (sigmoid) or ±1 (tanh) means saturated units, a "
+                    "ReLU layer stuck at 0 means dead units."),
+}
 FIGURES_DIR = "figures"
 #: Histogram colours: share of the probe outputs per bin, on a log scale down to 1 in 10,000.
 HIST_CMAP = {"dark": "magma", "light": "viridis"}
@@ -200,6 +213,27 @@ def _share_text(layer: dict[str, Any]) -> str:
     return ""
 
 
+def _drawers() -> dict[str, Any]:
+    return {"layer_health": plot_layer_health, "gradient_flow": plot_gradient_flow,
+            "activations": plot_activation_histograms}
+
+
+def diagnose_figure_bytes(
+    run_dir: str | os.PathLike, theme: str = "dark", names: Sequence[str] = DIAGNOSE_FIGURES,
+) -> dict[str, bytes]:
+    """The figures as PNG bytes, drawn in memory (for the report and the web app)."""
+    stats = load_layer_stats(run_dir)
+    if not stats.iterations:
+        return {}
+    drawers = _drawers()
+    out = {}
+    for name in names:
+        figure = drawers[name](stats, theme=theme)["figure"]
+        out[name] = figure_bytes(figure, "png")
+        plt.close(figure)
+    return out
+
+
 def draw_diagnose_figures(
     run_dir: str | os.PathLike, theme: str = "dark", formats: Sequence[str] = ("png",),
     out_dir: str | os.PathLike | None = None,
@@ -217,8 +251,7 @@ def draw_diagnose_figures(
                              "there is nothing to draw. Run it again with more iterations.")
     folder = Path(out_dir) if out_dir is not None else Path(run_dir) / FIGURES_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    drawers = {"layer_health": plot_layer_health, "gradient_flow": plot_gradient_flow,
-               "activations": plot_activation_histograms}
+    drawers = _drawers()
     paths: dict[str, list[Path]] = {}
     for name in DIAGNOSE_FIGURES:
         figure = drawers[name](stats, theme=theme)["figure"]

@@ -21,6 +21,7 @@ from mlplab.data.reference import ReferenceCurve, load_book_curve
 from mlplab.errors import RunFolderError
 from mlplab.train.config import TrainConfig
 from mlplab.train.run_folder import atomic_write_text
+from mlplab.viz.diagnose import DIAGNOSE_CAPTIONS, DIAGNOSE_FIGURES
 from mlplab.viz.run_figures import ANIMATION, FIGURES, FigureSet, RunData, load_run_data, render_images
 from mlplab.viz.theme import check_theme, colors
 
@@ -53,6 +54,7 @@ CAPTIONS: dict[str, tuple[str, str]] = {
                   "|numerical − backprop| for every weight (log colour scale) and each parameter's relative "
                   "error, which should be far below the tolerance."),
 }
+CAPTIONS.update(DIAGNOSE_CAPTIONS)
 
 #: The textbook's settings (ch. 4); a run that differs from them need not reach its numbers.
 BOOK_SETTINGS = {"hidden": (50,), "activation": "sigmoid", "optimizer": "sgd", "lr": 0.1, "batch_size": 100,
@@ -146,8 +148,10 @@ def config_html(data: RunData) -> str:
     return f"<table>{cells}</table>"
 
 
-def build_report(data: RunData, images: dict[str, tuple[str, bytes]], *, theme: str = "dark") -> str:
-    """The whole page as a string. ``images`` maps figure names to ``(mime type, bytes)``."""
+def build_report(data: RunData, images: dict[str, tuple[str, bytes]], *, theme: str = "dark",
+                 diagnosis: str = "") -> str:
+    """The whole page as a string. ``images`` maps figure names to ``(mime type, bytes)``;
+    ``diagnosis`` is the HTML fragment of :func:`mlplab.diagnose.diagnosis_html`."""
     c = colors(check_theme(theme))
     status_colour = c["good"] if data.run.history.status == "completed" else c["bad"]
     style = _STYLE.format(background=c["background"], foreground=c["foreground"], muted=c["reference"],
@@ -163,8 +167,9 @@ def build_report(data: RunData, images: dict[str, tuple[str, bytes]], *, theme: 
         f'<span class="muted">folder <code>{html.escape(str(data.run.path))}</code></span></p>',
         "<h2>Summary</h2>", summary_html(data),
         "<h2>Compared with the textbook</h2>", comparison_html(data, load_book_curve()),
+        diagnosis,
     ]
-    for name in (*FIGURES[:4], ANIMATION, *FIGURES[4:]):
+    for name in (*FIGURES[:4], ANIMATION, *FIGURES[4:], *DIAGNOSE_FIGURES):
         if name not in images:
             continue
         heading, caption = CAPTIONS[name]
@@ -178,6 +183,36 @@ def build_report(data: RunData, images: dict[str, tuple[str, bytes]], *, theme: 
               f"{html.escape(str(data.run.path))}</code>.</p>",
               "</body></html>"]
     return "\n".join(parts) + "\n"
+
+
+def diagnosis_section(run_dir: str | os.PathLike) -> str:
+    """The "Diagnosis" fragment, or a line saying why there is none (the report is still written)."""
+    from mlplab.diagnose import diagnosis_html
+
+    try:
+        return diagnosis_html(run_dir)
+    except RunFolderError as exc:
+        return f'<section class="diagnosis"><h2>Diagnosis</h2><p>Not available: {html.escape(str(exc))}</p></section>'
+
+
+def diagnose_images(run_dir: str | os.PathLike, theme: str, figures: FigureSet | None) -> dict[str, tuple[str, bytes]]:
+    """Layer-health figures: the PNGs already drawn beside the others, else drawn in memory."""
+    from mlplab.viz.diagnose import diagnose_figure_bytes
+
+    images = {}
+    folder = figures.folder if figures is not None else None
+    for name in DIAGNOSE_FIGURES:
+        png = folder / f"{name}.png" if folder is not None else None
+        if png is not None and png.is_file():
+            images[name] = ("image/png", png.read_bytes())
+    missing = [name for name in DIAGNOSE_FIGURES if name not in images]
+    if missing:
+        try:
+            images.update({name: ("image/png", payload)
+                           for name, payload in diagnose_figure_bytes(run_dir, theme, missing).items()})
+        except RunFolderError:
+            pass  # an old run without layer statistics: the Diagnosis section says so
+    return images
 
 
 def _version() -> str:
@@ -221,8 +256,9 @@ def write_report(
     if missing or ANIMATION not in images:
         rendered = render_images(data, theme, names=missing, animation=ANIMATION not in images)
         images.update(rendered)
+    images.update(diagnose_images(run_dir, theme, figures))
     try:
-        atomic_write_text(out, build_report(data, images, theme=theme))
+        atomic_write_text(out, build_report(data, images, theme=theme, diagnosis=diagnosis_section(run_dir)))
     except OSError as exc:
         raise RunFolderError(
             f"cannot write the report to {out} ({exc.strerror or type(exc).__name__}); "
