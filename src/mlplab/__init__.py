@@ -9,6 +9,32 @@ from mlplab.nn import MultiLayerNet, TwoLayerNet, build_network, gradient_check
 from mlplab.optim import OPTIMIZERS, SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop, make_optimizer
 from mlplab.train import History, TrainConfig, load_run, train
 
+# Floor 2 and 3 entry points, loaded on first use so that `import mlplab` stays light
+# (matplotlib, plotly and dask are imported only by the modules that draw or distribute).
+_LAZY = {
+    "landscape": "mlplab.landscape",
+    "viz": "mlplab.viz",
+    "diagnose": "mlplab.diagnose",
+    "sweep": "mlplab.sweep",
+    "get_function": "mlplab.landscape",
+    "descend": "mlplab.landscape",
+    "judge": "mlplab.landscape",
+    "FiniteSum": "mlplab.landscape",
+    "stochastic_descent": "mlplab.landscape",
+    "diagnose_run": "mlplab.diagnose",
+    "draw_run_figures": "mlplab.viz.run_figures",
+    "write_report": "mlplab.viz.report",
+}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name not in _LAZY:
+        raise AttributeError(f"module 'mlplab' has no attribute {name!r}")
+    module = importlib.import_module(_LAZY[name])
+    return module if module.__name__.endswith(name) and name.islower() and "_" not in name else getattr(module, name)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -33,4 +59,5 @@ __all__ = [
     "load_run",
     "make_optimizer",
     "train",
+    *_LAZY,
 ]

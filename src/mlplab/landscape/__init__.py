@@ -5,12 +5,14 @@ derivatives, paths, SGD on a finite sum, schedules, the closed-form theory for q
 verdict. The pictures are in :mod:`mlplab.viz.landscape` and :mod:`mlplab.viz.interactive`.
 """
 
+from mlplab.landscape.compare import PRESETS, compare_optimizers
 from mlplab.landscape.expression import FUNCTIONS as ELEMENTARY_FUNCTIONS
 from mlplab.landscape.functions import FUNCTIONS, Function, function_from_expression, get_function
 from mlplab.landscape.minima import find_minima
 from mlplab.landscape.parser import parse_expression
 from mlplab.landscape.paths import BLOW_UP, Path, descend, follow, paths_csv
 from mlplab.landscape.schedules import SCHEDULES, make_schedule
+from mlplab.landscape.sgd_study import SgdStudy, run_sgd_study
 from mlplab.landscape.stochastic import FiniteSum, ensemble, gradient_noise, stochastic_descent
 from mlplab.landscape.theory import Quadratic
 from mlplab.landscape.verdict import TOLERANCE, Verdict, judge
@@ -19,13 +21,16 @@ __all__ = [
     "BLOW_UP",
     "ELEMENTARY_FUNCTIONS",
     "FUNCTIONS",
+    "PRESETS",
     "SCHEDULES",
     "TOLERANCE",
     "FiniteSum",
     "Function",
     "Path",
     "Quadratic",
+    "SgdStudy",
     "Verdict",
+    "compare_optimizers",
     "descend",
     "ensemble",
     "find_minima",
@@ -37,5 +42,6 @@ __all__ = [
     "make_schedule",
     "parse_expression",
     "paths_csv",
+    "run_sgd_study",
     "stochastic_descent",
 ]

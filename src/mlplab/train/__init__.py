@@ -2,12 +2,15 @@
 
 from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
+from mlplab.train.layer_stats import LayerStats, LayerStatsRecorder, load_layer_stats
 from mlplab.train.observers import Observer, SnapshotRecorder, StreamWriter, TrainingState
 from mlplab.train.run_folder import Run, load_run, load_snapshots, new_run_dir
 from mlplab.train.trainer import TrainResult, evaluate, load_dataset, train
 
 __all__ = [
     "History",
+    "LayerStats",
+    "LayerStatsRecorder",
     "Observer",
     "Run",
     "SnapshotRecorder",
@@ -17,6 +20,7 @@ __all__ = [
     "TrainingState",
     "evaluate",
     "load_dataset",
+    "load_layer_stats",
     "load_run",
     "load_snapshots",
     "new_run_dir",

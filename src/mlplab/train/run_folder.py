@@ -7,7 +7,10 @@ A run folder holds
 - ``metrics.csv``   – one row per evaluation;
 - ``model.npz``     – the final parameters ``W1, b1, …``;
 - ``snapshots.npz`` – every parameter at every evaluation, as float16 (for replays and animations);
-- ``stream.jsonl``  – events appended while training, so a live viewer can follow a run.
+- ``stream.jsonl``  – events appended while training, so a live viewer can follow a run;
+- ``layer_stats.json`` – per-layer norms, update ratios, activation statistics and histograms at
+  every evaluation (:mod:`mlplab.train.layer_stats`, read by :mod:`mlplab.diagnose`);
+- ``figures/`` and ``report.html`` – drawn afterwards by :mod:`mlplab.viz` from the files above.
 
 Files are written atomically (to a temporary name, then renamed), so a reader never sees half a file.
 """

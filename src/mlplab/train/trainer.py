@@ -122,6 +122,7 @@ def train(
     With ``run_dir``, the run folder is written there (config first, results at the end however
     the run ended). ``data`` replaces MNIST with ``((x_train, t_train), (x_test, t_test))``
     (integer labels). ``should_stop`` is polled every iteration (the web app's Stop button).
+    ``record_layer_stats`` (with ``run_dir``) writes ``layer_stats.json`` for :mod:`mlplab.diagnose`.
 
     Example
     -------
