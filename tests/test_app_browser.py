@@ -136,7 +136,12 @@ def test_train_page_shows_the_training_live_and_stops_it(page, base_url, root, s
     page.wait_for_selector("#status .badge.stopped", timeout=30_000)
     assert page.is_enabled("#start") and page.is_disabled("#stop")
     assert "Open it" in page.inner_text("#done-note")
-    history = json.loads((root / "live-demo" / "history.json").read_text())
+    history_file = root / "live-demo" / "history.json"  # written just after the stream's end event
+    for _ in range(200):
+        if history_file.exists():
+            break
+        page.wait_for_timeout(50)
+    history = json.loads(history_file.read_text())
     assert history["status"] == "stopped" and history["iterations"][-1] < 4900
     page.wait_for_timeout(400)  # the last redraw
     assert drawn_points(page, "acc-chart") == len(history["iterations"])
