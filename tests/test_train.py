@@ -155,6 +155,9 @@ def test_damaged_run_folders(tmp_path):
     (tmp_path / "config.json").write_text("{not json")
     with pytest.raises(RunFolderError, match="damaged"):
         load_run(tmp_path)
+    (tmp_path / "config.json").write_text("[1, 2]")  # valid JSON, but not a run's settings
+    with pytest.raises(RunFolderError, match="damaged.*expected a JSON object"):
+        load_run(tmp_path)
 
 
 @pytest.mark.parametrize("changes,message", [

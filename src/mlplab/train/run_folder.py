@@ -143,9 +143,12 @@ class Run:
         return self.network.sizes
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())
+        value = json.loads(path.read_text())
+        if not isinstance(value, dict):
+            raise json.JSONDecodeError(f"expected a JSON object, found {type(value).__name__}", "", 0)
+        return value
     except FileNotFoundError:
         raise RunFolderError(
             f"{path.parent} is not a complete run folder: {path.name} is missing; "
