@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -129,7 +130,7 @@ class LayerNet:
         return self.params["W1"].dtype
 
     def _check_input(self, x: np.ndarray) -> None:
-        n_features = int(np.prod(x.shape[1:])) if x.ndim > 1 else -1
+        n_features = math.prod(x.shape[1:]) if x.ndim > 1 else -1
         if n_features != self.sizes[0]:
             raise ConfigError(
                 f"the network expects inputs of {self.sizes[0]} features per row, got an array of "
