@@ -27,7 +27,7 @@ from mlplab.viz.theme import check_theme, colors
 
 REPORT = "report.html"
 
-#: Section title and how to read each figure (the same words as docs/figures.md).
+#: Section title and how to read each figure (the same words as the README's figure table).
 CAPTIONS: dict[str, tuple[str, str]] = {
     "accuracy": ("Accuracy", "Share of correctly classified digits on the training set (solid) and the test set "
                  "(dashed) at each evaluation; the shaded band is the gap between them (overfitting would "
