@@ -16,14 +16,3 @@ def parse_int_list(text: str, name: str) -> tuple[int, ...]:
         raise click.BadParameter(f"{text!r}: every size must be a whole number >= 1.", param_hint=name)
     return values
 
-
-def parse_float_list(text: str, name: str) -> tuple[float, ...]:
-    """``"0.01,0.1"`` → ``(0.01, 0.1)``."""
-    try:
-        values = tuple(float(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a comma-separated list of numbers, e.g. 0.01,0.1.",
-                                 param_hint=name) from None
-    if not values:
-        raise click.BadParameter("give at least one number.", param_hint=name)
-    return values

@@ -51,8 +51,8 @@ def _init_std(weight_init_std: float | str, fan_in: int, activation: str) -> flo
 class LayerNet:
     """Affine → activation → … → Affine → SoftmaxWithLoss, with params ``W1, b1, W2, b2, …``.
 
-    Subclasses fill ``self.params`` and ``self.layers`` (a list, applied in order); this class holds
-    everything that works the same for any depth.
+    It builds ``params`` and ``layers`` (a list, applied in order) for the given ``sizes``, and holds
+    everything that works the same for any depth; the subclasses only name the sizes.
     """
 
     params: Params
@@ -60,7 +60,20 @@ class LayerNet:
     sizes: tuple[int, ...]
     activation: str
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        weight_init_std: float | str,
+        activation: str,
+        seed: int | np.random.Generator | None,
+        dtype: type | np.dtype,
+    ) -> None:
+        self.activation = _check_activation(activation)
+        self.sizes = _check_sizes(sizes)
+        self.params = {}
+        self.layers = _build_layers(
+            self.params, self.sizes, activation, weight_init_std, np.random.default_rng(seed), np.dtype(dtype)
+        )
         self.last_layer = SoftmaxWithLoss()
         self.last_loss: float | None = None
 
@@ -198,14 +211,8 @@ class TwoLayerNet(LayerNet):
         seed: int | np.random.Generator | None = None,
         dtype: type | np.dtype = np.float64,
     ) -> None:
-        super().__init__()
-        self.activation = _check_activation(activation)
-        self.sizes = _check_sizes((input_size, hidden_size, output_size))
-        rng = np.random.default_rng(seed)
-        self.params = {}
-        self.layers = _build_layers(
-            self.params, self.sizes, activation, weight_init_std, rng, np.dtype(dtype)
-        )
+        # Affine(W1, b1) → Sigmoid → Affine(W2, b2) → SoftmaxWithLoss, as in §5.7.1.
+        super().__init__((input_size, hidden_size, output_size), weight_init_std, activation, seed, dtype)
 
 
 class MultiLayerNet(LayerNet):
@@ -225,14 +232,7 @@ class MultiLayerNet(LayerNet):
         seed: int | np.random.Generator | None = None,
         dtype: type | np.dtype = np.float64,
     ) -> None:
-        super().__init__()
-        self.activation = _check_activation(activation)
-        self.sizes = _check_sizes((input_size, *hidden_sizes, output_size))
-        rng = np.random.default_rng(seed)
-        self.params = {}
-        self.layers = _build_layers(
-            self.params, self.sizes, activation, weight_init_std, rng, np.dtype(dtype)
-        )
+        super().__init__((input_size, *hidden_sizes, output_size), weight_init_std, activation, seed, dtype)
 
 
 def build_network(
