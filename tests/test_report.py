@@ -9,8 +9,8 @@ import pytest
 
 from mlplab.errors import RunFolderError
 from mlplab.train import TrainConfig, train
-from mlplab.viz.report import CAPTIONS, build_report, differs_from_book, images_from_files, write_report
 from mlplab.viz.diagnose import DIAGNOSE_FIGURES
+from mlplab.viz.report import CAPTIONS, build_report, differs_from_book, images_from_files, write_report
 from mlplab.viz.run_figures import ANIMATION, FIGURES, draw_run_figures, load_run_data
 
 TINY = {"iters": 80, "train_size": 500, "test_size": 300, "eval_every": 40, "seed": 1, "hidden": (8,)}

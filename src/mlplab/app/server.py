@@ -110,7 +110,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         if exc.status_code == 404:
             message = f"there is no page or API endpoint {path!r}; the pages are {', '.join(PAGES)} and /run/NAME."
         elif exc.status_code == 405:
-            message = f"{request.method} is not allowed on {path!r}; see the API table in the README (The web app: API)."
+            message = f"{request.method} is not allowed on {path!r}; see the API table in the README (web app, API)."
         else:
             message = f"{exc.detail} ({request.method} {path})."
         return error_response(message, exc.status_code)
