@@ -124,3 +124,18 @@ def test_gradcheck_plot(tmp_path, monkeypatch):
 def test_animation_name_is_stable():
     """The web app and the report refer to the GIF by this name."""
     assert ANIMATION == "hidden_units_animation"
+
+
+def test_replay_option_is_spelled_as_the_issue_says(run_dir):
+    """`mlplab plot RUN_DIR --at EVAL` (and its long form --at-eval) replays an evaluation."""
+    result = invoke("plot", run_dir, "--at", "1", "--only", "confusion")
+    assert result.exit_code == 0, result.output
+    assert (run_dir / "figures" / "eval_01" / "confusion.png").is_file()
+
+
+def test_top_level_api_names():
+    import mlplab
+
+    assert callable(mlplab.descend) and callable(mlplab.write_report) and mlplab.sweep.__name__ == "mlplab.sweep"
+    with pytest.raises(AttributeError):
+        mlplab.no_such_name  # noqa: B018

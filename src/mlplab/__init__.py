@@ -11,11 +11,8 @@ from mlplab.train import History, TrainConfig, load_run, train
 
 # Floor 2 and 3 entry points, loaded on first use so that `import mlplab` stays light
 # (matplotlib, plotly and dask are imported only by the modules that draw or distribute).
-_LAZY = {
-    "landscape": "mlplab.landscape",
-    "viz": "mlplab.viz",
-    "diagnose": "mlplab.diagnose",
-    "sweep": "mlplab.sweep",
+_LAZY_MODULES = {name: f"mlplab.{name}" for name in ("landscape", "viz", "diagnose", "sweep")}
+_LAZY_NAMES = {
     "get_function": "mlplab.landscape",
     "descend": "mlplab.landscape",
     "judge": "mlplab.landscape",
@@ -30,10 +27,12 @@ _LAZY = {
 def __getattr__(name: str):
     import importlib
 
-    if name not in _LAZY:
-        raise AttributeError(f"module 'mlplab' has no attribute {name!r}")
-    module = importlib.import_module(_LAZY[name])
-    return module if module.__name__.endswith(name) and name.islower() and "_" not in name else getattr(module, name)
+    if name in _LAZY_MODULES:
+        return importlib.import_module(_LAZY_MODULES[name])
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+    raise AttributeError(f"module 'mlplab' has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 
@@ -59,5 +58,6 @@ __all__ = [
     "load_run",
     "make_optimizer",
     "train",
-    *_LAZY,
+    *_LAZY_MODULES,
+    *_LAZY_NAMES,
 ]

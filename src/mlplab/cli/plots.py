@@ -62,7 +62,7 @@ def draw_and_report(run_dir: Path, *, theme: str, formats: tuple[str, ...], repo
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @theme_option
 @format_option
-@click.option("--at-eval", type=int, default=None,
+@click.option("--at", "--at-eval", "at_eval", type=int, default=None,
               help="Draw the run as it was at evaluation K (0 = first, -1 = last), from its snapshots.")
 @click.option("--only", default=None, help="Comma-separated figure names (default: all).")
 @click.option("--no-animation", is_flag=True, help="Skip the animated GIF of the hidden units.")
@@ -78,7 +78,7 @@ def plot_command(run_dir: Path, theme: str, formats: tuple[str, ...], at_eval: i
     Example:
       mlplab plot runs/20250101-120000
       mlplab plot runs/demo --theme light --format png --format svg
-      mlplab plot runs/demo --at-eval 3 --only architecture,hidden_units
+      mlplab plot runs/demo --at 3 --only architecture,hidden_units   # replay evaluation 3
     """
     from mlplab.viz.diagnose import DIAGNOSE_FIGURES
     from mlplab.viz.run_figures import FIGURES, draw_run_figures
