@@ -55,6 +55,18 @@ def test_descent_options_reach_the_path(tmp_path):
     assert "the factors 1 - lr*lambda describe plain gradient descent, not adam" in result.output
 
 
+def test_a_diverging_descent_is_drawn_and_explained_not_refused(tmp_path):
+    out = tmp_path / "lr5"
+    result = run(["descent", "--lr", "5", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    # y is multiplied by 1 - 5·2 = -9 per step: |2·9^k| passes the 1e10 blow-up bound at k = 11
+    k = next(k for k in range(1, 40) if 2 * 9**k > 1e10)
+    assert f"verdict     DIVERGED at step {k}" in result.output
+    assert f"diverged at step {k}: lr·λ_max = 5 × 2 = 10 > 2" in result.output
+    assert "stable for lr < 1." in result.output
+    assert {"surface.png", "contour.png", "convergence.png"} <= {p.name for p in out.iterdir()}
+
+
 def test_sgd_small_run(tmp_path):
     out = tmp_path / "sgd"
     result = run(["sgd", "--runs", "4", "--steps", "20", "--n", "100", "--seed", "3", "--out", str(out)])
@@ -87,7 +99,6 @@ def test_compare_textbook_preset(tmp_path):
     (["descent", "--optimizer", "lbfgs"], "unknown --optimizer value 'lbfgs'"),
     (["descent", "--start", "(-7; 2)"], "--start must be two numbers x,y"),
     (["descent", "--start", "1,2,3"], "--start must be two numbers x,y"),
-    (["descent", "--lr", "5"], "the path diverged: at step 11"),
     (["descent", "--lr", "abc"], "--lr must be a number > 0, got 'abc'"),
     (["descent", "--steps", "-1"], "--steps must be a whole number >= 0"),
     (["descent", "--theme", "pink"], "unknown theme 'pink'"),
@@ -107,8 +118,8 @@ def test_bad_values_give_one_clear_line_and_no_output(tmp_path, args, message):
 
 
 def test_a_real_process_prints_one_line_on_stderr(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "mlplab", "descent", "--lr", "1e9", "--out", str(tmp_path / "x")],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "mlplab", "descent", "--function", "rosenbrok",
+                           "--out", str(tmp_path / "x")], capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
 

@@ -40,10 +40,14 @@ def test_contour_arrows_are_the_steps_and_levels_are_log_spaced(seed_path, theme
 
 
 def test_box_holds_the_whole_path_and_levels_cover_the_gap():
-    path = descend(FUNCTIONS["seed"], lr=1.05)  # unstable: leaves the default box
+    path = descend(FUNCTIONS["seed"], lr=1.02)  # unstable: |y| grows 1.04× per step, to 6.5 > 3
     (x0, x1), (y0, y1) = plot_box(path.function, [path])
+    assert y1 - y0 > 12  # widened beyond the function's own y in [-3, 3]
     assert x0 <= path.points[:, 0].min() and x1 >= path.points[:, 0].max()
     assert y0 <= path.points[:, 1].min() and y1 >= path.points[:, 1].max()
+    runaway = descend(FUNCTIONS["seed"], lr=1.05)  # |y| to 35: more than 3× the box, so it is cut instead
+    (_, _), (y0, y1) = plot_box(runaway.function, [runaway])
+    assert y1 - y0 < 7 and y0 <= -3 and y1 >= 3  # the function's box, plus the margin around the points kept
     levels = log_levels(np.array([0.0, 1e-3, 0.5, 10.0]))
     assert levels[0] > 0 and levels[-1] == 10.0
 

@@ -28,7 +28,6 @@ router = APIRouter(prefix="/api/landscape", tags=["landscape"])
 VERDICT_STEPS = 10_000
 #: A path that wanders further than this many times the function's own box is not followed by the
 #: view (the surface would become a flat plane); it leaves the picture instead.
-MAX_ZOOM_OUT = 3.0
 
 
 def function_info(function: Function) -> dict[str, Any]:
@@ -42,15 +41,6 @@ def function_info(function: Function) -> dict[str, Any]:
 def functions() -> Response:
     """The built-in functions with their suggested start and learning rate."""
     return answer({"functions": [function_info(f) for f in FUNCTIONS.values()]})
-
-
-def view_box(function: Function, paths: list[Path]) -> tuple[tuple[float, float], tuple[float, float]]:
-    """The function's box widened to hold the paths, unless a path flew far away."""
-    box = plot_box(function, paths)
-    (x0, x1), (y0, y1) = function.bounds
-    if box[0][1] - box[0][0] > MAX_ZOOM_OUT * (x1 - x0) or box[1][1] - box[1][0] > MAX_ZOOM_OUT * (y1 - y0):
-        return plot_box(function, [])
-    return box
 
 
 @router.post("/paths")
@@ -71,7 +61,7 @@ def paths(body: LandscapeRequest) -> Response:
         else:
             path = descend(function, spec.optimizer, spec.lr, body.steps, start, **spec.hyperparameters())
         found.append(path)
-    box = view_box(function, found)
+    box = plot_box(function, found)  # a runaway path is drawn leaving the frame, as in the CLI
     X, Y, Z = surface_grid(function, box, n=body.grid)
     gap = Z - gap_floor(function, Z)
     with np.errstate(divide="ignore", invalid="ignore"):

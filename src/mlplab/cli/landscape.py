@@ -140,7 +140,7 @@ def descent_command(function_spec, optimizer, lr, steps, start, tol, out, theme,
     theme = check_theme_option(theme)
     function = get_function(function_spec)
     path = descend(function, check_choice("--optimizer", optimizer, OPTIMIZERS), lr, steps, parse_start(start))
-    path.raise_if_diverged()
+    # A diverging path is drawn, not refused: it is what a teacher wants to show, and the verdict says why.
     verdict = judge(path, tol)
     folder = output_folder(out)
 
@@ -244,8 +244,6 @@ def compare_command(preset, function_spec, optimizer_specs, lr, steps, start, to
         specs = parse_optimizer_list(text)
     start_point = parse_start(start) or (chosen.start if function_spec is None else None)
     paths = compare_optimizers(function, specs, chosen.steps if steps is None else steps, start_point)
-    for path in paths:
-        path.raise_if_diverged()
     verdicts = [judge(p, tol) for p in paths]
     lines = [f"function    {function.label}",
              f"run         {paths[0].steps} steps from ({paths[0].start[0]:g}, {paths[0].start[1]:g}), "
@@ -269,6 +267,8 @@ def compare_word(v) -> str:
     """``converged at step 12`` or ``NOT converged; needs 89 steps (closed form, at lr 0.95)``."""
     if v.converged:
         return f"converged at step {v.steps_needed}"
+    if v.path.diverged_at is not None:
+        return f"DIVERGED at step {v.path.diverged_at}"
     if v.steps_needed is not None:
         return f"NOT converged; needs {v.steps_needed} steps ({v.steps_source})"
     return "NOT converged" + (f"; {v.steps_source}" if v.steps_source else "")

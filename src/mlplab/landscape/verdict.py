@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mlplab.landscape.paths import BLOW_UP, Path
+from mlplab.landscape.stability import divergence_note, headline_reason
 from mlplab.landscape.theory import direction_names
 from mlplab.optim import make_optimizer
 
@@ -82,7 +83,8 @@ class Verdict:
         if self.converged:
             return f"within {self.tol:g} of the minimum at step {self.steps_needed}"
         if self.path.diverged_at is not None:
-            return f"diverged at step {self.path.diverged_at}"
+            reason = headline_reason(self.path)
+            return f"diverged at step {self.path.diverged_at}" + (f" ({reason})" if reason else "")
         if self.distance is not None:
             return f"NOT converged, {fmt(self.distance)} from the minimum"
         return self.status.split(";")[0]
@@ -112,6 +114,9 @@ def judge(path: Path, tol: float = TOLERANCE, *, stochastic: bool = False,
     converged = distance is not None and distance <= tol
     status = _status(path, distance, gnorm, tol, converged, f_gap)
     theory, closed_error = _theory(path, stochastic)
+    note = divergence_note(path)
+    if note is not None:  # the one fact a learner needs about a blow-up: why
+        theory.insert(0, f"why         {note}")
     steps_needed, source = None, ""
     q = f.quadratic
     constant_gd = path.optimizer == "sgd" and _constant_lr(path)

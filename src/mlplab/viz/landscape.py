@@ -35,10 +35,33 @@ Box = tuple[tuple[float, float], tuple[float, float]]
 SURFACE_CMAP = "viridis"
 
 
+#: A path that would widen the picture beyond this many times the function's own box (a diverging
+#: or runaway path) is drawn leaving the frame instead, so the picture stays on the function.
+MAX_ZOOM_OUT = 3.0
+
+
 def plot_box(function: Function, paths: Sequence[Path] = (), margin: float = 0.08) -> Box:
-    """The function's plotting box, widened to hold every path point (plus a small margin)."""
-    (x0, x1), (y0, y1) = function.bounds
-    points = [p.points for p in paths if len(p.points)]
+    """The function's plotting box, widened to hold every path point (plus a small margin).
+
+    A path that diverged, or would widen the box more than :data:`MAX_ZOOM_OUT` times, is followed
+    only while it stays in the function's own box: it is drawn leaving it (:func:`points_in_frame`).
+    """
+    kept = []
+    for path in paths:
+        (px0, px1), (py0, py1) = _widened(function.bounds, [path.points], margin)
+        (x0, x1), (y0, y1) = function.bounds
+        runaway = px1 - px0 > MAX_ZOOM_OUT * (x1 - x0) or py1 - py0 > MAX_ZOOM_OUT * (y1 - y0)
+        if path.diverged_at is not None or runaway:
+            points, left_at = points_in_frame(path, function.bounds)
+            kept.append(points if left_at is None else points[:-1])
+        else:
+            kept.append(path.points)
+    return _widened(function.bounds, kept, margin)
+
+
+def _widened(box: Box, point_sets: Sequence[np.ndarray], margin: float) -> Box:
+    (x0, x1), (y0, y1) = box
+    points = [p for p in point_sets if len(p)]
     if points:
         allp = np.concatenate(points)
         px0, py0 = allp.min(axis=0)
@@ -47,6 +70,30 @@ def plot_box(function: Function, paths: Sequence[Path] = (), margin: float = 0.0
         x0, x1 = min(x0, px0 - margin * wx), max(x1, px1 + margin * wx)
         y0, y1 = min(y0, py0 - margin * wy), max(y1, py1 + margin * wy)
     return (float(x0), float(x1)), (float(y0), float(y1))
+
+
+def points_in_frame(path: Path, box: Box) -> tuple[np.ndarray, int | None]:
+    """The path's points up to where it leaves ``box``, and the step whose move left it (or ``None``).
+
+    A path that stays inside is returned whole. Otherwise: the points before it left, then the
+    point where that step crosses the frame's edge — so the last segment ends on the edge, pointing
+    the way the path went (a diverging path's next points can be 10¹⁰ away and draw nothing useful).
+    """
+    (x0, x1), (y0, y1) = box
+    pts = path.points
+    inside = (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
+    if inside.all() or not inside[0]:
+        return pts, None
+    k = int(np.argmin(inside))  # the first point outside
+    p, q = pts[k - 1], pts[k]
+    d = q - p
+    t = 1.0
+    for i, (low, high) in enumerate(box):  # the largest t in (0, 1] with p + t·d inside the box
+        if q[i] > high:
+            t = min(t, (high - p[i]) / d[i])
+        elif q[i] < low:
+            t = min(t, (low - p[i]) / d[i])
+    return np.vstack([pts[:k], p + t * d]), k
 
 
 def frame_steps(last: int, max_frames: int = 100) -> list[int]:
@@ -145,15 +192,16 @@ def plot_contour(
         path_colors = list(path_colors or _path_colors(paths, theme))
         drawn["paths"] = []
         for path, color in zip(paths, path_colors, strict=False):
-            drawn["paths"].append(draw_path_2d(ax, path, color, arrows=arrows, c=c))
+            drawn["paths"].append(draw_path_2d(ax, path, color, arrows=arrows, c=c, box=box))
         if paths:
             starts = np.array([p.start for p in paths])
-            ends = np.array([p.end for p in paths])
+            ends = np.array([p.end for p in paths if points_in_frame(p, box)[1] is None] or np.empty((0, 2)))
             ax.plot(starts[:, 0], starts[:, 1], "o", ms=9, mfc=c["start"], mec=c["foreground"], mew=1,
                     zorder=6, label="start")
-            ax.plot(ends[:, 0], ends[:, 1], "s", ms=7, mfc=c["end"], mec=c["foreground"], mew=1,
-                    zorder=6, label="end")
-            if len(paths) == 1:
+            if len(ends):
+                ax.plot(ends[:, 0], ends[:, 1], "s", ms=7, mfc=c["end"], mec=c["foreground"], mew=1,
+                        zorder=6, label="end")
+            if len(paths) == 1 and len(ends):
                 drawn["end_label"] = ax.annotate(
                     f"end {fmt_point(ends[0])}\nafter {paths[0].steps} steps", ends[0], xytext=(8, -10),
                     textcoords="offset points", ha="left", va="top", fontsize=9, color=c["foreground"],
@@ -173,9 +221,20 @@ def plot_contour(
     return drawn
 
 
-def draw_path_2d(ax: Axes, path: Path, color: str, *, arrows: bool = True, c: dict[str, str]) -> Any:
-    """One path: an arrow from each point to the next (or a line with dots if ``arrows`` is off)."""
-    pts = path.points
+def draw_path_2d(ax: Axes, path: Path, color: str, *, arrows: bool = True, c: dict[str, str],
+                 box: Box | None = None) -> Any:
+    """One path: an arrow from each point to the next (or a line with dots if ``arrows`` is off).
+
+    With ``box``, a path that leaves it is drawn up to the frame's edge, marked "left the frame at
+    step k" (a diverging path)."""
+    pts, left_at = (path.points, None) if box is None else points_in_frame(path, box)
+    if left_at is not None:  # the label sits a quarter of the way from the exit towards the middle
+        (x0, x1), (y0, y1) = box
+        label_at = pts[-1] + 0.25 * (np.array([(x0 + x1) / 2, (y0 + y1) / 2]) - pts[-1])
+        ax.annotate(f"left the frame\nat step {left_at}", pts[-1], xytext=label_at,
+                    textcoords="data", ha="center", va="center", fontsize=9, color=c["foreground"],
+                    arrowprops=dict(arrowstyle="->", color=c["foreground"], lw=0.8),
+                    bbox=dict(boxstyle="round,pad=0.25", fc=c["background"], ec="none", alpha=0.75), zorder=8)
     if arrows and len(pts) > 1:
         d = np.diff(pts, axis=0)
         return ax.quiver(pts[:-1, 0], pts[:-1, 1], d[:, 0], d[:, 1], angles="xy", scale_units="xy",
@@ -230,13 +289,16 @@ def plot_surface(
         drawn["paths"] = []
         lift = 0.01 * float(np.nanmax(Z) - np.nanmin(Z))  # keep the path visibly above the surface
         for path, color in zip(paths, path_colors, strict=False):
-            x, y, z = path.points[:, 0], path.points[:, 1], path.values + lift
+            pts, left_at = points_in_frame(path, box)  # a 3-D axes does not clip: stop at the frame
+            x, y = pts[:, 0], pts[:, 1]
+            z = function(x, y) + lift
             (line,) = ax.plot(x, y, z, "-o", color=color, lw=2, ms=3, zorder=5, label=path.label)
             drawn["paths"].append(line)
             ax.scatter([x[0]], [y[0]], [z[0]], s=70, color=c["start"], edgecolor=c["foreground"],
                        zorder=6, depthshade=False)
-            ax.scatter([x[-1]], [y[-1]], [z[-1]], s=55, marker="s", color=c["end"],
-                       edgecolor=c["foreground"], zorder=6, depthshade=False)
+            if left_at is None:
+                ax.scatter([x[-1]], [y[-1]], [z[-1]], s=55, marker="s", color=c["end"],
+                           edgecolor=c["foreground"], zorder=6, depthshade=False)
         if function.minima:
             m = np.array(function.minima)
             (x0, x1), (y0, y1) = box
