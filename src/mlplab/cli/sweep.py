@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from mlplab.cli.plots import THEME_CHOICES as THEMES
 from mlplab.errors import ConfigError
 from mlplab.sweep.space import SWEPT, SweepSpace, format_value, parse_values, plan_runs
 from mlplab.train.config import DTYPES, SAMPLINGS, TrainConfig
+from mlplab.train.limits import check_sweep_memory, sweep_size
 
 
 class OneLineErrors(click.Command):
@@ -81,6 +83,7 @@ def sweep_command(**opts) -> None:
             raise ConfigError(f"{name} must be > 0, got {value!r}.")
     if opts["scheduler"] and opts["workers"] is not None:
         raise ConfigError("--workers is for local sweeps; a Dask cluster has its own workers (leave --workers out).")
+    check_sweep_memory([r.config for r in runs], 1 if opts["scheduler"] else opts["workers"] or os.cpu_count() or 1)
     if opts["plan"]:
         print_plan(space, runs, opts)
         return
@@ -106,6 +109,9 @@ def space_from_options(opts: dict) -> SweepSpace:
     values = {name: parse_values(name, opts[name]) for name in SWEPT}
     if opts["seeds"] < 1:
         raise ConfigError(f"--seeds must be a whole number >= 1, got {opts['seeds']}.")
+    if opts["n_random"] is None or opts["n_random"] >= 1:  # count the runs before building the seeds
+        grid = math.prod(len(v) for v in values.values() if isinstance(v, tuple))
+        sweep_size(opts["n_random"] or grid, opts["seeds"])
     base = TrainConfig(
         iters=opts["iters"], dtype=opts["dtype"], sampling=opts["sampling"], eval_every=opts["eval_every"],
         train_size=opts["train_size"], test_size=opts["test_size"], data_dir=opts["data_dir"],
