@@ -11,9 +11,11 @@ import click
 from mlplab.cli.plots import FORMAT_CHOICES as FORMATS
 from mlplab.cli.plots import THEME_CHOICES as THEMES
 from mlplab.errors import ConfigError
+from mlplab.sweep.lock import sweep_lock
 from mlplab.sweep.space import SWEPT, SweepSpace, format_value, parse_values, plan_runs
 from mlplab.train.config import DTYPES, SAMPLINGS, TrainConfig
 from mlplab.train.limits import check_sweep_memory, sweep_size
+from mlplab.train.run_folder import prepare_run_dir
 
 
 class OneLineErrors(click.Command):
@@ -95,11 +97,14 @@ def sweep_command(**opts) -> None:
     todo, done = split_done(runs, opts["out"])  # refuses a folder holding other runs, before anything starts
     client = _client(opts) if todo else None
     try:
-        result = _run(runs, todo, done, opts, client)
+        # one sweep at a time in a folder: a second one would delete this one's runs in progress
+        with sweep_lock(prepare_run_dir(opts["out"]), on_message=lambda message: click.echo(message, err=True)):
+            todo, done = split_done(runs, opts["out"])  # again: the folder's last holder may have added runs
+            result = _run(runs, todo, done, opts, client)
+            _report(result, opts, heatmap, color_by)
     finally:
         if client is not None:
             client.close()
-    _report(result, opts, heatmap, color_by)
     if result.counts().get("failed"):
         raise SystemExit(1)
 
