@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mlplab.landscape.budget import check_time
 from mlplab.landscape.paths import BLOW_UP, Path
 from mlplab.landscape.theory import direction_names
 from mlplab.optim import make_optimizer
@@ -229,6 +230,7 @@ def _run_on(path: Path, tol: float, max_steps: int) -> int | None:
     minima = np.array(f.minima)
     with np.errstate(all="ignore"):
         for k in range(max_steps + 1):
+            check_time()
             w = params["w"]
             if np.min(np.linalg.norm(minima - w, axis=1)) <= tol:
                 return k
