@@ -141,3 +141,12 @@ def test_the_web_app_shares_the_limit(tmp_path, monkeypatch):
     assert response.status_code == 400
     assert "needs about" in response.json()["error"] and "1.0 MiB is available" in response.json()["error"]
     assert list(tmp_path.iterdir()) == []  # no run folder left behind
+
+
+def test_a_container_limit_is_read_from_its_cgroup(tmp_path):
+    (tmp_path / "memory.max").write_text("1073741824\n")
+    (tmp_path / "memory.current").write_text("268435456\n")
+    assert limits._cgroup_room(str(tmp_path)) == 768 * 2**20
+    (tmp_path / "memory.max").write_text("max\n")
+    assert limits._cgroup_room(str(tmp_path)) is None
+    assert limits._cgroup_room(str(tmp_path / "missing")) is None

@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -92,14 +93,16 @@ def format_seconds(seconds: float) -> str:
 def available_memory() -> int | None:
     """Bytes the machine can give a new computation now, or ``None`` when it cannot be told.
 
-    Linux's ``MemAvailable`` counts free memory plus caches it can drop; elsewhere the free pages
+    Linux's ``MemAvailable`` counts free memory plus caches it can drop — or less, inside a container
+    whose cgroup allows less (``memory.max − memory.current``); elsewhere the free pages
     (``SC_AVPHYS_PAGES``), or at least the physical memory (``SC_PHYS_PAGES``, macOS).
     """
     try:
         with open("/proc/meminfo", encoding="ascii") as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024  # the file counts in kB
+                    available = int(line.split()[1]) * 1024  # the file counts in kB
+                    return min(available, _cgroup_room() or available)
     except (OSError, ValueError, IndexError):
         pass
     for pages in ("SC_AVPHYS_PAGES", "SC_PHYS_PAGES"):
@@ -108,6 +111,16 @@ def available_memory() -> int | None:
         except (ValueError, OSError, AttributeError):
             continue
     return None
+
+
+def _cgroup_room(root: str = "/sys/fs/cgroup") -> int | None:
+    """Bytes this container may still allocate (cgroup v2), or ``None`` without a limit."""
+    try:
+        limit = Path(root, "memory.max").read_text(encoding="ascii").strip()
+        used = int(Path(root, "memory.current").read_text(encoding="ascii"))
+        return max(int(limit) - used, 0) if limit != "max" else None
+    except (OSError, ValueError):
+        return None
 
 
 def layer_sizes(config: TrainConfig, n_features: int = MNIST_FEATURES, n_classes: int = MNIST_CLASSES) -> tuple:
