@@ -53,16 +53,20 @@ def test_a_runs_dir_that_is_a_file_is_one_clear_line(tmp_path):
     assert result.exit_code == 2 and "'--runs-dir'" in result.stderr and "is a file" in result.stderr
 
 
-def test_another_host_prints_a_warning_and_answers_any_host_name(tmp_path, monkeypatch):
+def test_another_host_prints_a_warning_and_keeps_checking_host_names(tmp_path, monkeypatch):
     served = []
-    monkeypatch.setattr(server, "serve", lambda settings, host, port, sock, log_level: (served.append(host),
-                                                                                        sock.close()))
+    monkeypatch.setattr(server, "serve", lambda settings, host, port, sock, log_level, extra_hosts: (
+        served.append((host, extra_hosts)), sock.close()))
     port = free_port()
-    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", str(port), "--runs-dir", str(tmp_path)])
-    assert result.exit_code == 0 and served == ["0.0.0.0"]
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", str(port), "--runs-dir", str(tmp_path),
+                                       "--allowed-host", "lab.local"])
+    assert result.exit_code == 0 and served == [("0.0.0.0", ("lab.local",))]
     assert result.stderr.startswith("Warning: listening on 0.0.0.0") and "no login" in result.stderr
+    assert "Answering requests addressed to: " in result.stderr and "lab.local" in result.stderr
     assert f"open http://127.0.0.1:{port}/" in result.stdout
-    assert allowed_hosts("0.0.0.0") == ("*",) and allowed_hosts("127.0.0.1") == ("127.0.0.1", "localhost", "[::1]")
+    classroom = allowed_hosts("0.0.0.0")
+    assert "*" not in classroom and {"127.0.0.1", "localhost", "[::1]", socket.gethostname().lower()} <= set(classroom)
+    assert allowed_hosts("127.0.0.1") == ("127.0.0.1", "localhost", "[::1]")
 
 
 @pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("localhost", True), ("::1", True),

@@ -7,6 +7,8 @@ import builtins
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlplab.errors import ConfigError
 from mlplab.landscape import function_from_expression, parse_expression
@@ -151,3 +153,52 @@ def test_derivative_size_is_bounded_by_the_limits():
     assert tree_size(tree.derivative("x"), 10**6) < 5_000
     with pytest.raises(ConfigError, match="too complicated"):
         function_from_expression(text)
+
+
+def _nested(n: int, var: str) -> str:
+    return "sin(" * n + var + ")" * n
+
+
+@pytest.mark.parametrize("text", [_nested(34, "x") + " + y**2", _nested(18, "x") + " + y**2",
+                                  _nested(13, "x") + " + " + _nested(13, "y")])
+def test_a_costly_expression_is_refused_before_it_is_evaluated(text, monkeypatch):
+    """Issue 13: 34 nested sin were accepted and cost 20 s per request. Refused, and never evaluated."""
+    import mlplab.landscape.functions as functions
+
+    def not_evaluated(node):
+        raise AssertionError("a refused expression must not be evaluated")
+
+    monkeypatch.setattr(functions, "_evaluator", not_evaluated)
+    with pytest.raises(ConfigError, match="too complicated"):
+        function_from_expression(text)
+
+
+def test_the_total_cost_of_value_gradient_and_hessian_is_named():
+    with pytest.raises(ConfigError, match=r"value, gradient and Hessian take 2,826 operations per point and at "
+                                          r"most 2,500 are allowed"):
+        function_from_expression(_nested(13, "x") + " + " + _nested(13, "y"))
+
+
+@pytest.mark.parametrize("text", [_nested(16, "x") + " + y**2", _nested(12, "x") + " + " + _nested(12, "y"),
+                                  "sin(x)*cos(y) + exp(sin(x*y))/(1 + x**2 + y**2) + tanh(x - y)**3"])
+def test_expressions_just_below_the_cost_limit_still_work(text):
+    f = function_from_expression(text)
+    assert np.isfinite(f.value_at(np.array([0.3, -0.2])))
+
+
+# Text made of the parser's own vocabulary (and some it refuses), so that most draws get deep into it.
+_TOKENS = ["x", "y", "pi", "e", "1", "2.5", "1e3", "+", "-", "*", "/", "**", "(", ")", "sin(", "exp(", "log(",
+           "sqrt(", "tanh(", "abs(", ",", ".", "[", "__import__(", "lambda", "'", "%", "0"]
+
+
+@given(st.lists(st.sampled_from(_TOKENS), max_size=60).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_fuzz_the_parser_only_config_errors_come_out(text):
+    """Whatever the text, the parser and the function builder give a Function or a ConfigError."""
+    try:
+        f = function_from_expression(text)
+    except ConfigError as exc:
+        assert str(exc)  # a sentence, never an empty error
+        return
+    with np.errstate(all="ignore"):
+        f.value_at(np.array([0.5, 0.5]))

@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from mlplab.app.responses import answer
 from mlplab.app.schemas import LandscapeRequest
 from mlplab.landscape import FUNCTIONS, FiniteSum, Function, Path, descend, get_function, judge, stochastic_descent
+from mlplab.landscape.budget import time_limit
 from mlplab.viz.landscape import gap_floor, plot_box, surface_grid
 
 router = APIRouter(prefix="/api/landscape", tags=["landscape"])
@@ -26,6 +27,8 @@ router = APIRouter(prefix="/api/landscape", tags=["landscape"])
 #: How far the verdict may run a path on to count the steps it would need (the CLI allows 50 000;
 #: here an answer must come back while the learner drags a slider).
 VERDICT_STEPS = 10_000
+#: Seconds of computing one request may take (the slowest accepted expression needs about 1 s).
+REQUEST_SECONDS = 10.0
 #: A path that wanders further than this many times the function's own box is not followed by the
 #: view (the surface would become a flat plane); it leaves the picture instead.
 
@@ -45,7 +48,16 @@ def functions() -> Response:
 
 @router.post("/paths")
 def paths(body: LandscapeRequest) -> Response:
-    """Run every requested optimizer from the same start and judge where each one ended."""
+    """Run every requested optimizer from the same start and judge where each one ended.
+
+    The work stops after :data:`REQUEST_SECONDS` (a 503 that says so): one request must not hold a
+    classroom server's cores, whatever the expression costs.
+    """
+    with time_limit(REQUEST_SECONDS):
+        return _paths(body)
+
+
+def _paths(body: LandscapeRequest) -> Response:
     function = get_function(body.function)
     start = tuple(body.start) if body.start is not None else function.start
     stochastic = body.stochastic

@@ -263,7 +263,7 @@ def report(request: Request, name: str) -> Response:
 
     from mlplab.viz.report import REPORT
 
-    path = _runs(request).path(name) / REPORT
+    path = _runs(request).file(name, REPORT)  # resolved; a symlink out of the runs folder is refused (403)
     if not path.is_file():
         raise NotFoundError(f"run {name!r} has no {REPORT}; draw it with `mlplab report {path.parent}`.")
     return FileResponse(path, media_type="text/html", headers={"Cache-Control": "no-store"})

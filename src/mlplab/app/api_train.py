@@ -28,6 +28,7 @@ from mlplab.app.runs_folder import RunsFolder
 from mlplab.app.schemas import TrainRequest
 from mlplab.errors import MlplabError
 from mlplab.train import TrainConfig, new_run_dir, train
+from mlplab.train.limits import check_training
 from mlplab.train.run_folder import prepare_run_dir
 
 log = logging.getLogger("mlplab.app")
@@ -75,6 +76,7 @@ class TrainingManager:
     def start(self, request: TrainRequest) -> Job:
         """Validate the settings (the library's checks), claim a slot and start the worker."""
         config = TrainConfig(**request.config_fields(), data_dir=self.data_dir)
+        check_training(config)  # the CLI's memory limit, answered here as a 400 before any thread starts
         with self._lock:
             busy = self.active()
             if len(busy) >= self.max_trainings:

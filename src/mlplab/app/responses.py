@@ -15,10 +15,15 @@ import numpy as np
 from fastapi.responses import JSONResponse
 
 from mlplab.errors import MlplabError
+from mlplab.landscape.budget import TimeLimitError
 
 
 class NotFoundError(MlplabError):
     """A run, a file of it or a page that does not exist: 404."""
+
+
+class ForbiddenError(MlplabError):
+    """A file that exists but is not served (a symlink out of the runs folder): 403."""
 
 
 class BusyError(MlplabError):
@@ -26,11 +31,16 @@ class BusyError(MlplabError):
 
 
 def status_of(exc: MlplabError) -> int:
-    """404 for what does not exist, 409 for what conflicts, 400 for every other bad value."""
+    """404 for what does not exist, 403 for what is not served, 409 for what conflicts, 503 for work past
+    its time limit, 400 for every other bad value."""
     if isinstance(exc, NotFoundError):
         return 404
+    if isinstance(exc, ForbiddenError):
+        return 403
     if isinstance(exc, BusyError):
         return 409
+    if isinstance(exc, TimeLimitError):
+        return 503  # the request was fine but this server will not spend longer on it
     return 400
 
 

@@ -3,7 +3,8 @@
 A run is named by its path inside the runs folder: ``20261124-222106`` or, for a sweep,
 ``my-sweep/lr-0.1`` (at most :data:`MAX_DEPTH` parts). A name can never leave the folder: each part
 must match :data:`NAME_PART` (letters, digits, ``. _ -``, not starting with a dot, so no ``..``), and
-the resolved path — after following any symlink — must still lie inside the runs folder.
+the resolved path — after following any symlink — must still lie inside the runs folder; so must every
+file the app serves from a run (:meth:`RunsFolder.file`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlplab.app.responses import NotFoundError
+from mlplab.app.responses import ForbiddenError, NotFoundError
 from mlplab.app.streaming import StreamFollower, stream_is_live
 from mlplab.errors import ConfigError, MlplabError, RunFolderError
 from mlplab.train.run_folder import CONFIG, HISTORY, MODEL, SNAPSHOTS
@@ -51,6 +52,15 @@ class RunsFolder:
             raise ConfigError(f"{name!r} points outside the runs folder; give the name of a run inside it.")
         if must_exist and not (path / CONFIG).is_file():
             raise NotFoundError(f"there is no run {name!r} in {self.root}; pick one from the Runs page.")
+        return path
+
+    def file(self, name: str, filename: str) -> Path:
+        """A file of run ``name``, resolved, and refused if a symlink takes it outside the runs folder
+        (``runs/x/report.html -> /etc/passwd`` must not be served)."""
+        path = (self.path(name) / filename).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ForbiddenError(f"{filename} of run {name!r} is a link to a file outside the runs folder, which "
+                                 "this server does not serve; copy the file into the run folder instead.")
         return path
 
     def names(self) -> list[str]:

@@ -6,6 +6,9 @@ one request from tying up the laptop (a million hidden units, a ten-million-step
 them that still cannot work (say ``eval_every`` larger than ``iters`` is fine, ``lr = 0`` is not) are
 refused by the library itself with its own message. A value outside them is answered with a 422 whose
 message names the field, the bound and the value received (see :func:`validation_message`).
+
+Types are strict: ``{"iters": true}`` or ``{"iters": "5"}`` is refused, not read as 1 or 5 — a number
+field takes a JSON number, a flag takes ``true``/``false``.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ MAX_GRID = 200
 MAX_EXAMPLES = 100_000  # N of the SGD finite sum
 RUN_NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$"
 
-_strict = ConfigDict(extra="forbid", allow_inf_nan=False)
+_strict = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)  # true is not 1, "5" is not 5
 
 
 class TrainRequest(BaseModel):
@@ -116,7 +119,7 @@ class LandscapeRequest(BaseModel):
     function: str = Field("seed", min_length=1, max_length=MAX_EXPRESSION)
     paths: list[PathRequest] = Field(min_length=1, max_length=MAX_PATHS)
     steps: int = Field(30, ge=1, le=MAX_STEPS)
-    start: tuple[Coordinate, Coordinate] | None = None
+    start: list[Coordinate] | None = Field(None, min_length=2, max_length=2)  # [x, y]; a list: JSON has no tuples
     grid: int = Field(80, ge=20, le=MAX_GRID)
     stochastic: StochasticRequest | None = None
 

@@ -3,11 +3,14 @@
 Safety, in one place:
 
 - it listens on 127.0.0.1 unless told otherwise (``--host``; any other address prints a warning);
-- it answers only requests addressed to the names it listens on (``Host`` header checked, so a web
-  page elsewhere cannot reach it through DNS rebinding), and POSTs must be JSON (a form on another
-  site cannot start a training);
-- every parameter is bounded (:mod:`~mlplab.app.schemas`), run names stay inside the runs folder
-  (:mod:`~mlplab.app.runs_folder`), expressions are parsed by a whitelist, never evaluated;
+- it answers only requests addressed to its own names (``Host`` header checked, so a web page
+  elsewhere cannot reach it through DNS rebinding): the loopback names, and with ``--host 0.0.0.0``
+  also this computer's host names and addresses plus every ``--allowed-host``; POSTs must be JSON (a
+  form on another site cannot start a training);
+- every parameter is bounded and strictly typed (:mod:`~mlplab.app.schemas`); run names and the files
+  served stay inside the runs folder, symlinks included (:mod:`~mlplab.app.runs_folder`); expressions
+  are parsed by a whitelist, never evaluated, with a cost limit, and a landscape request has a time limit;
+- ``--runs-dir`` and ``--data-dir`` are checked before the server starts (:func:`check_folders`);
 - every error is answered as ``{"error": message}`` with a 4xx status, which the pages show;
 - stopping the server stops the trainings and waits for them to write their run folders.
 """
@@ -19,17 +22,19 @@ import dataclasses
 import errno
 import ipaddress
 import logging
+import os
+import re
 import socket
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from mlplab.app import api_landscape, api_runs, api_train
 from mlplab.app.api_train import TrainingManager
@@ -58,6 +63,37 @@ class AppSettings:
     def __post_init__(self) -> None:
         if not isinstance(self.max_trainings, int) or self.max_trainings < 1:
             raise ConfigError(f"max_trainings must be a whole number >= 1, got {self.max_trainings!r}.")
+
+
+class HostCheck:
+    """Answer only requests whose ``Host`` is one of ``allowed_hosts`` (``*.example.org`` patterns allowed).
+
+    A page on ``evil.example`` whose name is made to point at this computer (DNS rebinding) sends
+    ``Host: evil.example``: it gets a 400 with a sentence instead of the API.
+    """
+
+    def __init__(self, app: Any, allowed_hosts: tuple[str, ...]) -> None:
+        self.app = app
+        self.allowed = tuple(h.lower() for h in allowed_hosts)
+
+    def allows(self, host: str) -> bool:
+        return any(host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
+                   for pattern in self.allowed)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope.get("headers") or ()).get(b"host", b"").decode("latin-1").strip().lower()
+        host = header[: header.find("]") + 1] if header.startswith("[") else header.split(":")[0]
+        if host and self.allows(host):
+            await self.app(scope, receive, send)
+            return
+        shown = host[:60] or "(none)"
+        await error_response(
+            f"this server does not answer to the name {shown!r} (Host header); open it by this computer's "
+            f"name or address, or start it with --allowed-host {shown if host else 'NAME'}.", 400,
+        )(scope, receive, send)
 
 
 def plotly_js() -> Path:
@@ -94,7 +130,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.state.closing = closing
     app.state.settings = settings
     if "*" not in settings.allowed_hosts:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
+        app.add_middleware(HostCheck, allowed_hosts=settings.allowed_hosts)
 
     @app.exception_handler(MlplabError)
     async def _mlplab_error(request: Request, exc: MlplabError) -> Response:
@@ -197,13 +233,93 @@ def host_warning(host: str) -> str | None:
             "start trainings and read your runs. It has no login; use --host 127.0.0.1 unless you mean it.")
 
 
-def allowed_hosts(host: str) -> tuple[str, ...]:
-    """The ``Host`` header values to answer: the loopback names, or anything when bound to another address."""
-    return ("127.0.0.1", "localhost", "[::1]") if is_loopback(host) else ("*",)
+def _bracketed(address: str) -> str:
+    """An IPv6 address as a ``Host`` header writes it: ``[fe80::1]``."""
+    return f"[{address}]" if ":" in address and not address.startswith("[") else address
+
+
+def machine_names() -> set[str]:
+    """This computer's names and addresses as far as the standard library can tell: host name, fully
+    qualified name, what they resolve to, and the address outgoing traffic leaves from."""
+    names = {socket.gethostname(), socket.getfqdn()} - {""}
+    found = {n.lower() for n in names}
+    for name in names:
+        with contextlib.suppress(OSError, UnicodeError):
+            found.update(_bracketed(str(info[4][0]).split("%")[0]) for info in socket.getaddrinfo(name, None))
+    # connect() on UDP sends nothing: it only asks the routing table which address would be used
+    for family, target in ((socket.AF_INET, "192.0.2.1"), (socket.AF_INET6, "2001:db8::1")):
+        with contextlib.suppress(OSError), socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.connect((target, 9))
+            found.add(_bracketed(str(probe.getsockname()[0]).split("%")[0]))
+    return found
+
+
+def allowed_hosts(host: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The ``Host`` header values to answer: the loopback names, plus — when listening on another
+    address — that address, this computer's own names and addresses, and ``extra`` (``--allowed-host``)."""
+    for name in extra:
+        check_allowed_host(name)
+    loopback = ("127.0.0.1", "localhost", "[::1]")
+    if is_loopback(host) and not extra:
+        return loopback
+    names = set(loopback) | {h.lower() for h in extra}
+    if not is_loopback(host):
+        names |= machine_names()
+        if host not in ("0.0.0.0", "::", "[::]"):
+            names.add(_bracketed(host.strip("[]")).lower())
+    return tuple(sorted(names))
+
+
+def check_allowed_host(name: str) -> str:
+    """One ``--allowed-host`` value: a name, an address or ``*.domain``; never a bare ``*``."""
+    if name.strip() == "*":
+        raise ConfigError("--allowed-host '*' would answer any name, so a web page elsewhere could reach this "
+                          "server (DNS rebinding); give the names students type, e.g. --allowed-host lab.local.")
+    pattern = name[2:] if name.startswith("*.") else name
+    if not re.fullmatch(r"\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?", pattern):
+        raise ConfigError(f"--allowed-host {name!r} is not a host name or address; give e.g. --allowed-host "
+                          "lab.local, --allowed-host 192.168.1.5 or --allowed-host '*.school.lan'.")
+    return name
+
+
+def check_host(host: str) -> str:
+    """Refuse an empty ``--host``: to the socket library it silently means every interface."""
+    if not host.strip():
+        raise ConfigError("--host is empty, which would listen on every network interface; give --host 127.0.0.1 "
+                          "(this computer only) or --host 0.0.0.0 (every interface, e.g. a classroom).")
+    return host.strip()
+
+
+def check_folders(runs_dir: str | os.PathLike, data_dir: str | os.PathLike | None) -> None:
+    """Before serving: the runs folder exists (or can be created) and can be read and written, and the
+    data folder, if given, is a readable folder — each problem one sentence."""
+    runs = Path(runs_dir)
+    if runs.exists() and not runs.is_dir():
+        raise ConfigError(f"--runs-dir {runs} is a file, not a folder; give a folder for the runs.")
+    try:
+        runs.mkdir(parents=True, exist_ok=True)
+        probe = runs / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        next(os.scandir(runs), None)
+    except OSError as exc:
+        raise ConfigError(f"--runs-dir {runs} cannot be created, read and written ({exc.strerror or exc}); "
+                          "choose a folder of yours, e.g. --runs-dir runs.") from None
+    if data_dir is None:
+        return
+    data = Path(data_dir).expanduser()
+    if not data.is_dir():
+        raise ConfigError(f"--data-dir {data} is not a folder; give the folder holding the four MNIST IDX files, "
+                          "or leave --data-dir out to use the bundled MNIST.")
+    try:
+        next(os.scandir(data), None)
+    except OSError as exc:
+        raise ConfigError(f"--data-dir {data} cannot be read ({exc.strerror or exc}); check its permissions.") from None
 
 
 def bind(host: str, port: int) -> socket.socket:
     """Open the listening socket first, so a port in use is one clear line, not a uvicorn traceback."""
+    host = check_host(host)
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -247,13 +363,14 @@ def url_for(host: str, port: int) -> str:
 
 
 def serve(settings: AppSettings, host: str = "127.0.0.1", port: int = 8000, *, sock: socket.socket | None = None,
-          log_level: str = "warning") -> None:
+          log_level: str = "warning", extra_hosts: tuple[str, ...] = ()) -> None:
     """Build the app and serve on ``sock`` (bound here if not given) until Ctrl-C, which stops the
-    trainings after they have written their run folders."""
+    trainings after they have written their run folders. ``extra_hosts`` are more ``Host`` names to answer."""
     sock = sock if sock is not None else bind(host, port)
-    app = create_app(dataclasses.replace(settings, allowed_hosts=allowed_hosts(host)))
+    app = create_app(dataclasses.replace(settings, allowed_hosts=allowed_hosts(host, extra_hosts)))
     server = make_server(app, host, port, log_level=log_level)
     server.run(sockets=[sock])
 
 
-__all__ = ["AppSettings", "allowed_hosts", "bind", "create_app", "host_warning", "is_loopback", "serve", "url_for"]
+__all__ = ["AppSettings", "HostCheck", "allowed_hosts", "bind", "check_folders", "check_host", "create_app",
+           "host_warning", "is_loopback", "serve", "url_for"]

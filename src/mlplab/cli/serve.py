@@ -17,10 +17,13 @@ import click
               help="Trainings that may run at the same time; one more request is answered 'busy'.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="MLPLAB_DATA_DIR",
               help="Folder with the four MNIST IDX files for trainings (default: bundled MNIST).")
+@click.option("--allowed-host", "allowed_host", multiple=True, metavar="NAME",
+              help="Another name or address students type to reach the server (repeatable; '*.lan' patterns). "
+                   "This computer's own names and addresses are always answered.")
 @click.option("--log-level", type=click.Choice(["warning", "info", "debug"]), default="warning", show_default=True,
               help="How much the server logs (info: every request).")
 def serve_command(host: str, port: int, runs_dir: Path, max_trainings: int, data_dir: str | None,
-                  log_level: str) -> None:
+                  allowed_host: tuple[str, ...], log_level: str) -> None:
     """Open the web app: watch runs, train live, replay evaluations, play with landscapes.
 
     Pages: Runs (every run in --runs-dir, also those training in a terminal), Run (curves,
@@ -33,17 +36,31 @@ def serve_command(host: str, port: int, runs_dir: Path, max_trainings: int, data
       mlplab serve                                  # then open http://127.0.0.1:8000/
       mlplab serve --port 8080 --runs-dir experiments
       mlplab serve --host 0.0.0.0 --max-trainings 2 # a classroom: others can connect (warning)
+      mlplab serve --host 0.0.0.0 --allowed-host lab.local
     """
-    from mlplab.app.server import AppSettings, bind, host_warning, serve, url_for
+    from mlplab.app.server import (
+        AppSettings,
+        allowed_hosts,
+        bind,
+        check_folders,
+        check_host,
+        host_warning,
+        serve,
+        url_for,
+    )
 
-    sock = bind(host, port)  # first: a port in use is one clear line before anything else happens
+    answered = allowed_hosts(check_host(host), allowed_host)  # --host '' and --allowed-host '*' refused here
+    check_folders(runs_dir, data_dir)
+    sock = bind(host, port)  # a port in use is one clear line before anything else happens
     warning = host_warning(host)
     if warning:
         click.echo(warning, err=True)
+        click.echo(f"Answering requests addressed to: {', '.join(answered)} (more with --allowed-host NAME).",
+                   err=True)
     settings = AppSettings(runs_dir=runs_dir, max_trainings=max_trainings, data_dir=data_dir)
     click.echo(f"mlplab serve: open {url_for(host, port)}  (runs folder: {runs_dir.resolve()}; Ctrl-C to stop)")
     try:
-        serve(settings, host, port, sock=sock, log_level=log_level)
+        serve(settings, host, port, sock=sock, log_level=log_level, extra_hosts=allowed_host)
     except KeyboardInterrupt:
         pass  # uvicorn re-raises Ctrl-C after its clean shutdown; it is how the user ends the server
     click.echo("mlplab serve: stopped.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -10,8 +11,11 @@ import click
 from mlplab.cli.plots import FORMAT_CHOICES as FORMATS
 from mlplab.cli.plots import THEME_CHOICES as THEMES
 from mlplab.errors import ConfigError
+from mlplab.sweep.lock import sweep_lock
 from mlplab.sweep.space import SWEPT, SweepSpace, format_value, parse_values, plan_runs
 from mlplab.train.config import DTYPES, SAMPLINGS, TrainConfig
+from mlplab.train.limits import check_sweep_memory, sweep_size
+from mlplab.train.run_folder import prepare_run_dir
 
 
 class OneLineErrors(click.Command):
@@ -81,6 +85,7 @@ def sweep_command(**opts) -> None:
             raise ConfigError(f"{name} must be > 0, got {value!r}.")
     if opts["scheduler"] and opts["workers"] is not None:
         raise ConfigError("--workers is for local sweeps; a Dask cluster has its own workers (leave --workers out).")
+    check_sweep_memory([r.config for r in runs], 1 if opts["scheduler"] else opts["workers"] or os.cpu_count() or 1)
     if opts["plan"]:
         print_plan(space, runs, opts)
         return
@@ -92,11 +97,14 @@ def sweep_command(**opts) -> None:
     todo, done = split_done(runs, opts["out"])  # refuses a folder holding other runs, before anything starts
     client = _client(opts) if todo else None
     try:
-        result = _run(runs, todo, done, opts, client)
+        # one sweep at a time in a folder: a second one would delete this one's runs in progress
+        with sweep_lock(prepare_run_dir(opts["out"]), on_message=lambda message: click.echo(message, err=True)):
+            todo, done = split_done(runs, opts["out"])  # again: the folder's last holder may have added runs
+            result = _run(runs, todo, done, opts, client)
+            _report(result, opts, heatmap, color_by)
     finally:
         if client is not None:
             client.close()
-    _report(result, opts, heatmap, color_by)
     if result.counts().get("failed"):
         raise SystemExit(1)
 
@@ -106,6 +114,9 @@ def space_from_options(opts: dict) -> SweepSpace:
     values = {name: parse_values(name, opts[name]) for name in SWEPT}
     if opts["seeds"] < 1:
         raise ConfigError(f"--seeds must be a whole number >= 1, got {opts['seeds']}.")
+    if opts["n_random"] is None or opts["n_random"] >= 1:  # count the runs before building the seeds
+        grid = math.prod(len(v) for v in values.values() if isinstance(v, tuple))
+        sweep_size(opts["n_random"] or grid, opts["seeds"])
     base = TrainConfig(
         iters=opts["iters"], dtype=opts["dtype"], sampling=opts["sampling"], eval_every=opts["eval_every"],
         train_size=opts["train_size"], test_size=opts["test_size"], data_dir=opts["data_dir"],

@@ -14,6 +14,19 @@ from mlplab.nn.layers import ACTIVATION_LAYERS
 from mlplab.optim import OPTIMIZERS
 from mlplab.train import TrainConfig, new_run_dir, train
 from mlplab.train.config import DTYPES, SAMPLINGS
+from mlplab.train.limits import (
+    MNIST_CLASSES,
+    MNIST_FEATURES,
+    check_gradcheck,
+    check_training,
+    format_bytes,
+    format_seconds,
+    growth_bytes,
+    quick_training_seconds,
+)
+
+#: A run longer than this gets a note with its estimated time before it starts.
+LONG_RUN_SECONDS = 3600.0
 
 
 def summary_lines(result) -> list[str]:
@@ -141,8 +154,25 @@ def config_from_options(opts: dict) -> TrainConfig:
 def run_training(opts: dict, observers: tuple = ()):
     """Build the config, prepare the run folder, train with a progress bar."""
     config = config_from_options(opts)
+    check_training(config)  # before the data, the run folder and the network
+    note = duration_note(config)
+    if note:
+        click.echo(note, err=True)
     run_dir = Path(opts["out"]) if opts["out"] else new_run_dir("runs")
     return train(config, run_dir=run_dir, observers=(ProgressBar(disable=opts["quiet"]), *observers))
+
+
+def duration_note(config: TrainConfig) -> str | None:
+    """A line saying how long a very long run would take (measured on this network), else ``None``."""
+    if quick_training_seconds(config) < LONG_RUN_SECONDS:
+        return None  # the FLOP count alone shows it is short: nothing to measure
+    from mlplab.sweep.estimate import run_seconds, step_seconds
+
+    seconds = run_seconds(config, *step_seconds(config, steps=2, tries=1))
+    if seconds < LONG_RUN_SECONDS:
+        return None
+    return (f"note: {config.iters:,} iterations would take about {format_seconds(seconds)} here and the history "
+            f"would grow by {format_bytes(growth_bytes(config))}; Ctrl-C stops the run and keeps it.")
 
 
 @click.command("gradcheck")
@@ -171,9 +201,11 @@ def gradcheck_command(samples, hidden, activation, seed, tolerance, data_dir, pl
 
     if plot_path is not None:
         check_plot_path(plot_path)  # before the seconds of checking, not after
+    hidden_sizes = parse_int_list(hidden, "--hidden")
+    check_gradcheck((MNIST_FEATURES, *hidden_sizes, MNIST_CLASSES), samples)  # before anything is allocated
     (x_train, t_train), _ = load_mnist(data_dir=data_dir)
     x, t = x_train[:samples].astype(np.float64), t_train[:samples]  # float64 for a meaningful check
-    sizes = (x.shape[1], *parse_int_list(hidden, "--hidden"), int(t_train.max()) + 1)
+    sizes = (x.shape[1], *hidden_sizes, int(t_train.max()) + 1)
     # A larger init than the textbook's 0.01 so that the gradients are not all tiny.
     network = build_network(sizes, activation=activation, weight_init_std=0.1, seed=seed, dtype=np.float64)
     checks, numerical, backprop = gradient_check(network, x, t)

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlplab.errors import ConfigError
-from mlplab.landscape.expression import ZERO, Node, tree_size
+from mlplab.landscape.budget import check_time
+from mlplab.landscape.expression import MAX_COST, ZERO, Node, evaluation_cost, tree_size
 from mlplab.landscape.minima import find_minima
 from mlplab.landscape.parser import parse_expression
 from mlplab.landscape.theory import Quadratic
@@ -29,7 +30,6 @@ GradientFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 #: Where a user's expression is searched for minima, and plotted by default.
 EXPRESSION_BOX: Box = ((-10.0, 10.0), (-10.0, 10.0))
-MAX_DERIVATIVE_SIZE = 20_000  # nodes; beyond this the derivative is too slow to evaluate on a grid
 
 
 @dataclass(frozen=True)
@@ -193,6 +193,7 @@ def get_function(spec: str) -> Function:
 
 def _evaluator(node: Node) -> Vectorised:
     def evaluate(x, y):
+        check_time()  # every evaluation: a request's deadline stops a costly expression promptly
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         with np.errstate(all="ignore"):
@@ -203,12 +204,22 @@ def _evaluator(node: Node) -> Vectorised:
 
 def _checked_derivative(node: Node, var: str, text: str) -> Node:
     d = node.derivative(var)
-    if tree_size(d, MAX_DERIVATIVE_SIZE) > MAX_DERIVATIVE_SIZE:
+    if tree_size(d, MAX_COST) > MAX_COST:  # before differentiating it again
         raise ConfigError(
             f"the function {text!r} is too complicated to differentiate quickly; simplify it "
             "(for example x**4 instead of x*x*x*x)."
         )
     return d
+
+
+def _check_cost(trees: tuple[Node, ...], text: str) -> None:
+    cost = evaluation_cost(trees)
+    if cost > MAX_COST:
+        raise ConfigError(
+            f"the function {text!r} is too complicated: its value, gradient and Hessian take {cost:,}"
+            f"{'+' if cost > 2 * MAX_COST else ''} operations per point and at most {MAX_COST:,} are allowed; "
+            "simplify it (fewer nested calls, x**4 instead of x*x*x*x)."
+        )
 
 
 def function_from_expression(text: str) -> Function:
@@ -222,6 +233,7 @@ def function_from_expression(text: str) -> Function:
     dx, dy = (_checked_derivative(tree, v, text) for v in "xy")
     dxx, dxy = (_checked_derivative(dx, v, text) for v in "xy")
     dyy = _checked_derivative(dy, "y", text)
+    _check_cost((tree, dx, dy, dxx, dxy, dyy), text)  # before a single evaluation
     value, grad_x, grad_y = _evaluator(tree), _evaluator(dx), _evaluator(dy)
     hxx, hxy, hyy = _evaluator(dxx), _evaluator(dxy), _evaluator(dyy)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mlplab.errors import ConfigError
+from mlplab.landscape.budget import check_time
 from mlplab.landscape.functions import Function
 from mlplab.landscape.schedules import Schedule
 from mlplab.optim import Optimizer, make_optimizer
@@ -111,6 +112,7 @@ def follow(
     given, lrs = [], []
     diverged_at = None
     for t in range(steps):
+        check_time()
         g = gradients[-1] if step_gradient is None else step_gradient(params["w"], t)
         if schedule is not None:
             optimizer.lr = float(schedule(t))

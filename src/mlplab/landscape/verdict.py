@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mlplab.landscape.budget import check_time
 from mlplab.landscape.paths import BLOW_UP, Path
 from mlplab.landscape.stability import divergence_note, headline_reason
 from mlplab.landscape.theory import direction_names
@@ -234,6 +235,7 @@ def _run_on(path: Path, tol: float, max_steps: int) -> int | None:
     minima = np.array(f.minima)
     with np.errstate(all="ignore"):
         for k in range(max_steps + 1):
+            check_time()
             w = params["w"]
             if np.min(np.linalg.norm(minima - w, axis=1)) <= tol:
                 return k

@@ -31,6 +31,7 @@ from typing import Any
 from mlplab.errors import ConfigError, RunFolderError
 from mlplab.sweep.job import FINISHED, RunJob, RunOutcome, run_job
 from mlplab.sweep.local import JobRunner, run_local
+from mlplab.sweep.lock import sweep_lock
 from mlplab.sweep.space import PlannedRun
 from mlplab.sweep.summary import Row, read_history, run_row, write_summary
 from mlplab.train.config import TrainConfig
@@ -104,20 +105,31 @@ def run_sweep(
     client: Any = None,
     on_outcome: Callable[[RunOutcome, Row], None] | None = None,
     runner: JobRunner = run_job,
+    on_message: Callable[[str], None] | None = None,
 ) -> SweepResult:
     """Run every planned run not already complete in ``out_dir``; return the rows of all ended runs.
 
     ``client`` (a ``dask.distributed.Client``) runs the jobs on that cluster; otherwise they run in
     ``workers`` local processes (default: the number of cores). ``on_outcome(outcome, row)`` is
     called as each run ends (progress bars). ``runner`` replaces :func:`run_job` in local workers
-    (tests use it to simulate a crash).
+    (tests use it to simulate a crash). The folder is locked while the sweep runs (see
+    :mod:`mlplab.sweep.lock`): a second sweep into it is refused instead of deleting this one's runs
+    in progress; ``on_message`` hears about a stale lock taken over.
     """
-    started = time.perf_counter()
     names = [run.name for run in runs]
     if len(set(names)) != len(names):
         raise ConfigError("two runs of this sweep have the same name; give each setting distinct values.")
-    todo, done = split_done(runs, out_dir)
+    split_done(runs, out_dir)  # refuses a folder of strangers before creating anything
     out_dir = prepare_run_dir(out_dir)
+    with sweep_lock(out_dir, on_message):
+        return _run_locked(runs, out_dir, workers=workers, client=client, on_outcome=on_outcome, runner=runner)
+
+
+def _run_locked(runs: Sequence[PlannedRun], out_dir: Path, *, workers: int | None, client: Any,
+                on_outcome: Callable[[RunOutcome, Row], None] | None, runner: JobRunner) -> SweepResult:
+    started = time.perf_counter()
+    names = [run.name for run in runs]
+    todo, done = split_done(runs, out_dir)  # again, now that no other sweep can change the folder
     partial_root = out_dir / PARTIAL
     write_json(out_dir / RECORD, {
         "runs": [{"name": r.name, "config": r.config.to_dict()} for r in runs],

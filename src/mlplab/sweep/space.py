@@ -29,6 +29,7 @@ from mlplab.errors import ConfigError
 from mlplab.nn.layers import ACTIVATION_LAYERS
 from mlplab.optim import OPTIMIZERS
 from mlplab.train.config import TrainConfig
+from mlplab.train.limits import sweep_size
 
 #: The settings a sweep can vary, in the order they appear in run names and in the grid.
 SWEPT = ("hidden", "optimizer", "lr", "batch_size", "activation", "weight_init_std")
@@ -113,6 +114,7 @@ class SweepSpace:
                         f"{OPTION[name]} {values.low:g}:{values.high:g} is a range, which only a random search "
                         f"can sample; add --random N, or give a list such as {OPTION[name]} {_example(name)}."
                     )
+        sweep_size(self.random or self.grid_size(), len(self.seeds))  # before plan_runs builds the list
 
     def setting_values(self, name: str) -> Values:
         """The values of one setting: those given, or the base config's single value."""

@@ -30,6 +30,7 @@ from mlplab.optim import make_optimizer
 from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
 from mlplab.train.layer_stats import LayerStatsRecorder
+from mlplab.train.limits import check_training
 from mlplab.train.observers import Observer, SnapshotRecorder, StreamWriter, TrainingState
 from mlplab.train.run_folder import CONFIG, config_record, prepare_run_dir, save_results, write_json
 from mlplab.train.threads import blas_thread_count, blas_threads
@@ -141,6 +142,9 @@ def train(
     x_train = x_train.reshape(n_train, -1)
     x_test = x_test.reshape(x_test.shape[0], -1)
     n_classes = int(max(t_train.max(), t_test.max())) + 1
+    # before the network exists: a size too large for this machine is one sentence, not a MemoryError
+    check_training(config, n_features=x_train.shape[1], n_classes=n_classes, rows=(n_train, x_test.shape[0]),
+                   include_data=False)
 
     init_seq, batch_seq = np.random.SeedSequence(config.seed).spawn(2)
     network = build_network(
