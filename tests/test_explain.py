@@ -234,3 +234,13 @@ def test_report_section_explains_test_image_0(run_dir):
     assert html.startswith('<section id="backprop">') and "Test image #0" in html and "<script" not in html
     r = explain_run(data, 0, check=False)
     assert "<h1>" in explanation_page(r)
+
+
+def test_report_html_has_the_backprop_section(run_dir):
+    from mlplab.viz.report import build_report
+    from mlplab.viz.run_figures import load_run_data
+
+    page = build_report(load_run_data(run_dir), {})
+    section = page[page.index('<section id="backprop">'):]
+    assert "∂L/∂W1 = xᵀ·∂L/∂a1" in section and "One SGD step on this image" in section
+    assert "http" not in section.lower() and "<script" not in section

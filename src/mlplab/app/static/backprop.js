@@ -193,8 +193,7 @@ function drawMap(box, src, { maxWidth, maxHeight, maxCell, onHover, caption }) {
     box.appendChild(wrap);
     return null;
   }
-  const narrow = maxWidth < 560;
-  const L = layout(t, state.data.sizes[0], narrow ? 5 : 10);
+  const L = layout(t, state.data.sizes[0], maxWidth < 400 ? 5 : 10);
   const cell = Math.max(1, Math.min(maxCell, Math.floor(maxWidth / L.w), Math.floor(maxHeight / L.h) || 1));
   const canvas = document.createElement("canvas");
   const dpr = window.devicePixelRatio || 1;
@@ -330,7 +329,7 @@ function show(stepIndex) {
   const width = $("map").clientWidth || 600;
   const onHover = (src) => (idx) => hover(src, idx);
   state.maps = {};
-  state.maps.main = drawMap($("map"), s, { maxWidth: width, maxHeight: Math.max(300, window.innerHeight * 0.55), maxCell: 36,
+  state.maps.main = drawMap($("map"), s, { maxWidth: width, maxHeight: Math.max(420, window.innerHeight * 0.75), maxCell: 36,
                                            onHover: onHover(s), caption: `<b class="mono">${mlplab.escape(s.name)}</b>` });
   $("inputs").innerHTML = "";
   const inputs = (s.inputs || []).filter((name) => state.sources[name]);
@@ -340,7 +339,7 @@ function show(stepIndex) {
     box.className = "bp-input";
     $("inputs").appendChild(box);
     const src = state.sources[name];
-    state.maps[name] = drawMap(box, src, { maxWidth: Math.min(width, 520), maxHeight: 260, maxCell: 18, onHover: onHover(src),
+    state.maps[name] = drawMap(box, src, { maxWidth: Math.min(width, 600), maxHeight: 360, maxCell: 18, onHover: onHover(src),
                                            caption: `<b class="mono">${mlplab.escape(name)}</b>` });
   }
   $("hover").textContent = "Hover a cell to see how its number was computed.";
