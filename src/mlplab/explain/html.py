@@ -45,9 +45,10 @@ def digit_svg(x: np.ndarray, size: int = 112) -> str:
 def _row(stage: Stage) -> str:
     check = "—" if stage.check is None else f"{stage.check:.1e}" + ("" if stage.check < CHECK_TOLERANCE else " ⚠")
     shape = "×".join(str(s) for s in stage.shape) or "scalar"
-    return (f"<tr><th><code>{html.escape(stage.name)}</code></th><td><code>{html.escape(stage.formula)}</code></td>"
-            f"<td class=num>{shape}</td><td><code>{html.escape(sample(stage.value))}</code></td>"
-            f"<td class=num>{check}</td></tr>")
+    nowrap = ' style="white-space: nowrap"'
+    return (f"<tr><th{nowrap}><code>{html.escape(stage.name)}</code></th>"
+            f"<td{nowrap}><code>{html.escape(stage.formula)}</code></td><td class=num>{shape}</td>"
+            f"<td><code>{html.escape(sample(stage.value))}</code></td><td class=num{nowrap}>{check}</td></tr>")
 
 
 def explanation_section(r: RunExplanation) -> str:
