@@ -236,13 +236,14 @@ function drawMap(box, src, { maxWidth, maxHeight, maxCell, onHover, caption }) {
   wrap.appendChild(cap);
   box.appendChild(wrap);
   const map = { L, cell, canvas: overlay, twoD, src };
-  if (onHover) {
-    overlay.addEventListener("mousemove", (ev) => {
+  if (onHover) { // a mouse hovers; a finger taps (pointerdown), and the formula stays until the next tap
+    const pick = (ev) => {
       const r = overlay.getBoundingClientRect();
-      const idx = cellAt(L, Math.floor((ev.clientX - r.left) / cell), Math.floor((ev.clientY - r.top) / cell), twoD);
-      onHover(idx);
-    });
-    overlay.addEventListener("mouseleave", () => onHover(null));
+      onHover(cellAt(L, Math.floor((ev.clientX - r.left) / cell), Math.floor((ev.clientY - r.top) / cell), twoD));
+    };
+    overlay.addEventListener("pointermove", pick);
+    overlay.addEventListener("pointerdown", pick);
+    overlay.addEventListener("pointerleave", (ev) => { if (ev.pointerType === "mouse") onHover(null); });
   }
   return map;
 }
@@ -339,7 +340,7 @@ function show(stepIndex) {
     box.className = "bp-input";
     $("inputs").appendChild(box);
     const src = state.sources[name];
-    state.maps[name] = drawMap(box, src, { maxWidth: Math.min(width, 600), maxHeight: 360, maxCell: 18, onHover: onHover(src),
+    state.maps[name] = drawMap(box, src, { maxWidth: Math.min(width, 600), maxHeight: 360, maxCell: 8, onHover: onHover(src),
                                            caption: `<b class="mono">${mlplab.escape(name)}</b>` });
   }
   $("hover").textContent = "Hover a cell to see how its number was computed.";
@@ -453,8 +454,13 @@ document.addEventListener("keydown", (ev) => {
   const to = { ArrowRight: state.step + 1, ArrowLeft: state.step - 1, Home: 0, End: state.steps.length - 1 }[ev.key];
   if (to !== undefined) { ev.preventDefault(); show(to); }
 });
-let resizeTimer = null;
-window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => state.steps.length && show(state.step), 200); });
+let resizeTimer = null, lastWidth = window.innerWidth;
+window.addEventListener("resize", () => { // redraw for a new width only (a taller window changes nothing)
+  if (window.innerWidth === lastWidth) return;
+  lastWidth = window.innerWidth;
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => state.steps.length && show(state.step), 200);
+});
 window.addEventListener("themechange", () => state.steps.length && show(state.step));
 
 loadOptions().then(load);
