@@ -244,3 +244,41 @@ def test_report_html_has_the_backprop_section(run_dir):
     section = page[page.index('<section id="backprop">'):]
     assert "∂L/∂W1 = xᵀ·∂L/∂a1" in section and "One SGD step on this image" in section
     assert "http" not in section.lower() and "<script" not in section
+
+
+# ---- the web app's answer and page (the browser test is test_explain_browser.py) ----------------------
+
+@pytest.fixture(scope="module")
+def client(run_dir):
+    from fastapi.testclient import TestClient
+
+    from mlplab.app import AppSettings, create_app
+
+    with TestClient(create_app(AppSettings(runs_dir=run_dir.parent, allowed_hosts=("testserver",)))) as c:
+        yield c
+
+
+def test_api_answers_the_json_of_the_cli(client, run_dir):
+    data = client.get("/api/explain/run?index=2&at=-1").json()
+    assert data["index"] == 2 and data["at"] == 2 and data["run"] == "run"
+    assert [s["name"] for s in data["backward"]][-2:] == ["∂L/∂W1", "∂L/∂b1"]
+    assert max(data["checks"].values()) < 1e-6
+    from mlplab.viz.run_figures import load_run_data
+
+    cli = explain_run(load_run_data(run_dir), 2, at=-1, check=False).to_dict()
+    assert data["grads"]["W2"] == cli["grads"]["W2"] and data["forward"][-1]["value"] == cli["forward"][-1]["value"]
+
+
+@pytest.mark.parametrize("query, status, says", [("index=1000", 400, "between 0 and 999"),
+                                                 ("at=7", 400, "between 0 and 2"),
+                                                 ("index=-1", 422, "index")])
+def test_api_mistakes_are_one_sentence(client, query, status, says):
+    response = client.get(f"/api/explain/run?{query}")
+    assert response.status_code == status and says in response.json()["error"]
+
+
+def test_backprop_page_is_served_for_a_run_and_refuses_bad_names(client):
+    page = client.get("/backprop/run")
+    assert page.status_code == 200 and "/static/backprop.js" in page.text and "Backprop, step by step" in page.text
+    assert client.get("/api/explain/nothing-here").status_code == 404
+    assert client.get("/backprop/..%2Fetc").status_code in (400, 404)
