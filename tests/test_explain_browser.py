@@ -110,3 +110,26 @@ def test_choose_another_image_and_the_weights_of_an_evaluation(page, base_url): 
     assert page.inner_text("#stage-name") == "L"
     assert f"label {expected['label']}" in page.inner_text("#summary")
     assert "--index 3 --at 1" in page.text_content("#cli-line")  # inside the closed help box
+
+
+def test_a_deeper_relu_network_has_its_own_stages_and_derivative(page, base_url, root):  # noqa: F811
+    from mlplab.train import TrainConfig, train
+
+    train(TrainConfig(iters=101, hidden=(30, 20), activation="relu", weight_init_std="he", train_size=1000,
+                      test_size=200, eval_every=50, seed=0), run_dir=root / "deep-relu")
+    data = api(base_url + "/api/explain/deep-relu?index=1")
+    names = [s["name"] for s in data["forward"] + data["backward"]]
+    page.goto(base_url + "/backprop/deep-relu?index=1")
+    page.wait_for_selector("#stage-name:not(:empty)", timeout=30_000)
+    assert page.inner_text("#step-label") == f"stage 1 of {len(names) + 1}"
+    page.locator("body").press("End")
+    page.locator("body").press("ArrowLeft")
+    page.locator("body").press("ArrowLeft")
+    page.locator("body").press("ArrowLeft")
+    assert page.inner_text("#stage-name") == "∂L/∂a1" == names[-3]
+    assert page.inner_text("#stage-formula") == "∂L/∂a1 = ∂L/∂z1 ⊙ [a1 > 0]"
+    a1 = next(s for s in data["forward"] if s["name"] == "a1")["value"][0]
+    j = max(range(len(a1)), key=lambda k: a1[k])  # a unit that lets the gradient through
+    text = hover(page, [0, j])
+    assert re.fullmatch(rf"∂L/∂a1\[{j}\] = ∂L/∂z1\[{j}\] · \[a1\[{j}\] > 0\] = {NUMBER} × 1 = {NUMBER}", text), text
+    assert [n.inner_text().split("\n")[0] for n in page.locator(".bp-node").all()] == [*data["graph"], "L"]
