@@ -125,7 +125,14 @@ function cellFormula(src, idx) {
       const local = src.localT.data[j];
       const written = src.local_formula.replace(new RegExp(`\\b(${a}|${z})\\b`, "g"), `$1[${j}]`);
       return { text: `${here} = ${grad}[${j}] · ${written} = ${fmt(get(grad, j))} × ${fmt(local)} = ${fmt(v)}`,
-               marks: { [grad]: { cells: [[0, j]] }, [a]: { cells: [[0, j]] }, [z]: { cells: [[0, j]] } } };
+               marks: { [grad]: { cells: [[0, j]] }, [a]: { cells: [[0, j]] }, [z]: { cells: [[0, j]] },
+                        [src.local_formula]: { cells: [[0, j]] } } };
+    }
+    case "local": { // the activation's derivative f'(a), as the layer's backward computes it
+      const [a, z] = src.names;
+      const written = src.name.replace(new RegExp(`\\b(${a}|${z})\\b`, "g"), `$1[${j}]`);
+      return { text: `${written} = ${fmt(v)}   (the local derivative of ${z} = f(${a}), from the layer's backward)`,
+               marks: {} };
     }
     case "update": {
       const W = src.param;
@@ -333,15 +340,19 @@ function show(stepIndex) {
   state.maps.main = drawMap($("map"), s, { maxWidth: width, maxHeight: Math.max(420, window.innerHeight * 0.75), maxCell: 36,
                                            onHover: onHover(s), caption: `<b class="mono">${mlplab.escape(s.name)}</b>` });
   $("inputs").innerHTML = "";
-  const inputs = (s.inputs || []).filter((name) => state.sources[name]);
+  const inputs = (s.inputs || []).filter((name) => state.sources[name]).map((name) => state.sources[name]);
+  if (s.localT) { // the activation's derivative: what ⊙ multiplies by
+    const [, a, z] = s.inputs;
+    inputs.push({ name: s.local_formula, kind: "local", names: [a, z], t: s.localT });
+  }
   $("inputs-title").classList.toggle("hidden", !inputs.length);
-  for (const name of inputs) {
+  for (const src of inputs) {
     const box = document.createElement("div");
     box.className = "bp-input";
     $("inputs").appendChild(box);
-    const src = state.sources[name];
-    state.maps[name] = drawMap(box, src, { maxWidth: Math.min(width, 600), maxHeight: 360, maxCell: 8, onHover: onHover(src),
-                                           caption: `<b class="mono">${mlplab.escape(name)}</b>` });
+    const image = src.t.shape.includes(state.data.sizes[0]); // 28×28 pictures need fewer pixels per cell
+    state.maps[src.name] = drawMap(box, src, { maxWidth: Math.min(width, 600), maxHeight: 360, maxCell: image ? 8 : 16,
+                                               onHover: onHover(src), caption: `<b class="mono">${mlplab.escape(src.name)}</b>` });
   }
   $("hover").textContent = "Hover a cell to see how its number was computed.";
   const url = new URL(location.href);
