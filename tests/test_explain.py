@@ -282,3 +282,9 @@ def test_backprop_page_is_served_for_a_run_and_refuses_bad_names(client):
     assert page.status_code == 200 and "/static/backprop.js" in page.text and "Backprop, step by step" in page.text
     assert client.get("/api/explain/nothing-here").status_code == 404
     assert client.get("/backprop/..%2Fetc").status_code in (400, 404)
+
+
+def test_public_names_at_the_top():
+    import mlplab
+
+    assert mlplab.explain_image is explain_image and mlplab.explain_run is explain_run

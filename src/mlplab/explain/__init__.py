@@ -9,6 +9,8 @@
 """
 
 from mlplab.explain.numerical import central_differences
+from mlplab.explain.run import RunExplanation, explain_run, initial_network
 from mlplab.explain.stages import ACTIVATION_FORMULAS, Explanation, Stage, explain_image, float64_copy
 
-__all__ = ["ACTIVATION_FORMULAS", "Explanation", "Stage", "central_differences", "explain_image", "float64_copy"]
+__all__ = ["ACTIVATION_FORMULAS", "Explanation", "RunExplanation", "Stage", "central_differences", "explain_image",
+           "explain_run", "float64_copy", "initial_network"]
