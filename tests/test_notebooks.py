@@ -24,7 +24,8 @@ from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-NOTEBOOKS = ("train_neuralnet", "gradient_descent_2d", "stochastic_gradient_descent_2d", "optimizers")
+NOTEBOOKS = ("train_neuralnet", "gradient_descent_2d", "stochastic_gradient_descent_2d", "optimizers",
+             "backprop_step_by_step")
 KERNEL = "python3"
 FIGURE_TAG = "figure"  # a code cell tagged so must display at least one PNG
 
@@ -55,7 +56,7 @@ def kernel_env(tmp_path_factory):
         yield
 
 
-def test_the_four_notebooks_exist():
+def test_the_notebooks_exist():
     assert sorted(p.stem for p in NOTEBOOK_DIR.glob("*.ipynb")) == sorted(NOTEBOOKS)
 
 

@@ -21,6 +21,8 @@ _LAZY_NAMES = {
     "diagnose_run": "mlplab.diagnose",
     "draw_run_figures": "mlplab.viz.run_figures",
     "write_report": "mlplab.viz.report",
+    "explain_image": "mlplab.explain",
+    "explain_run": "mlplab.explain",
 }
 
 

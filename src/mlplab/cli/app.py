@@ -14,7 +14,7 @@ import click
 
 from mlplab.errors import MlplabError
 
-COMMAND_MODULES = ("train", "plots", "landscape", "serve", "diagnose", "sweep")
+COMMAND_MODULES = ("train", "plots", "landscape", "serve", "diagnose", "sweep", "explain")
 
 
 class FriendlyGroup(click.Group):

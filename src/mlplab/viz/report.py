@@ -19,6 +19,7 @@ from pathlib import Path
 
 from mlplab.data.reference import ReferenceCurve, load_book_curve
 from mlplab.errors import RunFolderError
+from mlplab.explain.html import report_section as backprop_section
 from mlplab.train.config import TrainConfig
 from mlplab.train.run_folder import atomic_write_text
 from mlplab.viz.diagnose import DIAGNOSE_CAPTIONS, DIAGNOSE_FIGURES
@@ -177,6 +178,7 @@ def build_report(data: RunData, images: dict[str, tuple[str, bytes]], *, theme: 
         parts.append(f'<h2 id="{name}">{html.escape(heading)}</h2><figure>'
                      f'<img src="{_data_uri(mime, payload)}" alt="{html.escape(heading)}">'
                      f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    parts.append(backprop_section(data))  # mlplab.explain: every stage of backprop for one test image
     parts += ["<h2>Configuration</h2>", config_html(data),
               f'<p class="muted">Written by mlplab {html.escape(_version())} on '
               f"{datetime.now():%Y-%m-%d %H:%M}. Redraw with <code>mlplab report "

@@ -44,6 +44,8 @@ function renderHeader(d) {
   $("summary").textContent = text;
   $("report-link").href = base + "/report.html";
   $("report-link").classList.toggle("hidden", !d.report);
+  $("backprop-link").href = "/backprop/" + runName.split("/").map(encodeURIComponent).join("/");
+  $("backprop-link").classList.toggle("hidden", !d.complete);
 }
 
 // ---------------------------------------------------------------- live
