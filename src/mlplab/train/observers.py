@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from mlplab.errors import MlplabError
 from mlplab.nn.networks import LayerNet
 from mlplab.optim import Optimizer
 from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
-from mlplab.train.run_folder import SNAPSHOTS, STREAM, write_npz
+from mlplab.train.run_folder import SNAPSHOTS, STREAM, reason, write_npz
 
 
 @dataclass
@@ -47,6 +48,19 @@ class Observer:
     def on_evaluation(self, state: TrainingState) -> None: ...
 
     def on_end(self, state: TrainingState) -> None: ...
+
+
+def end_observers(observers: list[Observer], state: TrainingState) -> list[str]:
+    """Call every observer's ``on_end``, even after one failed to write its file (a full disk);
+    return ``"file (reason)"`` for each failure."""
+    failed = []
+    for obs in observers:
+        try:
+            obs.on_end(state)
+        except (OSError, MlplabError) as exc:
+            what = Path(getattr(obs, "path", None) or type(obs).__name__).name
+            failed.append(f"{what} ({reason(exc) if isinstance(exc, OSError) else exc})")
+    return failed
 
 
 class StreamWriter(Observer):
@@ -88,10 +102,13 @@ class StreamWriter(Observer):
         if self._file is None:
             return
         h = state.history
-        self._emit({"event": "end", "status": h.status, "message": h.message,
-                    "train_acc": h.final_train_acc, "test_acc": h.final_test_acc})
-        self._file.close()
-        self._file = None
+        file = self._file
+        try:
+            self._emit({"event": "end", "status": h.status, "message": h.message,
+                        "train_acc": h.final_train_acc, "test_acc": h.final_test_acc})
+        finally:  # closed even when the disk is full
+            self._file = None
+            file.close()
 
 
 class SnapshotRecorder(Observer):
