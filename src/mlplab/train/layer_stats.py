@@ -23,7 +23,6 @@ Written to ``layer_stats.json`` in the run folder at the end (atomically); read 
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ import numpy as np
 from mlplab.errors import RunFolderError
 from mlplab.nn.layers import Affine, Relu, Sigmoid, Tanh
 from mlplab.nn.networks import LayerNet
+from mlplab.train import run_schema
 from mlplab.train.observers import Observer, TrainingState
 from mlplab.train.run_folder import write_json
 
@@ -258,11 +258,14 @@ def _from_json(obj: Any) -> Any:
 def load_layer_stats(run_dir: str | os.PathLike) -> LayerStats:
     """Read ``layer_stats.json`` from a run folder."""
     path = Path(run_dir) / LAYER_STATS
-    try:
-        return LayerStats.from_dict(_from_json(json.loads(path.read_text())))
-    except FileNotFoundError:
+    if not path.is_file():
         raise RunFolderError(
             f"{Path(run_dir)} has no {LAYER_STATS}; re-run the training with this mlplab to record it."
-        ) from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RunFolderError(f"{path} is damaged ({exc}); re-run the training to recreate it.") from None
+        )
+    d = run_schema.parse_json_object(run_schema.read_file(path), str(path))
+    try:
+        d = _from_json(d)
+    except RecursionError:
+        raise run_schema.damaged(path, "its JSON is nested too deeply") from None
+    run_schema.check_layer_stats(d, str(path))  # damage: a RunFolderError naming the file
+    return LayerStats.from_dict(d)

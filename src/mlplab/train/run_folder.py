@@ -37,6 +37,7 @@ import numpy as np
 
 from mlplab.errors import RunFolderError
 from mlplab.nn.networks import LayerNet, build_network
+from mlplab.train import run_schema
 from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
 
@@ -253,54 +254,37 @@ class Run:
         return self.network.sizes
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        value = json.loads(path.read_text())
-        if not isinstance(value, dict):
-            raise json.JSONDecodeError(f"expected a JSON object, found {type(value).__name__}", "", 0)
-        return value
-    except FileNotFoundError:
-        raise RunFolderError(
-            f"{path.parent} is not a complete run folder: {path.name} is missing; "
-            "give the folder that `mlplab train` wrote."
-        ) from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise RunFolderError(f"{path} is damaged ({exc}); re-run the training to recreate it.") from None
-
-
 def load_run(run_dir: str | os.PathLike) -> Run:
-    """Read a run folder written by the trainer (finished or interrupted)."""
+    """Read a run folder written by the trainer (finished or interrupted).
+
+    Every file is checked against what the trainer writes (:mod:`mlplab.train.run_schema`) before
+    anything is allocated; damage is a :class:`RunFolderError` naming the file and the problem.
+    """
     path = Path(run_dir)
     if not path.is_dir():
         raise RunFolderError(f"run folder {path} does not exist; give a folder that `mlplab train` wrote.")
-    record = _read_json(path / CONFIG)
+    config, record, sizes = run_schema.parse_config(run_schema.read_file(path / CONFIG), str(path / CONFIG))
+    history = run_schema.parse_history(run_schema.read_file(path / HISTORY), str(path / HISTORY))
     try:
-        config = TrainConfig.from_dict(record)
-    except Exception as exc:  # noqa: BLE001 - any damage in the file is the user's fix
-        raise RunFolderError(f"{path / CONFIG} is damaged ({exc}); re-run the training.") from None
-    history = History.from_dict(_read_json(path / HISTORY))
-    sizes = record.get("sizes")
-    if not sizes:
-        raise RunFolderError(f"{path / CONFIG} does not say the network sizes; re-run the training.")
-    network = build_network(sizes, activation=config.activation, dtype=np.dtype(config.dtype))
-    try:
-        with np.load(path / MODEL) as saved:
-            network.set_params({k: saved[k] for k in saved.files})
+        params = run_schema.read_npz(path / MODEL, run_schema.parameter_shapes(sizes))
     except FileNotFoundError:
         raise RunFolderError(f"{path} has no {MODEL}; the run did not finish writing. Re-run it.") from None
-    except (OSError, ValueError) as exc:
-        raise RunFolderError(f"{path / MODEL} is damaged ({exc}); re-run the training.") from None
+    network = build_network(sizes, activation=config.activation, dtype=np.dtype(config.dtype))
+    network.set_params(params)
     return Run(path=path, config=config, record=record, history=history, network=network)
 
 
-def load_snapshots(run_dir: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Parameters at every evaluation: ``{"W1": (n_evals, 784, 50), …}`` (float16 → float32)."""
+def load_snapshots(run_dir: str | os.PathLike, run: Run | None = None) -> dict[str, np.ndarray]:
+    """Parameters at every evaluation: ``{"W1": (n_evals, 784, 50), …}`` (float16 → float32).
+
+    Checked against the run's sizes and history (``run``, read from the folder if not given).
+    """
+    run = run if run is not None else load_run(run_dir)
     path = Path(run_dir) / SNAPSHOTS
     try:
-        with np.load(path) as saved:
-            return {k: saved[k].astype(np.float32) if saved[k].dtype == np.float16 else saved[k]
-                    for k in saved.files}
+        saved = run_schema.read_npz(path, run_schema.parameter_shapes(list(run.sizes)),
+                                     frames=run.history.n_evaluations)
     except FileNotFoundError:
         raise RunFolderError(f"{Path(run_dir)} has no {SNAPSHOTS}; re-run the training to record them.") from None
-    except (OSError, ValueError) as exc:
-        raise RunFolderError(f"{path} is damaged ({exc}); re-run the training.") from None
+    run_schema.check_snapshots(path, saved, run.history)
+    return {k: v.astype(np.float32) if v.dtype == np.float16 else v for k, v in saved.items()}
