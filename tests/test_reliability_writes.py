@@ -159,6 +159,17 @@ def test_stale_temp_files_are_removed_when_the_folder_is_next_written(tmp_path):
     assert clean_stale_temp_files(run) == []
 
 
+def test_plot_removes_a_killed_writers_temp_file(tmp_path):
+    run = tmp_path / "run"
+    train(CONFIG.replace(iters=11), run_dir=run)
+    (run / "figures").mkdir()
+    stale = run / "figures" / f".accuracy.png.{dead_pid()}.ab12.tmp"
+    stale.write_bytes(b"half a png")
+    result = CliRunner().invoke(main, ["plot", str(run), "--only", "accuracy", "--no-animation"])
+    assert result.exit_code == 0, result.output
+    assert not stale.exists() and (run / "figures" / "accuracy.png").is_file()
+
+
 # -- gradcheck --tolerance, Ctrl-C ------------------------------------------------------------
 
 

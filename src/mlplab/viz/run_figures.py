@@ -33,7 +33,14 @@ from mlplab.errors import ConfigError, RunFolderError
 from mlplab.nn.functions import softmax
 from mlplab.nn.gradcheck import ParamCheck, gradient_check
 from mlplab.train.history import History
-from mlplab.train.run_folder import SNAPSHOTS, Run, atomic_write_bytes, load_run, load_snapshots
+from mlplab.train.run_folder import (
+    SNAPSHOTS,
+    Run,
+    atomic_write_bytes,
+    clean_stale_temp_files,
+    load_run,
+    load_snapshots,
+)
 from mlplab.train.trainer import load_dataset
 from mlplab.viz.architecture import network_from_params, plot_architecture
 from mlplab.viz.confusion import confusion_matrix, plot_confusion, plot_mistakes
@@ -274,6 +281,7 @@ def draw_run_figures(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunFolderError(f"cannot create {folder} ({exc.strerror}); check the folder's permissions.") from None
+    clean_stale_temp_files(run_dir)  # what a killed `plot` or `train` left half-written
     result = FigureSet(folder=folder)
     try:
         for name in names:
