@@ -168,6 +168,10 @@ def test_plot_removes_a_killed_writers_temp_file(tmp_path):
     result = CliRunner().invoke(main, ["plot", str(run), "--only", "accuracy", "--no-animation"])
     assert result.exit_code == 0, result.output
     assert not stale.exists() and (run / "figures" / "accuracy.png").is_file()
+    page = run / f".report.html.{dead_pid()}.cd34.tmp"
+    page.write_text("<html>half")
+    assert CliRunner().invoke(main, ["report", str(run)]).exit_code == 0
+    assert not page.exists() and (run / "report.html").is_file()
 
 
 # -- gradcheck --tolerance, Ctrl-C ------------------------------------------------------------
@@ -178,6 +182,19 @@ def test_gradcheck_refuses_a_tolerance_that_is_not_positive(tolerance):
     result = CliRunner().invoke(main, ["gradcheck", "--samples", "1", "--tolerance", tolerance])
     assert result.exit_code == 2
     assert f"must be a positive number such as 1e-6, got {tolerance!r}" in result.output
+
+
+def test_ctrl_c_in_any_command_is_one_line_and_exit_130(tmp_path, monkeypatch):
+    import mlplab.viz.run_figures
+
+    def interrupted(run_dir):
+        raise KeyboardInterrupt
+
+    train(CONFIG.replace(iters=3), run_dir=tmp_path / "run")
+    monkeypatch.setattr(mlplab.viz.run_figures, "load_run_data", interrupted)
+    result = CliRunner().invoke(main, ["plot", str(tmp_path / "run")])
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "Interrupted (Ctrl-C)."
 
 
 def test_ctrl_c_exits_130_and_keeps_the_run(tmp_path):
