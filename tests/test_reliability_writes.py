@@ -74,6 +74,33 @@ def test_every_failed_file_is_named(tmp_path, monkeypatch):
     assert json.loads(stream[-1])["event"] == "end"
 
 
+def test_disk_full_while_streaming_does_not_stop_the_training(tmp_path, monkeypatch):
+    from mlplab.train import observers
+
+    class FillsUp:  # the stream file: its fourth line finds the disk full
+        def __init__(self, *args, **kwargs):
+            self.file, self.lines = open(*args, **kwargs), 0  # noqa: SIM115 - closed below
+
+        def write(self, text):
+            self.lines += 1
+            if self.lines > 3:
+                raise ENOSPC
+            return self.file.write(text)
+
+        def flush(self):
+            self.file.flush()
+
+        def close(self):
+            self.file.close()
+
+    monkeypatch.setattr(observers, "open", FillsUp, raising=False)
+    with pytest.raises(RunFolderError, match=r"1 file\(s\).*stream.jsonl \(No space left on device\)"):
+        train(CONFIG, run_dir=tmp_path / "run")
+    run = load_run(tmp_path / "run")
+    assert run.history.status == "completed" and len(run.history.loss) == CONFIG.iters
+    assert len((tmp_path / "run" / "stream.jsonl").read_text().splitlines()) == 3
+
+
 def test_full_disk_in_the_cli_is_one_line(tmp_path, monkeypatch):
     disk_full_for(monkeypatch, SNAPSHOTS)
     result = CliRunner().invoke(main, ["train", *SMALL, "--out", str(tmp_path / "run")])

@@ -74,10 +74,25 @@ class StreamWriter(Observer):
         self.path = Path(run_dir) / STREAM
         self.every = every
         self._file: Any = None
+        self.error: OSError | None = None  # the write that failed (a full disk), reported at the end
 
     def _emit(self, event: dict[str, Any]) -> None:
-        self._file.write(json.dumps(event) + "\n")
-        self._file.flush()
+        if self._file is None:
+            return
+        try:
+            self._file.write(json.dumps(event) + "\n")
+            self._file.flush()
+        except OSError as exc:
+            # the stream is a live view, not the record: training goes on; on_end reports the failure
+            self.error = self.error or exc
+            self._close()
+
+    def _close(self) -> None:
+        file, self._file = self._file, None
+        try:
+            file.close()
+        except OSError:
+            pass  # the buffered rest could not be written either; self.error says why
 
     def on_start(self, state: TrainingState) -> None:
         self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in on_end
@@ -99,16 +114,13 @@ class StreamWriter(Observer):
         })
 
     def on_end(self, state: TrainingState) -> None:
-        if self._file is None:
-            return
         h = state.history
-        file = self._file
-        try:
-            self._emit({"event": "end", "status": h.status, "message": h.message,
-                        "train_acc": h.final_train_acc, "test_acc": h.final_test_acc})
-        finally:  # closed even when the disk is full
-            self._file = None
-            file.close()
+        self._emit({"event": "end", "status": h.status, "message": h.message,
+                    "train_acc": h.final_train_acc, "test_acc": h.final_test_acc})
+        if self._file is not None:
+            self._close()
+        if self.error is not None:
+            raise self.error
 
 
 class SnapshotRecorder(Observer):
