@@ -82,12 +82,15 @@ DAMAGE = {
                             "'train_acc' must be a list of numbers", ALL),
     "history lengths differ": (HISTORY, edit_json(lambda d: d["test_acc"].pop()),
                                "'test_acc' has 2 entries but 'iterations' has 3", ALL),
+    "history NaN accuracy": (HISTORY, edit_json(lambda d: d["train_acc"].__setitem__(0, float("nan"))),
+                             "'train_acc' holds values that are not accuracies between 0 and 1", ALL),
     "history status not text": (HISTORY, edit_json(lambda d: d.update(status=3)), "'status' must be text", ALL),
     "config sizes not whole": (CONFIG, edit_json(lambda d: d.update(sizes=[784, 8.5, 10])),
                                "'sizes' must be a list of 3 to 1000 whole numbers", ALL),
     "config sizes absurd": (CONFIG, edit_json(absurd_sizes), "describe 79,500,000,010 parameters", ALL),
     "config sizes text": (CONFIG, edit_json(lambda d: d.update(sizes="784-8-10")), "'sizes' must be a list", ALL),
     "config bad lr": (CONFIG, edit_json(lambda d: d.update(lr="fast")), "lr must be a positive number", ALL),
+    "config data_dir not text": (CONFIG, edit_json(lambda d: d.update(data_dir=5)), "'data_dir' must be a folder", ALL),
     "config not JSON": (CONFIG, lambda p: p.write_text("{ not json"), "is not valid JSON", ALL),
     "layer stats wrong types": (LAYER_STATS, edit_json(lambda d: d.update(layers="many")),
                                 "'layers' must be a list of objects", ("diagnose",)),
@@ -273,3 +276,36 @@ def test_fuzz_layer_stats(value):
 def test_a_good_run_passes_every_check(good):
     run = load_run(good)
     assert run.history.status == "completed" and run.sizes == (784, 8, 10)
+
+
+@st.composite
+def plausible_histories(draw) -> dict:
+    """Histories with the right shape and any numbers: what parse_history lets through must be usable."""
+    n_loss = draw(st.integers(0, 30))
+    its = sorted(set(draw(st.lists(st.integers(0, max(n_loss - 1, 0)), max_size=6)))) if n_loss else []
+    numbers = st.floats(allow_nan=True, allow_infinity=True)
+    d = {"iterations": its, "loss": draw(st.lists(numbers, min_size=n_loss, max_size=n_loss)),
+         "status": draw(st.sampled_from(["completed", "diverged", "interrupted", "running"]))}
+    for key in ("train_acc", "test_acc"):
+        d[key] = draw(st.lists(st.floats(0, 1) | st.just(float("nan")), min_size=len(its), max_size=len(its)))
+    for key in ("train_loss", "test_loss", "eval_seconds"):
+        if draw(st.booleans()):
+            d[key] = draw(st.lists(numbers, min_size=len(its), max_size=len(its)))
+    return d
+
+
+@settings(max_examples=60, deadline=None)
+@given(plausible_histories())
+def test_an_accepted_history_can_be_diagnosed_and_drawn(d):
+    import matplotlib.pyplot as plt
+
+    from mlplab.diagnose import diagnose
+    from mlplab.viz.training import plot_accuracy, plot_loss
+
+    try:
+        history = run_schema.parse_history(json.dumps(d).encode(), HISTORY)
+    except RunFolderError:
+        return
+    diagnose(history, None, TrainConfig(iters=max(len(history.loss), 1)))
+    for plot in (plot_accuracy, plot_loss):
+        plt.close(plot(history)["figure"])

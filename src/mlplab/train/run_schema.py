@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import os
 import zipfile
 import zlib
@@ -108,6 +107,10 @@ def parse_config(raw: bytes, name: str = "config.json") -> tuple[TrainConfig, di
         config = TrainConfig.from_dict(record)
     except (MlplabError, TypeError, ValueError, OverflowError) as exc:
         raise damaged(name, str(exc).rstrip(".")) from None
+    if config.data_dir is not None and not isinstance(config.data_dir, str):
+        raise damaged(name, f"'data_dir' must be a folder name or null, got {_short(config.data_dir)}")
+    if not isinstance(config.optimizer_options, dict):
+        raise damaged(name, f"'optimizer_options' must be an object, got {_short(config.optimizer_options)}")
     sizes = record.get("sizes")
     if not isinstance(sizes, list) or not 3 <= len(sizes) <= MAX_LAYERS or not all(
             _is_int(n) and n >= 1 for n in sizes):
@@ -143,9 +146,9 @@ def parse_history(raw: bytes, name: str = "history.json") -> History:
         raise damaged(name, "'iterations' must be increasing whole numbers >= 0")
     if its and its[-1] >= len(d["loss"]):
         raise damaged(name, f"evaluation after iteration {its[-1]} but only {len(d['loss'])} losses recorded")
-    for key in ("train_acc", "test_acc"):
-        if any(not 0 <= v <= 1 for v in d[key] if math.isfinite(v)):
-            raise damaged(name, f"'{key}' holds values outside 0..1")
+    for key in ("train_acc", "test_acc"):  # a share of correct answers: never NaN, even in a diverged run
+        if not all(0 <= v <= 1 for v in d[key]):
+            raise damaged(name, f"'{key}' holds values that are not accuracies between 0 and 1")
     for key in ("status", "message"):
         if key in d and not isinstance(d[key], str):
             raise damaged(name, f"'{key}' must be text, got {_short(d[key])}")
