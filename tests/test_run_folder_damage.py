@@ -309,3 +309,39 @@ def test_an_accepted_history_can_be_diagnosed_and_drawn(d):
     diagnose(history, None, TrainConfig(iters=max(len(history.loss), 1)))
     for plot in (plot_accuracy, plot_loss):
         plt.close(plot(history)["figure"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_accepted_layer_stats_can_be_diagnosed_and_drawn(good, data):
+    import matplotlib.pyplot as plt
+
+    from mlplab.diagnose import diagnose
+    from mlplab.train.layer_stats import LayerStats, _from_json
+    from mlplab.viz.diagnose import plot_activation_histograms, plot_gradient_flow, plot_layer_health
+
+    d = _from_json(json.loads((good / LAYER_STATS).read_text()))
+    n = len(d["iterations"])
+    numbers = st.none() | st.floats(allow_nan=True, allow_infinity=True) | st.integers(-5, 10**6)
+    for _ in range(data.draw(st.integers(1, 6))):  # a few values changed to anything
+        layer = data.draw(st.sampled_from(d["layers"]))
+        k = data.draw(st.integers(0, n - 1))
+        key = data.draw(st.sampled_from([*run_schema.LAYER_SERIES, *run_schema.LAYER_HISTOGRAMS, "activation"]))
+        if key == "activation":
+            layer[key] = data.draw(st.none() | st.text(max_size=8) | st.sampled_from(["sigmoid", "relu", "tanh"]))
+        elif key in run_schema.LAYER_HISTOGRAMS:
+            bins = data.draw(st.integers(0, 4))
+            layer[key][k] = {"counts": data.draw(st.lists(st.integers(0, 10**6), min_size=bins, max_size=bins)),
+                             "edges": data.draw(st.lists(st.floats(allow_nan=True, allow_infinity=True),
+                                                         min_size=bins + 1, max_size=bins + 1)), "nonfinite": 0}
+        else:
+            layer[key][k] = data.draw(numbers)
+    try:
+        run_schema.check_layer_stats(d, LAYER_STATS)
+    except RunFolderError:
+        return
+    stats = LayerStats.from_dict(d)
+    run = load_run(good)
+    diagnose(run.history, stats, run.config)
+    for plot in (plot_layer_health, plot_gradient_flow, plot_activation_histograms):
+        plt.close(plot(stats)["figure"])

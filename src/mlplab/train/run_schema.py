@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import zipfile
 import zlib
@@ -29,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from mlplab.errors import MlplabError, RunFolderError
+from mlplab.nn.layers import ACTIVATION_LAYERS
 from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
 
@@ -270,28 +272,41 @@ def check_layer_stats(d: dict[str, Any], name: str = "layer_stats.json") -> None
     layers = d.get("layers")
     if not isinstance(layers, list) or not all(isinstance(layer, dict) for layer in layers):
         raise damaged(name, f"'layers' must be a list of objects, got {_short(layers)}")
+    if len(layers) < 2:
+        raise damaged(name, f"'layers' must describe at least 2 layers, got {len(layers)}")
     n = len(its)
     for j, layer in enumerate(layers, start=1):
         shape = layer.get("shape")
         if not isinstance(layer.get("name"), str) or not (
                 isinstance(shape, list) and len(shape) == 2 and all(_is_int(v) and v >= 1 for v in shape)):
             raise damaged(name, f"layer {j} needs a 'name' and a 'shape' of two whole numbers")
-        if layer.get("activation") is not None and not isinstance(layer["activation"], str):
-            raise damaged(name, f"layer {j}'s 'activation' must be text or null")
+        hidden = j < len(layers)  # every layer but the output one has an activation
+        if (layer.get("activation") in ACTIVATION_LAYERS) != hidden or (not hidden and layer["activation"] is not None):
+            raise damaged(name, f"layer {j}'s 'activation' must be " + (
+                f"one of {', '.join(ACTIVATION_LAYERS)}" if hidden else "null (the output layer)"))
         for key in (*LAYER_SERIES, *LAYER_HISTOGRAMS):
             values = layer.get(key)
             if not isinstance(values, list) or len(values) != n:
                 raise damaged(name, f"layer {j}'s '{key}' must be a list of {n} entries, one per evaluation")
-            valid = _is_histogram if key in LAYER_HISTOGRAMS else _is_number
-            if not all(v is None or valid(v) for v in values):
+            if key in LAYER_HISTOGRAMS:
+                needed = hidden or key != "act_hist"  # the output layer has no activation histogram
+                ok = all(_is_histogram(v) if needed else v is None for v in values)
+            else:
+                ok = all(v is None or _is_number(v) for v in values)
+            if not ok:
                 raise damaged(name, f"layer {j}'s '{key}' holds a value that is not a "
                                     f"{'histogram' if key in LAYER_HISTOGRAMS else 'number'}")
 
 
 def _is_histogram(h: Any) -> bool:
-    return (isinstance(h, dict) and isinstance(h.get("counts"), list) and isinstance(h.get("edges"), list)
-            and len(h["edges"]) == len(h["counts"]) + 1 and all(_is_int(c) and c >= 0 for c in h["counts"])
-            and all(_is_number(e) for e in h["edges"]) and _is_int(h.get("nonfinite", 0)))
+    """Counts, and one more edge: finite and increasing (all zero for an empty histogram)."""
+    if not (isinstance(h, dict) and isinstance(h.get("counts"), list) and isinstance(h.get("edges"), list)
+            and len(h["edges"]) == len(h["counts"]) + 1 and _is_int(h.get("nonfinite", 0))):
+        return False
+    counts, edges = h["counts"], h["edges"]
+    if not all(_is_int(c) and c >= 0 for c in counts) or not all(_is_number(e) and math.isfinite(e) for e in edges):
+        return False
+    return not any(counts) or all(b > a for a, b in itertools.pairwise(edges))
 
 
 def _short(value: Any, limit: int = 60) -> str:
