@@ -158,12 +158,11 @@ class PositiveFloat(click.ParamType):
     name = "positive number"
 
     def convert(self, value, param, ctx):
-        number = value if isinstance(value, float) else None
         try:
             number = float(value)
         except (TypeError, ValueError):
-            pass
-        if number is None or not np.isfinite(number) or number <= 0:
+            number = float("nan")
+        if not (np.isfinite(number) and number > 0):
             self.fail(f"must be a positive number such as 1e-6, got {value!r}.", param, ctx)
         return number
 

@@ -229,12 +229,13 @@ def save_results(run_dir: Path, history: History, network: LayerNet) -> list[str
     return failed
 
 
-def unwritten_error(run_dir: Path, failed: list[str]) -> RunFolderError:
+def unwritten_error(run_dir: Path | None, failed: list[str]) -> RunFolderError:
     """One sentence naming every file of ``run_dir`` that could not be written, and what to do."""
     space = any(f"({os.strerror(errno.ENOSPC)})" in f for f in failed)
     fix = "free some disk space" if space else "check the folder's permissions"
+    where = f" in {run_dir}" if run_dir is not None else ""
     return RunFolderError(
-        f"the run ended but {len(failed)} file(s) could not be written in {run_dir}: {', '.join(failed)}; "
+        f"the run ended but {len(failed)} file(s) could not be written{where}: {', '.join(failed)}; "
         f"everything else was written; {fix}, then re-run the training to have them all."
     )
 
