@@ -150,7 +150,7 @@ PROBE_BYTES = 64 * 1024
 def check_writable(folder: Path, fix: str, what: str = "folder") -> None:
     """Write, sync and remove :data:`PROBE_BYTES` in ``folder``; a :class:`RunFolderError` ending in ``fix``
     if the folder cannot be created or written (permissions, read-only, full disk)."""
-    probe = folder / f".write-test.{os.getpid()}"
+    probe = folder / f".write-test.{os.getpid()}.probe.tmp"  # a killed probe is cleaned like any temp file
     try:
         folder.mkdir(parents=True, exist_ok=True)
         try:
