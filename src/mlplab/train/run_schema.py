@@ -146,7 +146,7 @@ def parse_history(raw: bytes, name: str = "history.json") -> History:
     its = d["iterations"]
     if any(i < 0 for i in its) or any(b <= a for a, b in itertools.pairwise(its)):
         raise damaged(name, "'iterations' must be increasing whole numbers >= 0")
-    if its and its[-1] >= len(d["loss"]):
+    if its and its[-1] > len(d["loss"]):  # (== allows an evaluation recorded after the last step)
         raise damaged(name, f"evaluation after iteration {its[-1]} but only {len(d['loss'])} losses recorded")
     for key in ("train_acc", "test_acc"):  # a share of correct answers: never NaN, even in a diverged run
         if not all(0 <= v <= 1 for v in d[key]):
