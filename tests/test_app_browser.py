@@ -225,3 +225,23 @@ def test_landscape_shows_why_an_expression_is_refused(page, base_url):
     page.wait_for_selector("#error.hidden", state="attached")
     page.wait_for_function("document.getElementById('contour').layout.title.text.includes('x**2 + y**2/10')")
     page.errors.clear()  # the 400 itself is logged by the browser as a failed request
+
+
+def test_a_damaged_run_is_shown_as_damaged_and_the_others_still_listed(page, base_url, root):
+    import shutil
+
+    shutil.copytree(root / "finished", root / "zz-damaged")
+    (root / "zz-damaged" / "history.json").write_text("{}")
+    (root / "zz-stream").mkdir()
+    shutil.copy(root / "finished" / "config.json", root / "zz-stream" / "config.json")
+    (root / "zz-stream" / "stream.jsonl").write_text("null\n")  # once made GET /api/runs a 500
+    try:
+        page.goto(base_url + "/")
+        damaged = page.locator("tr[data-name='zz-damaged']")
+        damaged.wait_for()
+        assert "damaged" in damaged.inner_text() and "history.json is damaged" in damaged.inner_text()
+        assert "completed" in page.locator("tr[data-name='finished']").inner_text()
+        assert "incomplete" in page.locator("tr[data-name='zz-stream']").inner_text()
+    finally:
+        shutil.rmtree(root / "zz-damaged")
+        shutil.rmtree(root / "zz-stream")

@@ -92,7 +92,8 @@ def test_the_list_has_every_run_folder_inside_the_root_and_what_each_recorded(cl
     assert (rows["dead"]["live"], rows["dead"]["status"]) == (False, "incomplete")
     assert "killed" in rows["dead"]["error"]
     assert "config.json is damaged" in rows["broken"]["error"]
-    assert "history.json is damaged (history.json holds a list" in rows["odd"]["error"]
+    assert "history.json is damaged: it holds a JSON list, not an object" in rows["odd"]["error"]
+    assert rows["broken"]["status"] == rows["odd"]["status"] == "damaged"
     detail = client.get("/api/runs/odd").json()
     assert not detail["complete"] and "damaged" in detail["error"]
     assert "re-run the training" in error_of(client.get("/api/runs/odd/confusion"), 400)

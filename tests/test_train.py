@@ -156,7 +156,7 @@ def test_damaged_run_folders(tmp_path):
     with pytest.raises(RunFolderError, match="damaged"):
         load_run(tmp_path)
     (tmp_path / "config.json").write_text("[1, 2]")  # valid JSON, but not a run's settings
-    with pytest.raises(RunFolderError, match="damaged.*expected a JSON object"):
+    with pytest.raises(RunFolderError, match="damaged: it holds a JSON list, not an object"):
         load_run(tmp_path)
 
 

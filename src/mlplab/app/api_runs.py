@@ -72,7 +72,7 @@ def _png(request: Request, draw: Callable[[], Any]) -> Response:
 def list_runs(request: Request) -> Response:
     """Every run in the runs folder (newest first) with its settings, status and final accuracies."""
     runs = _runs(request)
-    return answer({"root": str(runs.root), "runs": [runs.summary(name) for name in runs.names()]})
+    return answer({"root": str(runs.root), "runs": runs.summaries()})
 
 
 @router.get("/{name:path}/stream")

@@ -9,7 +9,6 @@ file the app serves from a run (:meth:`RunsFolder.file`).
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import OrderedDict
@@ -20,6 +19,7 @@ from typing import Any
 from mlplab.app.responses import ForbiddenError, NotFoundError
 from mlplab.app.streaming import StreamFollower, stream_is_live
 from mlplab.errors import ConfigError, MlplabError, RunFolderError
+from mlplab.train import run_schema
 from mlplab.train.run_folder import CONFIG, HISTORY, MODEL, SNAPSHOTS
 
 NAME_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}")
@@ -79,39 +79,53 @@ class RunsFolder:
         return [name for _, name in sorted(found, reverse=True)]
 
     def summary(self, name: str) -> dict[str, Any]:
-        """What the Runs page shows: settings, status, final accuracies, live or not (never raises)."""
+        """What the Runs page shows: settings, status, final accuracies, live or not.
+
+        A damaged file gives ``status: "damaged"`` and ``error`` naming the file (never an exception).
+        """
         path = self.path(name)
         row: dict[str, Any] = {"name": name, "live": False, "status": "unknown", "error": None,
                                "train_acc": None, "test_acc": None, "iterations_done": None}
         try:
-            config = _json_object(path / CONFIG)
+            _, config, _ = run_schema.parse_config(run_schema.read_file(path / CONFIG), CONFIG)
             row["config"] = {k: config.get(k) for k in ("hidden", "activation", "optimizer", "lr", "batch_size",
                                                          "iters", "seed", "train_size", "test_size")}
-            row["network"] = config.get("network")
-        except (OSError, ValueError) as exc:
-            row["error"] = f"config.json is damaged ({exc})"
+            row["network"] = config.get("network") if isinstance(config.get("network"), str) else None
+        except RunFolderError as exc:
+            row.update(status="damaged", error=str(exc))
             return row
         events = StreamFollower(path).read()
         live = stream_is_live(path, events)
         history = path / HISTORY
         if history.is_file() and not live:
             try:
-                h = _json_object(history)
-                row.update(status=h.get("status"), train_acc=(h.get("train_acc") or [None])[-1],
-                           test_acc=(h.get("test_acc") or [None])[-1], iterations_done=len(h.get("loss", [])),
-                           seconds=h.get("seconds"))
-            except (OSError, ValueError, TypeError, IndexError) as exc:
-                row["error"] = f"history.json is damaged ({exc})"
+                h = run_schema.parse_history(run_schema.read_file(history), HISTORY)
+                row.update(status=h.status, train_acc=h.final_train_acc, test_acc=h.final_test_acc,
+                           iterations_done=len(h.loss), seconds=h.seconds)
+            except RunFolderError as exc:
+                row.update(status="damaged", error=str(exc))
             return row
-        evals = [e for e in events if e.get("event") == "eval"]
-        losses = [e for e in events if e.get("event") in ("loss", "eval")]
+        evals = [e for e in events if e["event"] == "eval"]
+        losses = [e for e in events if e["event"] in ("loss", "eval")]
         row.update(live=live, status="running" if live else "incomplete",
-                   train_acc=evals[-1]["train_acc"] if evals else None,
-                   test_acc=evals[-1]["test_acc"] if evals else None,
+                   train_acc=evals[-1].get("train_acc") if evals else None,
+                   test_acc=evals[-1].get("test_acc") if evals else None,
                    iterations_done=(losses[-1]["iteration"] + 1) if losses else 0)
         if not live:
             row["error"] = "the run ended without writing history.json (its process was killed?)"
         return row
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """:meth:`summary` of every run; one that cannot be read is listed as damaged, not dropped."""
+        rows = []
+        for name in self.names():
+            try:
+                rows.append(self.summary(name))
+            except (MlplabError, OSError) as exc:
+                rows.append({"name": name, "live": False, "status": "damaged", "train_acc": None,
+                             "test_acc": None, "iterations_done": None,
+                             "error": str(exc) if isinstance(exc, MlplabError) else f"cannot read it ({exc})"})
+        return rows
 
 
 class RunDataCache:
@@ -137,24 +151,11 @@ class RunDataCache:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-            try:
-                data = load_run_data(path)
-            except (AttributeError, KeyError, TypeError, ValueError) as exc:
-                # a file that parses but is not what the trainer writes (e.g. a list in history.json)
-                raise RunFolderError(f"run {path.name} is damaged ({type(exc).__name__}: {exc}); "
-                                     "re-run the training to recreate it.") from None
+            data = load_run_data(path)  # every file checked: damage is a RunFolderError (a 400)
             self._items[key] = data
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
             return data
-
-
-def _json_object(path: Path) -> dict[str, Any]:
-    """A JSON file that must hold an object (a run folder's ``config.json`` / ``history.json``)."""
-    data = json.loads(path.read_text())
-    if not isinstance(data, dict):
-        raise ValueError(f"{path.name} holds a {type(data).__name__}, not an object")
-    return data
 
 
 def _mtime(path: Path) -> int:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mlplab.train.run_folder import STREAM
+from mlplab.train.run_schema import parse_stream_line
 
 #: A run whose stream has no ``end`` event and has not grown for this long is not live any more
 #: (its process was killed); 60 s is far longer than the gap between two stream events.
@@ -67,13 +68,8 @@ class StreamFollower:
         if end <= self.offset:
             return []
         chunk, self.offset = data[self.offset : end], end
-        events = []
-        for line in chunk.splitlines():
-            try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-        return events
+        # a line that is not an event (damage, a hand edit) is skipped: the stream is a view, not the record
+        return [event for line in chunk.splitlines() if (event := parse_stream_line(line)) is not None]
 
 
 def stream_is_live(run_dir: Path, events: list[dict[str, Any]] | None = None) -> bool:

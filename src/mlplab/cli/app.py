@@ -15,10 +15,13 @@ import click
 from mlplab.errors import MlplabError
 
 COMMAND_MODULES = ("train", "plots", "landscape", "serve", "diagnose", "sweep", "explain")
+#: The exit status shells expect after Ctrl-C: 128 + SIGINT (2).
+INTERRUPTED = 130
 
 
 class FriendlyGroup(click.Group):
-    """A group that turns user mistakes (:class:`MlplabError`) into one line on stderr and exit 2."""
+    """A group that turns user mistakes (:class:`MlplabError`) into one line on stderr and exit 2,
+    and Ctrl-C into one line and exit 130."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -26,6 +29,9 @@ class FriendlyGroup(click.Group):
         except MlplabError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("Interrupted (Ctrl-C).", err=True)
+            sys.exit(INTERRUPTED)
 
 
 @click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})

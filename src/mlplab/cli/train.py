@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 import numpy as np
 
+from mlplab.cli.app import INTERRUPTED
 from mlplab.cli.options import parse_int_list
 from mlplab.cli.plots import FORMAT_CHOICES, draw_and_report, format_option, theme_option
 from mlplab.cli.progress import ProgressBar
 from mlplab.nn.layers import ACTIVATION_LAYERS
 from mlplab.optim import OPTIMIZERS
-from mlplab.train import TrainConfig, new_run_dir, train
+from mlplab.train import TrainConfig, load_dataset, new_run_dir, train
 from mlplab.train.config import DTYPES, SAMPLINGS
 from mlplab.train.limits import (
     MNIST_CLASSES,
@@ -106,6 +107,8 @@ def train_command(**opts) -> None:
         click.echo(line)
     if result.history.status == "diverged":
         raise SystemExit(1)
+    if result.history.status == "interrupted":
+        raise SystemExit(INTERRUPTED)
 
 
 def diagnosis_lines(run_dir: Path | None) -> list[str]:
@@ -152,14 +155,33 @@ def config_from_options(opts: dict) -> TrainConfig:
 
 
 def run_training(opts: dict, observers: tuple = ()):
-    """Build the config, prepare the run folder, train with a progress bar."""
+    """Build the config, load the data, prepare the run folder, train with a progress bar.
+
+    The data is loaded before the run folder is made, so a wrong --data-dir leaves no empty folder.
+    """
     config = config_from_options(opts)
     check_training(config)  # before the data, the run folder and the network
     note = duration_note(config)
     if note:
         click.echo(note, err=True)
+    data = load_dataset(config)
     run_dir = Path(opts["out"]) if opts["out"] else new_run_dir("runs")
-    return train(config, run_dir=run_dir, observers=(ProgressBar(disable=opts["quiet"]), *observers))
+    return train(config, data=data, run_dir=run_dir, observers=(ProgressBar(disable=opts["quiet"]), *observers))
+
+
+class PositiveFloat(click.ParamType):
+    """A finite number above 0 (``click.FloatRange`` lets NaN through: every comparison with NaN is false)."""
+
+    name = "positive number"
+
+    def convert(self, value, param, ctx):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not (np.isfinite(number) and number > 0):
+            self.fail(f"must be a positive number such as 1e-6, got {value!r}.", param, ctx)
+        return number
 
 
 def duration_note(config: TrainConfig) -> str | None:
@@ -181,7 +203,8 @@ def duration_note(config: TrainConfig) -> str | None:
 @click.option("--hidden", default="50", show_default=True, help="Hidden layer sizes, comma-separated.")
 @click.option("--activation", type=click.Choice(list(ACTIVATION_LAYERS)), default="sigmoid", show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--tolerance", type=float, default=1e-6, show_default=True, help="Largest relative error accepted.")
+@click.option("--tolerance", type=PositiveFloat(), default=1e-6, show_default=True,
+              help="Largest relative error accepted (a positive number).")
 @click.option("--data-dir", type=click.Path(), default=None, envvar="MLPLAB_DATA_DIR")
 @click.option("--plot", "plot_path", is_flag=False, flag_value="gradcheck.png", default=None,
               type=click.Path(path_type=Path),

@@ -8,6 +8,7 @@ Every way a file can be wrong raises :class:`~mlplab.errors.DataError` naming th
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -30,19 +31,50 @@ _CODE_OF = {dt.newbyteorder("=") if dt.itemsize > 1 else dt: code for code, dt i
 
 _FIX = "replace it with a good copy (the originals are in mlplab's package data) or pass another --data-dir"
 
+#: Largest data part an IDX file may declare (all of MNIST's training images are 47 MB); a bigger
+#: header is damage, or a file this teaching tool is not meant to hold in memory.
+MAX_IDX_BYTES = 2**30
+#: The longest header: magic, then up to 255 sizes of 4 bytes.
+MAX_HEADER = 4 + 4 * 255
+
 
 def read_idx_bytes(path: str | os.PathLike) -> bytes:
-    """The raw (decompressed) bytes of an IDX file, ``.gz`` or not."""
+    """The raw (decompressed) bytes of an IDX file, ``.gz`` or not.
+
+    At most what the header declares (plus one byte, to tell "too long") is read or inflated, so a
+    small ``.gz`` that inflates to gigabytes costs no more memory than its header admits.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data file {path} does not exist; {_FIX}.")
     try:
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":  # gzip magic
-            raw = gzip.decompress(raw)
+        with open(path, "rb") as plain:
+            gzipped = plain.read(2) == b"\x1f\x8b"  # gzip magic
+        with (gzip.open(path, "rb") if gzipped else open(path, "rb")) as f:
+            head = f.read(4)
+            if len(head) == 4 and head[3] > 0:
+                head += f.read(4 * head[3])
+            size = declared_size(head, str(path))
+            body = f.read(size + 1) if size is not None else b""
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"data file {path} is damaged ({exc}); {_FIX}.") from None
-    return raw
+    return head + body
+
+
+def declared_size(head: bytes, name: str) -> int | None:
+    """Bytes of data the header ``head`` promises (``None`` if the header is incomplete: the parser says
+    why); refuses sizes above :data:`MAX_IDX_BYTES`, computed with Python integers that cannot wrap."""
+    if len(head) < 4 or head[2] not in IDX_DTYPES or len(head) < 4 + 4 * head[3]:
+        return None
+    shape = struct.unpack(f">{head[3]}I", head[4 : 4 + 4 * head[3]])
+    size = math.prod(shape) * IDX_DTYPES[head[2]].itemsize
+    # (a zero size makes the product 0, but NumPy still refuses shapes whose other sizes overflow)
+    if math.prod(max(n, 1) for n in shape) * IDX_DTYPES[head[2]].itemsize > MAX_IDX_BYTES:
+        raise DataError(
+            f"data file {name} declares shape {shape} ({size:,} bytes of data), larger than the "
+            f"{MAX_IDX_BYTES:,} mlplab reads; the header is damaged or the file is not a dataset for it; {_FIX}."
+        )
+    return size
 
 
 def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
@@ -60,13 +92,14 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
         raise DataError(f"data file {name} is truncated inside its header; {_FIX}.")
     shape = struct.unpack(f">{ndim}I", raw[4:header_len])
     dtype = IDX_DTYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = declared_size(raw[:header_len], name)
     actual = len(raw) - header_len
     if actual != expected:
-        what = "truncated" if actual < expected else "too long"
+        # (a file is read only up to one byte past what its header promises)
+        what, holds = ("truncated", str(actual)) if actual < expected else ("too long", "more")
         raise DataError(
             f"data file {name} is {what}: its header promises shape {shape} "
-            f"({expected} bytes of data) but it holds {actual}; {_FIX}."
+            f"({expected} bytes of data) but it holds {holds}; {_FIX}."
         )
     data = np.frombuffer(raw, dtype=dtype, offset=header_len).reshape(shape)
     return data.astype(dtype.newbyteorder("="), copy=False)

@@ -30,6 +30,10 @@ DATA_DIR_ENV = "MLPLAB_DATA_DIR"
 
 Split = tuple[np.ndarray, np.ndarray]
 
+#: Labels are class numbers below this: the output layer has one unit per class, so a damaged label
+#: of 2**31 would otherwise ask for a network with two billion outputs.
+MAX_CLASSES = 1000
+
 
 def bundled_dir() -> Path:
     """The folder inside the installed package that holds the bundled MNIST files."""
@@ -103,12 +107,25 @@ def load_raw(data_dir: str | os.PathLike | None = None) -> dict[str, np.ndarray]
                 f"{split} images must be 3-D (N, rows, cols) and labels 1-D, got shapes "
                 f"{images.shape} and {labels.shape} in {folder}."
             )
+        if images.shape[0] == 0:
+            raise DataError(f"the {split} images in {folder} hold 0 images; give a dataset with some.")
+        check_labels(labels, f"{split} labels in {folder}")
         if images.shape[0] != labels.shape[0]:
             raise DataError(
                 f"{split} set in {folder} has {images.shape[0]} images but {labels.shape[0]} "
                 "labels; the two files must come from the same dataset."
             )
     return arrays
+
+
+def check_labels(labels: np.ndarray, where: str) -> None:
+    """Labels must be class numbers: integers from 0 to :data:`MAX_CLASSES` − 1."""
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"the {where} are {labels.dtype} numbers; labels must be integer class numbers "
+                        "(IDX type 0x08 unsigned byte, as in MNIST).")
+    if labels.size and (labels.min() < 0 or labels.max() >= MAX_CLASSES):
+        raise DataError(f"the {where} range from {labels.min()} to {labels.max()}; labels must be class "
+                        f"numbers from 0 to {MAX_CLASSES - 1}.")
 
 
 def _one_hot(labels: np.ndarray, n_classes: int = 10) -> np.ndarray:

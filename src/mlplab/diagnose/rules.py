@@ -122,7 +122,7 @@ def too_high_signs(history: History, stats: LayerStats | None) -> list[str]:
     """Evidence that the steps are too large; empty if there is none. Shared by three rules."""
     signs = []
     loss = history.loss
-    if len(loss) > 1 and max(loss) >= LOSS_SPIKE * loss[0]:
+    if len(loss) > 1 and loss[0] > 0 and max(loss) >= LOSS_SPIKE * loss[0]:  # (a hand-edited 0 divides)
         k = int(np.argmax(loss))
         signs.append(f"the mini-batch loss jumped from {_g(loss[0])} (iteration 0) to {_g(loss[k])} "
                      f"(iteration {k}), {_g(loss[k] / loss[0])}× its start")

@@ -20,6 +20,7 @@ import numpy as np
 
 from mlplab.errors import ConfigError
 from mlplab.train.observers import Observer, TrainingState
+from mlplab.train.run_folder import check_writable
 
 INSTALL_HINT = 'TensorBoard export needs the tensorboard package: pip install "mlplab[tensorboard]".'
 
@@ -97,14 +98,11 @@ class TensorBoardWriter(Observer):
         self._writer_cls = writer_cls
         self.train_writer = None
         self.test_writer = None
+        # checked now, when the writer is made: before the trainer creates its run folder
+        for part in ("train", "test"):
+            check_writable(self.logdir / part, "choose another folder with --tensorboard", "TensorBoard folder")
 
     def on_start(self, state: TrainingState) -> None:
-        try:
-            (self.logdir / "train").mkdir(parents=True, exist_ok=True)
-            (self.logdir / "test").mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"cannot write TensorBoard folder {self.logdir} ({exc.strerror}); "
-                              "choose another with --tensorboard.") from None
         self.train_writer = self._writer_cls(str(self.logdir / "train"))
         self.test_writer = self._writer_cls(str(self.logdir / "test"))
 

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlplab.errors import RunFolderError
 from mlplab.sweep.space import SWEPT, PlannedRun, format_value
+from mlplab.train import run_schema
 from mlplab.train.history import History
 from mlplab.train.run_folder import HISTORY, atomic_write_text
 
@@ -34,10 +35,10 @@ Row = dict[str, Any]
 
 
 def read_history(folder: Path) -> History | None:
-    """The run's history, or ``None`` if the folder has none (the run never got that far)."""
+    """The run's history, or ``None`` if the folder has none (the run never got that far) or it is damaged."""
     try:
-        return History.from_dict(json.loads((Path(folder) / HISTORY).read_text()))
-    except (OSError, ValueError, TypeError):
+        return run_schema.parse_history(run_schema.read_file(Path(folder) / HISTORY), HISTORY)
+    except RunFolderError:
         return None
 
 

@@ -23,7 +23,6 @@ Written to ``layer_stats.json`` in the run folder at the end (atomically); read 
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ import numpy as np
 from mlplab.errors import RunFolderError
 from mlplab.nn.layers import Affine, Relu, Sigmoid, Tanh
 from mlplab.nn.networks import LayerNet
+from mlplab.train import run_schema
 from mlplab.train.observers import Observer, TrainingState
 from mlplab.train.run_folder import write_json
 
@@ -61,14 +61,36 @@ def histogram(values: np.ndarray, bins: int = BINS) -> dict[str, Any]:
     """``{"counts": [bins ints], "edges": [bins + 1 floats], "nonfinite": n}`` over the finite values.
 
     The edges span the values' own range, so each evaluation's histogram shows its whole spread.
+    Any data gives a histogram: a deep sigmoid network's vanishing gradients (all zero, or a few
+    denormal float32 values), a range wider than float64 can subtract, NaN and inf (counted apart).
     """
     flat = np.asarray(values).reshape(-1)
-    finite = flat[np.isfinite(flat)]
+    finite = flat[np.isfinite(flat)].astype(np.float64)
     nonfinite = int(flat.size - finite.size)
     if finite.size == 0:
         return {"counts": [0] * bins, "edges": [0.0] * (bins + 1), "nonfinite": nonfinite}
-    counts, edges = np.histogram(finite, bins=bins)
-    return {"counts": counts.tolist(), "edges": edges.astype(np.float64).tolist(), "nonfinite": nonfinite}
+    counts, edges = np.histogram(finite, bins=histogram_edges(float(finite.min()), float(finite.max()), bins))
+    return {"counts": counts.tolist(), "edges": edges.tolist(), "nonfinite": nonfinite}
+
+
+def histogram_edges(lo: float, hi: float, bins: int = BINS) -> np.ndarray:
+    """``bins + 1`` strictly increasing finite edges from ``lo`` to ``hi`` (both finite, ``lo <= hi``).
+
+    ``np.histogram`` refuses a range too narrow for ``bins`` distinct edges ("Too many bins for data
+    range") and overflows on one wider than the largest float; both happen in real runs.
+    """
+    # halves first: hi - lo overflows for lo = -1e308, hi = 1e308, hi/2 - lo/2 does not
+    edges = 2.0 * np.linspace(lo / 2, hi / 2, bins + 1)
+    if np.all(np.diff(edges) > 0) and np.all(np.isfinite(edges)):
+        return edges
+    # too narrow to split (one value, or a few denormals): widen around the centre, as NumPy does
+    # for a single value (±0.5), or proportionally for values so large that ±0.5 is below their spacing
+    centre = lo / 2 + hi / 2
+    half = max(0.5, abs(centre) * 1e-3)
+    if abs(centre) + half > np.finfo(np.float64).max:  # the centre is at the edge of float64
+        lo, hi = (centre - 2 * half, centre) if centre > 0 else (centre, centre + 2 * half)
+        return np.linspace(lo, hi, bins + 1)
+    return np.linspace(centre - half, centre + half, bins + 1)
 
 
 def activation_summary(layer: Any, out: np.ndarray) -> dict[str, float | None]:
@@ -236,11 +258,14 @@ def _from_json(obj: Any) -> Any:
 def load_layer_stats(run_dir: str | os.PathLike) -> LayerStats:
     """Read ``layer_stats.json`` from a run folder."""
     path = Path(run_dir) / LAYER_STATS
-    try:
-        return LayerStats.from_dict(_from_json(json.loads(path.read_text())))
-    except FileNotFoundError:
+    if not path.is_file():
         raise RunFolderError(
             f"{Path(run_dir)} has no {LAYER_STATS}; re-run the training with this mlplab to record it."
-        ) from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RunFolderError(f"{path} is damaged ({exc}); re-run the training to recreate it.") from None
+        )
+    d = run_schema.parse_json_object(run_schema.read_file(path), str(path))
+    try:
+        d = _from_json(d)
+    except RecursionError:
+        raise run_schema.damaged(path, "its JSON is nested too deeply") from None
+    run_schema.check_layer_stats(d, str(path))  # damage: a RunFolderError naming the file
+    return LayerStats.from_dict(d)

@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from mlplab.errors import MlplabError
 from mlplab.nn.networks import LayerNet
 from mlplab.optim import Optimizer
 from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
-from mlplab.train.run_folder import SNAPSHOTS, STREAM, write_npz
+from mlplab.train.run_folder import SNAPSHOTS, STREAM, reason, write_npz
 
 
 @dataclass
@@ -49,6 +50,19 @@ class Observer:
     def on_end(self, state: TrainingState) -> None: ...
 
 
+def end_observers(observers: list[Observer], state: TrainingState) -> list[str]:
+    """Call every observer's ``on_end``, even after one failed to write its file (a full disk);
+    return ``"file (reason)"`` for each failure."""
+    failed = []
+    for obs in observers:
+        try:
+            obs.on_end(state)
+        except (OSError, MlplabError) as exc:
+            what = Path(getattr(obs, "path", None) or type(obs).__name__).name
+            failed.append(f"{what} ({reason(exc) if isinstance(exc, OSError) else exc})")
+    return failed
+
+
 class StreamWriter(Observer):
     """Appends JSON lines to ``stream.jsonl`` so another process (the web app) can follow the run.
 
@@ -60,10 +74,25 @@ class StreamWriter(Observer):
         self.path = Path(run_dir) / STREAM
         self.every = every
         self._file: Any = None
+        self.error: OSError | None = None  # the write that failed (a full disk), reported at the end
 
     def _emit(self, event: dict[str, Any]) -> None:
-        self._file.write(json.dumps(event) + "\n")
-        self._file.flush()
+        if self._file is None:
+            return
+        try:
+            self._file.write(json.dumps(event) + "\n")
+            self._file.flush()
+        except OSError as exc:
+            # the stream is a live view, not the record: training goes on; on_end reports the failure
+            self.error = self.error or exc
+            self._close()
+
+    def _close(self) -> None:
+        file, self._file = self._file, None
+        try:
+            file.close()
+        except OSError:
+            pass  # the buffered rest could not be written either; self.error says why
 
     def on_start(self, state: TrainingState) -> None:
         self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in on_end
@@ -85,13 +114,13 @@ class StreamWriter(Observer):
         })
 
     def on_end(self, state: TrainingState) -> None:
-        if self._file is None:
-            return
         h = state.history
         self._emit({"event": "end", "status": h.status, "message": h.message,
                     "train_acc": h.final_train_acc, "test_acc": h.final_test_acc})
-        self._file.close()
-        self._file = None
+        if self._file is not None:
+            self._close()
+        if self.error is not None:
+            raise self.error
 
 
 class SnapshotRecorder(Observer):

@@ -13,15 +13,21 @@ A run folder holds
 - ``figures/`` and ``report.html`` – drawn afterwards by :mod:`mlplab.viz` from the files above.
 
 Files are written atomically (to a temporary name, then renamed), so a reader never sees half a file.
+A temporary file left by a killed process is removed the next time the folder is written
+(:func:`clean_stale_temp_files`). At the end of a run the essential files come first and each is
+written on its own (:func:`save_results`): a full disk may cost the snapshots, never the history.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
+import re
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +37,7 @@ import numpy as np
 
 from mlplab.errors import RunFolderError
 from mlplab.nn.networks import LayerNet, build_network
+from mlplab.train import run_schema
 from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
 
@@ -49,17 +56,65 @@ def _umask() -> int:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is either the old file or the complete new one."""
+    """Write ``data`` to ``path`` so that ``path`` is either the old file or the complete new one.
+
+    The temporary name ``.<name>.<pid>.<random>.tmp`` carries the writer's process id, so a later
+    writer can tell a dead process's leftover from a file another process is writing right now.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())  # a full disk may only say so here, not at write()
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+#: ``.<name>.<pid>.<random>.tmp``: a temporary file of :func:`atomic_write_bytes`.
+TEMP_NAME = re.compile(r"\..+\.(\d+)\.[^.]+\.tmp")
+#: A temporary file without a process id (older mlplab) counts as stale after this many seconds.
+STALE_TEMP_SECONDS = 3600.0
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def clean_stale_temp_files(folder: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files a killed writer left in ``folder`` and its ``figures/``; return them.
+
+    A file whose writer process is still alive is kept (it is being written now).
+    """
+    removed = []
+    for directory in (Path(folder), Path(folder) / "figures"):
+        try:
+            candidates = [p for p in directory.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")]
+        except OSError:
+            continue
+        for temp in candidates:
+            match = TEMP_NAME.fullmatch(temp.name)
+            try:
+                if match:
+                    stale = int(match.group(1)) != os.getpid() and not _process_alive(int(match.group(1)))
+                else:
+                    stale = time.time() - temp.stat().st_mtime > STALE_TEMP_SECONDS
+                if stale:
+                    temp.unlink()
+                    removed.append(temp)
+            except OSError:
+                continue  # gone meanwhile, or not ours to remove
+    return removed
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -87,20 +142,53 @@ def new_run_dir(root: str | os.PathLike = "runs", prefix: str = "") -> Path:
     return prepare_run_dir(candidate)
 
 
-def prepare_run_dir(path: str | os.PathLike) -> Path:
-    """Create the folder (and parents) and check that it can be written, before any training."""
-    path = Path(path)
+#: Bytes written (and synced) to test a folder before a run: a full disk accepts an empty file but
+#: refuses this. A finished 784-50-10 run writes about 0.6 MB, mostly model and snapshots.
+PROBE_BYTES = 64 * 1024
+
+
+def check_writable(folder: Path, fix: str, what: str = "folder") -> None:
+    """Write, sync and remove :data:`PROBE_BYTES` in ``folder``; a :class:`RunFolderError` ending in ``fix``
+    if the folder cannot be created or written (permissions, read-only, full disk)."""
+    probe = folder / f".write-test.{os.getpid()}.probe.tmp"  # a killed probe is cleaned like any temp file
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(probe, "wb") as f:
+                f.write(bytes(PROBE_BYTES))
+                f.flush()
+                os.fsync(f.fileno())
+        finally:
+            probe.unlink(missing_ok=True)
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise RunFolderError(
-            f"cannot write the output folder {path} ({reason}); choose another with --out."
-        ) from None
+        raise RunFolderError(f"cannot write the {what} {folder} ({reason(exc)}); {fix}.") from None
+
+
+def prepare_run_dir(path: str | os.PathLike) -> Path:
+    """Create the folder (and parents) and check that it can be written, before any training.
+
+    Temporary files a killed run left here are removed.
+    """
+    path = Path(path)
+    check_writable(path, "free some space or choose another folder with --out", "output folder")
+    clean_stale_temp_files(path)
     return path
+
+
+def reason(exc: OSError) -> str:
+    """An ``OSError`` in words: ``No space left on device``."""
+    if exc.strerror:
+        return exc.strerror
+    return os.strerror(exc.errno) if exc.errno else (str(exc) or type(exc).__name__)
+
+
+def write_config(run_dir: Path, record: dict[str, Any]) -> None:
+    """Write ``config.json`` at the start of a run (a failure is a :class:`RunFolderError`)."""
+    try:
+        write_json(Path(run_dir) / CONFIG, record)
+    except OSError as exc:
+        raise RunFolderError(f"cannot write {Path(run_dir) / CONFIG} ({reason(exc)}); "
+                             "free some space or choose another folder with --out.") from None
 
 
 def config_record(config: TrainConfig, network: LayerNet) -> dict[str, Any]:
@@ -120,12 +208,36 @@ def write_metrics_csv(path: Path, history: History) -> None:
     atomic_write_text(path, out.getvalue())
 
 
-def save_results(run_dir: Path, history: History, network: LayerNet) -> None:
-    """Write history, metrics and the model; called at the end of a run, however it ended."""
+def save_results(run_dir: Path, history: History, network: LayerNet) -> list[str]:
+    """Write history, model and metrics, each on its own; return ``"file (reason)"`` for each that failed.
+
+    Called at the end of a run, however it ended. The essential files come first, and a failed write
+    (a full disk) does not stop the next one: a smaller file may still fit.
+    """
     run_dir = Path(run_dir)
-    write_json(run_dir / HISTORY, history.to_dict())
-    write_metrics_csv(run_dir / METRICS, history)
-    write_npz(run_dir / MODEL, {k: np.asarray(v) for k, v in network.params.items()})
+    writes = {
+        HISTORY: lambda path: write_json(path, history.to_dict()),
+        MODEL: lambda path: write_npz(path, {k: np.asarray(v) for k, v in network.params.items()}),
+        METRICS: lambda path: write_metrics_csv(path, history),
+    }
+    failed = []
+    for name, write in writes.items():
+        try:
+            write(run_dir / name)
+        except OSError as exc:
+            failed.append(f"{name} ({reason(exc)})")
+    return failed
+
+
+def unwritten_error(run_dir: Path | None, failed: list[str]) -> RunFolderError:
+    """One sentence naming every file of ``run_dir`` that could not be written, and what to do."""
+    space = any(f"({os.strerror(errno.ENOSPC)})" in f for f in failed)
+    fix = "free some disk space" if space else "check the folder's permissions"
+    where = f" in {run_dir}" if run_dir is not None else ""
+    return RunFolderError(
+        f"the run ended but {len(failed)} file(s) could not be written{where}: {', '.join(failed)}; "
+        f"everything else was written; {fix}, then re-run the training to have them all."
+    )
 
 
 @dataclass
@@ -143,54 +255,37 @@ class Run:
         return self.network.sizes
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        value = json.loads(path.read_text())
-        if not isinstance(value, dict):
-            raise json.JSONDecodeError(f"expected a JSON object, found {type(value).__name__}", "", 0)
-        return value
-    except FileNotFoundError:
-        raise RunFolderError(
-            f"{path.parent} is not a complete run folder: {path.name} is missing; "
-            "give the folder that `mlplab train` wrote."
-        ) from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise RunFolderError(f"{path} is damaged ({exc}); re-run the training to recreate it.") from None
-
-
 def load_run(run_dir: str | os.PathLike) -> Run:
-    """Read a run folder written by the trainer (finished or interrupted)."""
+    """Read a run folder written by the trainer (finished or interrupted).
+
+    Every file is checked against what the trainer writes (:mod:`mlplab.train.run_schema`) before
+    anything is allocated; damage is a :class:`RunFolderError` naming the file and the problem.
+    """
     path = Path(run_dir)
     if not path.is_dir():
         raise RunFolderError(f"run folder {path} does not exist; give a folder that `mlplab train` wrote.")
-    record = _read_json(path / CONFIG)
+    config, record, sizes = run_schema.parse_config(run_schema.read_file(path / CONFIG), str(path / CONFIG))
+    history = run_schema.parse_history(run_schema.read_file(path / HISTORY), str(path / HISTORY))
     try:
-        config = TrainConfig.from_dict(record)
-    except Exception as exc:  # noqa: BLE001 - any damage in the file is the user's fix
-        raise RunFolderError(f"{path / CONFIG} is damaged ({exc}); re-run the training.") from None
-    history = History.from_dict(_read_json(path / HISTORY))
-    sizes = record.get("sizes")
-    if not sizes:
-        raise RunFolderError(f"{path / CONFIG} does not say the network sizes; re-run the training.")
-    network = build_network(sizes, activation=config.activation, dtype=np.dtype(config.dtype))
-    try:
-        with np.load(path / MODEL) as saved:
-            network.set_params({k: saved[k] for k in saved.files})
+        params = run_schema.read_npz(path / MODEL, run_schema.parameter_shapes(sizes))
     except FileNotFoundError:
         raise RunFolderError(f"{path} has no {MODEL}; the run did not finish writing. Re-run it.") from None
-    except (OSError, ValueError) as exc:
-        raise RunFolderError(f"{path / MODEL} is damaged ({exc}); re-run the training.") from None
+    network = build_network(sizes, activation=config.activation, dtype=np.dtype(config.dtype))
+    network.set_params(params)
     return Run(path=path, config=config, record=record, history=history, network=network)
 
 
-def load_snapshots(run_dir: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Parameters at every evaluation: ``{"W1": (n_evals, 784, 50), …}`` (float16 → float32)."""
+def load_snapshots(run_dir: str | os.PathLike, run: Run | None = None) -> dict[str, np.ndarray]:
+    """Parameters at every evaluation: ``{"W1": (n_evals, 784, 50), …}`` (float16 → float32).
+
+    Checked against the run's sizes and history (``run``, read from the folder if not given).
+    """
+    run = run if run is not None else load_run(run_dir)
     path = Path(run_dir) / SNAPSHOTS
     try:
-        with np.load(path) as saved:
-            return {k: saved[k].astype(np.float32) if saved[k].dtype == np.float16 else saved[k]
-                    for k in saved.files}
+        saved = run_schema.read_npz(path, run_schema.parameter_shapes(list(run.sizes)),
+                                     frames=run.history.n_evaluations)
     except FileNotFoundError:
         raise RunFolderError(f"{Path(run_dir)} has no {SNAPSHOTS}; re-run the training to record them.") from None
-    except (OSError, ValueError) as exc:
-        raise RunFolderError(f"{path} is damaged ({exc}); re-run the training.") from None
+    run_schema.check_snapshots(path, saved, run.history)
+    return {k: v.astype(np.float32) if v.dtype == np.float16 else v for k, v in saved.items()}

@@ -15,6 +15,7 @@ cleanly with everything recorded so far written to the run folder.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -31,8 +32,14 @@ from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
 from mlplab.train.layer_stats import LayerStatsRecorder
 from mlplab.train.limits import check_training
-from mlplab.train.observers import Observer, SnapshotRecorder, StreamWriter, TrainingState
-from mlplab.train.run_folder import CONFIG, config_record, prepare_run_dir, save_results, write_json
+from mlplab.train.observers import Observer, SnapshotRecorder, StreamWriter, TrainingState, end_observers
+from mlplab.train.run_folder import (
+    config_record,
+    prepare_run_dir,
+    save_results,
+    unwritten_error,
+    write_config,
+)
 from mlplab.train.threads import blas_thread_count, blas_threads
 
 Dataset = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -161,7 +168,7 @@ def train(
     all_observers = list(observers)
     if run_dir is not None:
         run_dir = prepare_run_dir(run_dir)
-        write_json(run_dir / CONFIG, config_record(config, network))
+        write_config(run_dir, config_record(config, network))
         all_observers = [
             StreamWriter(run_dir), SnapshotRecorder(run_dir),
             *([LayerStatsRecorder(run_dir, x_train, eval_every)] if record_layer_stats else []),
@@ -218,8 +225,9 @@ def train(
             history.seconds = time.perf_counter() - started
             if history.status == "running":  # an unexpected exception: still keep what we have
                 history.status = "failed"
-            for obs in all_observers:
-                obs.on_end(state)
-            if run_dir is not None:
-                save_results(run_dir, history, network)
+            # history and model first, then the observers' files; each write on its own (a full disk)
+            failed = save_results(run_dir, history, network) if run_dir is not None else []
+            failed += end_observers(all_observers, state)
+            if failed and sys.exc_info()[0] is None:
+                raise unwritten_error(run_dir, failed)
     return TrainResult(network=network, history=history, config=config, run_dir=run_dir)

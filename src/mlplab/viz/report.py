@@ -21,7 +21,7 @@ from mlplab.data.reference import ReferenceCurve, load_book_curve
 from mlplab.errors import RunFolderError
 from mlplab.explain.html import report_section as backprop_section
 from mlplab.train.config import TrainConfig
-from mlplab.train.run_folder import atomic_write_text
+from mlplab.train.run_folder import atomic_write_text, clean_stale_temp_files
 from mlplab.viz.diagnose import DIAGNOSE_CAPTIONS, DIAGNOSE_FIGURES
 from mlplab.viz.run_figures import ANIMATION, FIGURES, FigureSet, RunData, load_run_data, render_images
 from mlplab.viz.theme import check_theme, colors
@@ -259,6 +259,7 @@ def write_report(
         rendered = render_images(data, theme, names=missing, animation=ANIMATION not in images)
         images.update(rendered)
     images.update(diagnose_images(run_dir, theme, figures))
+    clean_stale_temp_files(out.parent)  # a killed `report` left its half-written page here
     try:
         atomic_write_text(out, build_report(data, images, theme=theme, diagnosis=diagnosis_section(run_dir)))
     except OSError as exc:

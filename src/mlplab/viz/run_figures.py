@@ -33,7 +33,14 @@ from mlplab.errors import ConfigError, RunFolderError
 from mlplab.nn.functions import softmax
 from mlplab.nn.gradcheck import ParamCheck, gradient_check
 from mlplab.train.history import History
-from mlplab.train.run_folder import Run, atomic_write_bytes, load_run, load_snapshots
+from mlplab.train.run_folder import (
+    SNAPSHOTS,
+    Run,
+    atomic_write_bytes,
+    clean_stale_temp_files,
+    load_run,
+    load_snapshots,
+)
 from mlplab.train.trainer import load_dataset
 from mlplab.viz.architecture import network_from_params, plot_architecture
 from mlplab.viz.confusion import confusion_matrix, plot_confusion, plot_mistakes
@@ -122,9 +129,9 @@ class RunData:
 def load_run_data(run_dir: str | os.PathLike) -> RunData:
     """Read the run folder, its snapshots (if any) and the test set it was evaluated on."""
     run = load_run(run_dir)
-    try:
-        snapshots = load_snapshots(run_dir)
-    except RunFolderError:
+    if (Path(run_dir) / SNAPSHOTS).is_file():
+        snapshots = load_snapshots(run_dir, run)  # damaged: a RunFolderError naming the file
+    else:
         snapshots = None  # a run stopped before its first evaluation: the final model still draws
     (x_train, _), (x_test, t_test) = load_dataset(run.config)
     return RunData(run=run, snapshots=snapshots, x_test=x_test.reshape(x_test.shape[0], -1),
@@ -274,6 +281,7 @@ def draw_run_figures(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunFolderError(f"cannot create {folder} ({exc.strerror}); check the folder's permissions.") from None
+    clean_stale_temp_files(run_dir)  # what a killed `plot` or `train` left half-written
     result = FigureSet(folder=folder)
     try:
         for name in names:

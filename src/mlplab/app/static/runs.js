@@ -26,7 +26,8 @@ function renderTable(data) {
     const done = row.iterations_done === null || row.iterations_done === undefined ? "–" : row.iterations_done;
     return `<tr data-name="${mlplab.escape(row.name)}">
       <td><input type="checkbox" aria-label="overlay ${mlplab.escape(row.name)}" ${selected.has(row.name) ? "checked" : ""}></td>
-      <td><a href="${mlplab.runUrl(row.name)}">${mlplab.escape(row.name)}</a></td>
+      <td><a href="${mlplab.runUrl(row.name)}">${mlplab.escape(row.name)}</a>${row.status === "damaged"
+        ? `<div class="muted">${mlplab.escape(row.error || "")}</div>` : ""}</td>
       <td>${statusBadge(row)}</td>
       <td>${mlplab.escape(row.network || "–")}</td>
       <td>${mlplab.escape(c.optimizer || "–")}</td>
