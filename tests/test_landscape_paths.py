@@ -86,10 +86,11 @@ def first_two_steps(name: str, lr: float, f) -> np.ndarray:
     if name in ("momentum", "nesterov"):
         m = 0.9
         v1 = -lr * g0
-        w1 = w0 + v1 if name == "momentum" else w0 + m * m * v1 - (1 + m) * lr * g0
+        # Nesterov (Sutskever 2013) applies the old velocity: W ← W + m²·v − (1+m)·lr·g; v₀ = 0.
+        w1 = w0 + v1 if name == "momentum" else w0 - (1 + m) * lr * g0
         g1 = f.gradient_at(w1)
         v2 = m * v1 - lr * g1
-        w2 = w1 + v2 if name == "momentum" else w1 + m * m * v2 - (1 + m) * lr * g1
+        w2 = w1 + v2 if name == "momentum" else w1 + m * m * v1 - (1 + m) * lr * g1
         return np.array([w1, w2])
     if name in ("adagrad", "rmsprop"):
         rho, eps = (0.99, 1e-7)

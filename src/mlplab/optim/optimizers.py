@@ -97,10 +97,15 @@ class Momentum(Optimizer):
 class Nesterov(Momentum):
     """Nesterov's accelerated gradient, in the form that needs only the gradient at ``W``:
 
-    ``v ← m·v − lr·g``;  ``W ← W + m²·v − (1 + m)·lr·g``
+    ``W ← W + m²·v − (1 + m)·lr·g``;  then  ``v ← m·v − lr·g``
 
-    which equals "look ahead by ``m·v``, then take the gradient there" after a change of variables.
-    Reference: Nesterov (1983); Sutskever et al. (2013) §2; the textbook's ``common/optimizer.py``.
+    The step uses the *old* velocity ``v``. This is the look-ahead method — take the gradient at
+    ``θ + m·v``, ``v ← m·v − lr·∇f(θ + m·v)``, ``θ ← θ + v`` — written in the variable ``W = θ + m·v``,
+    so ``g`` is the gradient at the point the network actually holds. It is also exactly
+    ``torch.optim.SGD(lr, momentum=m, nesterov=True)`` for a constant ``lr`` (torch's buffer is ``−v/lr``).
+    Reference: Nesterov (1983); Sutskever et al. (2013) §2.2; Bengio et al. (2013) eq. 7; the
+    textbook's ``common/optimizer.py`` since its fix of 2021-01-18 (older copies update ``v`` first and
+    then apply the new one, which is ``W ← W + m³·v − (1 + m + m²)·lr·g``: not Nesterov).
     """
 
     name = "nesterov"
@@ -111,10 +116,11 @@ class Nesterov(Momentum):
             if key not in self.v:
                 self.v[key] = np.zeros_like(params[key])
             v = self.v[key]
-            v *= m
-            v -= self.lr * grads[key]
-            params[key] += m * m * v
-            params[key] -= (1 + m) * self.lr * grads[key]
+            g = grads[key]
+            params[key] += m * m * v  # old velocity: W ← W + m²·v − (1 + m)·lr·g
+            params[key] -= (1 + m) * self.lr * g
+            v *= m  # then v ← m·v − lr·g
+            v -= self.lr * g
 
 
 class AdaGrad(Optimizer):
