@@ -13,20 +13,36 @@ from mlplab.train import TrainConfig, load_run, load_snapshots, train
 from mlplab.train.trainer import batches_from_shuffles, batches_with_replacement
 
 
+def mnist_test_set():
+    from mlplab.data import load_mnist
+
+    return load_mnist()[1]
+
+
+def saved_model_accuracy(run_dir, x_test, t_test) -> float:
+    """Score ``model.npz`` with plain NumPy: the book's 784-H-10 sigmoid net, argmax of the scores."""
+    with np.load(run_dir / "model.npz") as m:
+        W1, b1, W2, b2 = (m[k].astype(np.float64) for k in ("W1", "b1", "W2", "b2"))
+    hidden = 1 / (1 + np.exp(-(x_test.astype(np.float64) @ W1 + b1)))  # (N, 784) @ (784, H) -> (N, H)
+    scores = hidden @ W2 + b2  # (N, H) @ (H, 10) -> (N, 10); softmax would not change the argmax
+    return float(np.mean(np.argmax(scores, axis=1) == t_test))
+
+
 def small(**changes) -> TrainConfig:
     base = dict(iters=200, train_size=2000, test_size=500, seed=0)
     base.update(changes)
     return TrainConfig(**base)
 
 
+@pytest.mark.slow
 def test_textbook_run_reaches_the_textbook_accuracy(tmp_path):
-    """The full default job: 10000 iterations, 17 evaluations, ≈94.7 % / 94.6 %."""
+    """The full default job: the book's 17 evaluations (≈94.7 % / 94.6 % at 9600), then the final model."""
     result = train(TrainConfig(seed=0), run_dir=tmp_path / "run")
     h = result.history
     assert h.status == "completed"
-    assert h.iterations == list(range(0, 10000, 600))  # 0, 600, …, 9600: 17 evaluations
-    assert 0.940 <= h.test_acc[-1] <= 0.955
-    assert 0.940 <= h.train_acc[-1] <= 0.960
+    assert h.iterations == [*range(0, 10000, 600), 9999]  # 0, 600, …, 9600 as in the book, then the end
+    assert 0.940 <= h.test_acc[-2] <= 0.955 and 0.940 <= h.train_acc[-2] <= 0.960  # at 9600
+    assert h.test_acc[-1] == saved_model_accuracy(tmp_path / "run", *mnist_test_set())
     assert len(h.loss) == 10000
     assert np.mean(h.loss[-500:]) < 0.3 < np.mean(h.loss[:50])
 
@@ -89,6 +105,10 @@ def test_nan_loss_stops_with_the_iteration_named(small_mnist, tmp_path):
     assert len(h.loss) < 200 and all(np.isfinite(h.loss))
     saved = json.loads((tmp_path / "history.json").read_text())
     assert saved["status"] == "diverged" and saved["loss"] == h.loss
+    # No evaluation is added after a divergence: the weights that made a non-finite loss are no model.
+    rare = train(small(lr=1e8, activation="relu", weight_init_std="he", eval_every=1000), data=small_mnist).history
+    assert rare.status == "diverged" and rare.iterations == [0] and len(rare.loss) > 1
+    assert not rare.measured_saved_model
 
 
 def test_nan_in_the_input_is_refused(small_mnist):
@@ -99,13 +119,30 @@ def test_nan_in_the_input_is_refused(small_mnist):
         train(small(), data=((x, t), test))
 
 
+def test_final_evaluation_is_the_saved_model_when_iters_is_not_an_epoch_multiple(mnist, tmp_path):
+    """1000 iterations on full MNIST: the book's evaluations at 0 and 600 leave 399 updates unmeasured."""
+    result = train(TrainConfig(iters=1000, seed=0), data=mnist, run_dir=tmp_path)
+    h = result.history
+    assert h.iterations == [0, 600, 999] and h.measured_saved_model
+    (_, _), (x_test, t_test) = mnist
+    saved = saved_model_accuracy(tmp_path, x_test, t_test)
+    assert h.final_test_acc == saved
+    assert saved - h.test_acc[1] > 0.02  # the model improved after iteration 600: the old "final" was stale
+
+
+def test_no_extra_evaluation_when_the_last_iteration_was_evaluated(small_mnist):
+    h = train(small(iters=101, eval_every=50), data=small_mnist).history
+    assert h.iterations == [0, 50, 100] and len(h.loss) == 101
+
+
 def test_stop_request_keeps_the_partial_run(small_mnist, tmp_path):
     calls = iter(range(10**6))
     result = train(small(eval_every=10), data=small_mnist, run_dir=tmp_path,
                    should_stop=lambda: next(calls) >= 24)
     assert result.history.status == "stopped"
     assert len(result.history.loss) == 25
-    assert load_run(tmp_path).history.iterations == [0, 10, 20]
+    # Epoch evaluations at 0, 10, 20, then the model that stopped after iteration 24.
+    assert load_run(tmp_path).history.iterations == [0, 10, 20, 24]
 
 
 def test_ctrl_c_keeps_the_partial_run(small_mnist, tmp_path):
@@ -119,8 +156,10 @@ def test_ctrl_c_keeps_the_partial_run(small_mnist, tmp_path):
     result = train(small(eval_every=10), data=small_mnist, run_dir=tmp_path, observers=[PressCtrlC()])
     assert result.history.status == "interrupted"
     run = load_run(tmp_path)
-    # Interrupted inside iteration 30, after its update but before its evaluation.
-    assert len(run.history.loss) == 31 and run.history.iterations == [0, 10, 20]
+    # Interrupted inside iteration 30, after its update but before its evaluation: the final one measures it.
+    assert len(run.history.loss) == 31 and run.history.iterations == [0, 10, 20, 30]
+    (_, _), (x_test, t_test) = small_mnist
+    assert run.history.test_acc[-1] == saved_model_accuracy(tmp_path, x_test, t_test)
     np.testing.assert_array_equal(run.network.params["W1"], result.network.params["W1"])
 
 
@@ -128,7 +167,7 @@ def test_run_folder_contents(small_mnist, tmp_path):
     result = train(small(eval_every=50), data=small_mnist, run_dir=tmp_path)
     h = result.history
     history = json.loads((tmp_path / "history.json").read_text())
-    assert history["iterations"] == [0, 50, 100, 150] and history["train_acc"] == h.train_acc
+    assert history["iterations"] == [0, 50, 100, 150, 199] and history["train_acc"] == h.train_acc
     assert len(history["loss"]) == 200
     rows = list(csv.DictReader((tmp_path / "metrics.csv").open()))
     assert [int(r["iteration"]) for r in rows] == h.iterations
@@ -139,10 +178,12 @@ def test_run_folder_contents(small_mnist, tmp_path):
     for key, value in result.network.params.items():
         np.testing.assert_array_equal(run.network.params[key], value)
     snaps = load_snapshots(tmp_path)
-    assert snaps["W1"].shape == (4, 784, 50) and snaps["iterations"].tolist() == h.iterations
-    # The last snapshot is the network after iteration 150, i.e. after 151 updates (float16 copy).
+    assert snaps["W1"].shape == (5, 784, 50) and snaps["iterations"].tolist() == h.iterations
+    # Snapshot 3 is the network after iteration 150, i.e. after 151 updates (float16 copy);
+    # the last one is the saved model.
     after_151 = train(small(iters=151), data=small_mnist).network.params["W1"]
-    np.testing.assert_allclose(snaps["W1"][-1], after_151, atol=1e-4, rtol=1e-3)
+    np.testing.assert_allclose(snaps["W1"][3], after_151, atol=1e-4, rtol=1e-3)
+    np.testing.assert_allclose(snaps["W1"][-1], result.network.params["W1"], atol=1e-4, rtol=1e-3)
     events = [json.loads(line) for line in (tmp_path / "stream.jsonl").read_text().splitlines()]
     assert events[0]["event"] == "start" and events[-1]["event"] == "end"
     assert [e["iteration"] for e in events if e["event"] == "eval"] == h.iterations
