@@ -32,3 +32,19 @@ def small_mnist(mnist):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def _saved_model_accuracy(run_dir, x_test, t_test) -> float:
+    """Score ``model.npz`` with plain NumPy: the book's 784-H-10 sigmoid net, argmax of the scores."""
+    with np.load(run_dir / "model.npz") as m:
+        W1, b1, W2, b2 = (m[k].astype(np.float64) for k in ("W1", "b1", "W2", "b2"))
+    hidden = 1 / (1 + np.exp(-(x_test.astype(np.float64) @ W1 + b1)))  # (N, 784) @ (784, H) -> (N, H)
+    scores = hidden @ W2 + b2  # (N, H) @ (H, 10) -> (N, 10); softmax would not change the argmax
+    return float(np.mean(np.argmax(scores, axis=1) == t_test))
+
+
+@pytest.fixture(scope="session")
+def saved_model_accuracy():
+    """``saved_model_accuracy(run_dir, x_test, t_test)``: the accuracy of a run's ``model.npz``, computed
+    independently of mlplab's network code (a sigmoid two-layer net written out in NumPy)."""
+    return _saved_model_accuracy

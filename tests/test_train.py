@@ -13,21 +13,6 @@ from mlplab.train import TrainConfig, load_run, load_snapshots, train
 from mlplab.train.trainer import batches_from_shuffles, batches_with_replacement
 
 
-def mnist_test_set():
-    from mlplab.data import load_mnist
-
-    return load_mnist()[1]
-
-
-def saved_model_accuracy(run_dir, x_test, t_test) -> float:
-    """Score ``model.npz`` with plain NumPy: the book's 784-H-10 sigmoid net, argmax of the scores."""
-    with np.load(run_dir / "model.npz") as m:
-        W1, b1, W2, b2 = (m[k].astype(np.float64) for k in ("W1", "b1", "W2", "b2"))
-    hidden = 1 / (1 + np.exp(-(x_test.astype(np.float64) @ W1 + b1)))  # (N, 784) @ (784, H) -> (N, H)
-    scores = hidden @ W2 + b2  # (N, H) @ (H, 10) -> (N, 10); softmax would not change the argmax
-    return float(np.mean(np.argmax(scores, axis=1) == t_test))
-
-
 def small(**changes) -> TrainConfig:
     base = dict(iters=200, train_size=2000, test_size=500, seed=0)
     base.update(changes)
@@ -35,14 +20,14 @@ def small(**changes) -> TrainConfig:
 
 
 @pytest.mark.slow
-def test_textbook_run_reaches_the_textbook_accuracy(tmp_path):
+def test_textbook_run_reaches_the_textbook_accuracy(mnist, tmp_path, saved_model_accuracy):
     """The full default job: the book's 17 evaluations (≈94.7 % / 94.6 % at 9600), then the final model."""
     result = train(TrainConfig(seed=0), run_dir=tmp_path / "run")
     h = result.history
     assert h.status == "completed"
     assert h.iterations == [*range(0, 10000, 600), 9999]  # 0, 600, …, 9600 as in the book, then the end
     assert 0.940 <= h.test_acc[-2] <= 0.955 and 0.940 <= h.train_acc[-2] <= 0.960  # at 9600
-    assert h.test_acc[-1] == saved_model_accuracy(tmp_path / "run", *mnist_test_set())
+    assert h.test_acc[-1] == saved_model_accuracy(tmp_path / "run", *mnist[1])
     assert len(h.loss) == 10000
     assert np.mean(h.loss[-500:]) < 0.3 < np.mean(h.loss[:50])
 
@@ -119,7 +104,8 @@ def test_nan_in_the_input_is_refused(small_mnist):
         train(small(), data=((x, t), test))
 
 
-def test_final_evaluation_is_the_saved_model_when_iters_is_not_an_epoch_multiple(mnist, tmp_path):
+def test_final_evaluation_is_the_saved_model_when_iters_is_not_an_epoch_multiple(mnist, tmp_path,
+                                                                                 saved_model_accuracy):
     """1000 iterations on full MNIST: the book's evaluations at 0 and 600 leave 399 updates unmeasured."""
     result = train(TrainConfig(iters=1000, seed=0), data=mnist, run_dir=tmp_path)
     h = result.history
@@ -145,7 +131,7 @@ def test_stop_request_keeps_the_partial_run(small_mnist, tmp_path):
     assert load_run(tmp_path).history.iterations == [0, 10, 20, 24]
 
 
-def test_ctrl_c_keeps_the_partial_run(small_mnist, tmp_path):
+def test_ctrl_c_keeps_the_partial_run(small_mnist, tmp_path, saved_model_accuracy):
     from mlplab.train import Observer
 
     class PressCtrlC(Observer):
