@@ -37,13 +37,24 @@ function renderHeader(d) {
   if (c.train_size) parts.push(`${c.train_size} training images`);
   let text = parts.join(" · ");
   if (d.train_acc !== null && d.train_acc !== undefined) {
-    const last = d.curves && d.curves.iterations.length ? ` (last evaluation, iteration ${d.curves.iterations.at(-1)})` : "";
-    text += ` — train ${mlplab.pct(d.train_acc)}, test ${mlplab.pct(d.test_acc)}${last}`;
+    text += ` — train ${mlplab.pct(d.train_acc)}, test ${mlplab.pct(d.test_acc)}${accuracyWhen(d)}`;
   }
   if (d.message) text += ` — ${d.message}`;
   $("summary").textContent = text;
   $("report-link").href = base + "/report.html";
   $("report-link").classList.toggle("hidden", !d.report);
+}
+
+// The trainer evaluates the saved model after the last iteration; only a run that diverged between
+// evaluations ends with an older measurement, and then the page says which.
+function measuredSavedModel(d) {
+  return Boolean(d.curves && d.curves.iterations.length && d.curves.iterations.at(-1) === d.iterations_done - 1);
+}
+
+function accuracyWhen(d) {
+  if (!d.curves || !d.curves.iterations.length) return "";
+  if (measuredSavedModel(d)) return ` (final model, after ${d.iterations_done} iterations)`;
+  return ` (last evaluation, iteration ${d.curves.iterations.at(-1)}; the saved weights were not measured)`;
 }
 
 // ---------------------------------------------------------------- live
@@ -124,7 +135,9 @@ function updateReplayLabel() {
   const d = state.detail;
   const c = d.curves;
   if (state.at === null) {
-    $("replay-label").textContent = `final model (after ${d.iterations_done} iterations)`;
+    const scores = measuredSavedModel(d)
+      ? ` · train ${mlplab.pct(c.train_acc.at(-1), 1)} · test ${mlplab.pct(c.test_acc.at(-1), 1)}` : "";
+    $("replay-label").textContent = `final model (after ${d.iterations_done} iterations)${scores}`;
     return;
   }
   const k = state.at;
