@@ -133,22 +133,29 @@ def test_rmsprop_formula():
     np.testing.assert_allclose(two, w1 - lr * G2 / (np.sqrt(h2) + eps))
 
 
-def test_adam_formula_equals_bias_corrected_form():
-    """The textbook's folded step equals Kingma & Ba's m̂ / (√v̂ + ε) up to where ε sits."""
-    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
+@pytest.mark.parametrize("eps", [1e-7, 1e-2])
+def test_adam_equals_kingma_and_ba_up_to_where_eps_sits(eps):
+    """Kingma & Ba (2015) Algorithm 1: m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ), W ← W − lr·m̂/(√v̂ + ε).
+
+    mlplab (like the textbook) folds the bias corrections into lr_t = lr·√(1−β2ᵗ)/(1−β1ᵗ) and divides by
+    √v + ε, which is Kingma & Ba with ε/√(1−β2ᵗ) in place of ε. For a step a/(b + e), changing e by δ
+    changes the step by at most |a|·δ/b²; with a = lr·m̂ and b = √v̂ that bounds the difference per step.
+    """
+    lr, b1, b2 = 0.01, 0.9, 0.999
     one, two = two_steps(Adam(lr, b1, b2, eps=eps))
     m = v = np.zeros(3)
-    w = W0.copy()
-    for t, g in enumerate((G1, G2), start=1):
+    w, bound = W0.copy(), np.zeros(3)
+    for t, (g, got) in enumerate(((G1, one), (G2, two)), start=1):
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
-        lr_t = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
-        w = w - lr_t * m / (np.sqrt(v) + eps)
-        if t == 1:
-            np.testing.assert_allclose(one, w)
-            # First step of Adam moves every coordinate by about lr, whatever the gradient's size.
-            np.testing.assert_allclose(np.abs(one - W0), lr, rtol=1e-4)
-    np.testing.assert_allclose(two, w)
+        m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
+        w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
+        bound += lr * np.abs(m_hat) * (eps / np.sqrt(1 - b2**t) - eps) / v_hat  # the gradients do not depend on W
+        assert np.all(np.abs(got - w) <= bound + 1e-15), (t, got - w, bound)
+    if eps == 1e-7:  # the first step moves every coordinate by about lr, whatever the gradient (m̂/√v̂ = ±1)
+        np.testing.assert_allclose(np.abs(one - W0), lr, rtol=1e-4)
+    else:  # the difference is real, not rounding: with a large ε it shows
+        assert np.abs(two - w).max() > 1e-3
 
 
 # Learning rates that converge on the bowl f(w) = ½ wᵀ diag(1, 10) w within 500 steps.

@@ -190,6 +190,8 @@ class Adam(Optimizer):
     ``m ← m + (1 − β1)(g − m)``;  ``v ← v + (1 − β2)(g⊙g − v)``;
     ``lr_t = lr·√(1 − β2^t) / (1 − β1^t)``;  ``W ← W − lr_t·m / (√v + eps)``.
 
+    This is Kingma & Ba's ``W ← W − lr·m̂ / (√v̂ + ε)`` with ``m̂ = m/(1 − β1^t)``, ``v̂ = v/(1 − β2^t)``,
+    except where ε sits: it acts as ``ε / √(1 − β2^t)`` there (about 32·eps at t = 1), as in the textbook.
     Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015); the textbook §6.1.6.
     """
 
