@@ -90,7 +90,7 @@ def parse_reference_csv(text: str, name: str = BOOK_CSV) -> ReferenceCurve:
 
 @lru_cache(maxsize=1)
 def load_book_curve() -> ReferenceCurve:
-    """The textbook's 17 evaluations (iterations 0, 600, …, 9600), read from the package data."""
+    """The textbook's 17 evaluations (after iterations 0, 600, …, 9600), read from the package data."""
     text = (resources.files("mlplab.data") / BOOK_CSV).read_text(encoding="utf-8")
     return parse_reference_csv(text)
 
