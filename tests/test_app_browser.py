@@ -173,6 +173,9 @@ def test_run_page_confusion_cell_replay_and_hidden_unit(page, base_url, shots):
     page.wait_for_function("document.getElementById('unit-img').naturalWidth > 0")
     page.wait_for_timeout(300)
     shots(page, "run")
+    # the accuracies shown are the saved model's: its evaluation after the last iteration (400)
+    assert "(final model, after 401 iterations)" in page.inner_text("#summary")
+    assert page.inner_text("#replay-label").startswith("final model (after 401 iterations) · train ")
     # replay: the first evaluation, then the pictures are those of iteration 0
     page.locator("#replay").evaluate("(s) => { s.value = '0'; s.dispatchEvent(new Event('input')); }")
     page.wait_for_function("document.getElementById('confusion-acc').textContent.includes('evaluation 1')")
