@@ -158,6 +158,18 @@ def test_a_bad_setting_is_shown_on_the_page_not_a_stuck_spinner(page, base_url):
     page.errors.clear()  # the 422 itself is logged by the browser as a failed request
 
 
+def test_the_textbook_preset_fills_the_books_settings(page, base_url):
+    from mlplab.data.reference import BOOK_SETTINGS
+
+    page.goto(base_url + "/train")
+    page.wait_for_selector("#optimizer option", state="attached")
+    page.fill("#iters", "7")
+    page.fill("#lr", "0.5")
+    page.click("[data-preset=textbook]")
+    assert page.input_value("#iters") == str(BOOK_SETTINGS["iters"]) and page.input_value("#train_size") == ""
+    assert float(page.input_value("#lr")) == BOOK_SETTINGS["lr"] and page.input_value("#hidden") == "50"
+
+
 def test_run_page_confusion_cell_replay_and_hidden_unit(page, base_url, shots):
     page.goto(base_url + "/run/finished")
     cell = page.locator("table.confusion td:not(.diag):not(.zero)").first
