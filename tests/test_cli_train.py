@@ -57,7 +57,7 @@ def test_summary_compares_the_book_at_its_last_evaluation_only_for_the_book_run(
     assert len(accuracy_lines(h, TrainConfig(seed=0, lr=0.5), (784, 50, 10))) == 1
     assert len(accuracy_lines(h, TrainConfig(seed=0, train_size=300), (784, 50, 10))) == 1
     diverged = History(iterations=[0, 600], train_acc=[0.1, 0.5], test_acc=[0.1, 0.5], loss=[0.2] * 700)
-    assert "the saved weights are not measured" in accuracy_lines(diverged, TrainConfig(lr=0.5), (784, 50, 10))[0]
+    assert "the saved weights were not measured" in accuracy_lines(diverged, TrainConfig(lr=0.5), (784, 50, 10))[0]
 
 
 def test_train_options_reach_the_config(tmp_path):

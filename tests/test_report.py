@@ -87,6 +87,11 @@ def test_report_compares_the_book_run_at_iteration_9600_and_shows_the_final_mode
     page = build_report(dataclasses.replace(data, run=book_run), {})
     book = load_book_curve()
     assert book.last_iteration == 9600 and f"{book.final_test_acc:.2%}" == "94.65%"  # the CSV's last row
+    # a run folder of an older mlplab (no final evaluation) or a diverged run: the page says what it shows
+    older = dataclasses.replace(history, iterations=[0, 9600], train_acc=[0.1, 0.9512], test_acc=[0.1, 0.9481],
+                                train_loss=[2.3, 0.2], test_loss=[2.3, 0.2], eval_seconds=[0, 1])
+    older_page = build_report(dataclasses.replace(data, run=dataclasses.replace(book_run, history=older)), {})
+    assert "test accuracy (last evaluation, after iteration 9,600; the saved weights were not measured)" in older_page
     assert "test accuracy (final model, after 10,000 iterations)</th><td>94.99%" in page
     assert "<th>after iteration 9600</th>" in page
     assert "<td class=num>94.81%</td><td class=num>94.65%</td><td class=num>+0.16 points</td>" in page

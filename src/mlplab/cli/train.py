@@ -39,7 +39,7 @@ def accuracy_lines(h, config, sizes) -> list[str]:
     if h.measured_saved_model:
         which = f"final model (after {len(h.loss)} iterations, {h.n_evaluations} evaluations)"
     else:  # diverged between evaluations: the saved weights were never measured
-        which = f"last evaluation (after iteration {h.iterations[-1]}; the saved weights are not measured)"
+        which = f"last evaluation (after iteration {h.iterations[-1]}; the saved weights were not measured)"
     lines = [f"accuracy    train {h.train_acc[-1]:.2%}  test {h.test_acc[-1]:.2%}  {which}"]
     if is_book_run(config, sizes):
         book = load_book_curve()

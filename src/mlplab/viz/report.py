@@ -112,7 +112,7 @@ def summary_html(data: RunData) -> str:
     if h.measured_saved_model:
         which = f"final model, after {len(h.loss):,} iterations"
     else:
-        which = f"last evaluation, after iteration {h.iterations[-1]:,}; the saved weights diverged"
+        which = f"last evaluation, after iteration {h.iterations[-1]:,}; the saved weights were not measured"
     rows = [
         ("network", run.network.describe()),
         ("status", h.status + (f": {h.message}" if h.message else "")),
