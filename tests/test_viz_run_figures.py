@@ -192,3 +192,19 @@ def test_gradient_check_on_inked_pixels_equals_the_full_check(mnist):
         assert (mine.name, mine.shape) == (ref.name, ref.shape)
         assert mine.mean_abs_diff == pytest.approx(ref.mean_abs_diff, rel=0.5, abs=1e-12)
         assert mine.relative_error < 1e-6 and ref.relative_error < 1e-6
+
+
+def test_the_books_curve_is_drawn_only_beside_the_books_own_run(tiny_data):
+    """TINY (1000 images, 120 iterations) is not the book's experiment; the same run relabelled as the
+    book's settings (784-50-10, full MNIST, 10000 iterations) gets the book's curve."""
+    import dataclasses
+
+    def labels(data):
+        fig = make_figure("accuracy", data)
+        found = {line.get_label() for line in fig.axes[0].lines}
+        plt.close(fig)
+        return found
+
+    assert not {"textbook train", "textbook test"} & labels(tiny_data)
+    book_run = dataclasses.replace(tiny_data.run, config=TrainConfig(seed=0))  # the same 784-50-10 network
+    assert {"textbook train", "textbook test"} <= labels(dataclasses.replace(tiny_data, run=book_run))
