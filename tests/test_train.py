@@ -200,3 +200,17 @@ def test_damaged_run_folders(tmp_path):
 def test_config_validation(changes, message):
     with pytest.raises(ConfigError, match=message):
         TrainConfig(**changes)
+
+
+def test_layer_statistics_of_the_final_evaluation_are_of_its_last_step(small_mnist, tmp_path):
+    """The final evaluation (after iteration 199) records the update ratio of that one step, measured here
+    as ‖W after 200 updates − W after 199‖ / ‖W after 200‖ from two separate runs with the same seed."""
+    from mlplab.train.layer_stats import load_layer_stats
+
+    train(small(eval_every=50), data=small_mnist, run_dir=tmp_path)
+    stats = load_layer_stats(tmp_path)
+    assert stats.iterations == [0, 50, 100, 150, 199]
+    before = train(small(iters=199), data=small_mnist).network.params["W1"].astype(np.float64)
+    after = train(small(iters=200), data=small_mnist).network.params["W1"].astype(np.float64)
+    one_step = np.linalg.norm(after - before) / np.linalg.norm(after)
+    assert stats.layers[0]["update_ratio"][-1] == pytest.approx(one_step, rel=1e-3)
