@@ -42,8 +42,6 @@ BOOK_SETTINGS: dict[str, Any] = {
     "train_size": 60_000, "test_size": 10_000, "data_dir": None,
 }
 BOOK_SIZES = (784, 50, 10)
-#: ``None`` in a run's config means "all of it", which for the bundled MNIST is the book's size.
-_ALL = {"train_size": 60_000, "test_size": 10_000}
 
 
 @dataclass(frozen=True)
@@ -107,8 +105,8 @@ def book_differences(config: Any, sizes: tuple[int, ...] | None = None) -> list[
     out = []
     for name, book in BOOK_SETTINGS.items():
         value = getattr(config, name)
-        if value is None and name in _ALL:
-            value = _ALL[name]
+        if value is None and name in ("train_size", "test_size"):
+            value = book  # None: all of the bundled MNIST (data_dir is checked too), the book's 60000 / 10000
         if value != book:
             shown = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else value
             out.append(f"{name}={shown}")
