@@ -1,7 +1,7 @@
 """Benchmark: what recording layer statistics costs on the textbook run (issue: at most +10 %).
 
 In one process, alternating so that a busy machine slows both alike, it runs the default job
-(``TrainConfig(seed=0)``: 10000 iterations, 17 evaluations) into a run folder ``--repeat`` times with
+(``TrainConfig(seed=0)``: 10000 iterations, 18 evaluations) into a run folder ``--repeat`` times with
 ``record_layer_stats=True`` and as many with ``False``, and compares the best (smallest) wall times
 of the whole ``train()`` call, the JSON writing included. It also times the recorder's own hooks
 directly, which is less noisy than a difference of two long runs.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from html.parser import HTMLParser
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -32,3 +34,56 @@ def small_mnist(mnist):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+#: Hidden-layer functions written out here, independently of mlplab.nn.
+_HIDDEN = {"sigmoid": lambda a: 1 / (1 + np.exp(-a)), "relu": lambda a: np.maximum(a, 0)}
+
+
+def _saved_model_accuracy(run_dir, x_test, t_test, activation: str = "sigmoid") -> float:
+    """Score ``model.npz`` with plain NumPy: a 784-H-10 net, argmax of the scores."""
+    with np.load(run_dir / "model.npz") as m:
+        W1, b1, W2, b2 = (m[k].astype(np.float64) for k in ("W1", "b1", "W2", "b2"))
+    hidden = _HIDDEN[activation](x_test.astype(np.float64) @ W1 + b1)  # (N, 784) @ (784, H) -> (N, H)
+    scores = hidden @ W2 + b2  # (N, H) @ (H, 10) -> (N, 10); softmax would not change the argmax
+    return float(np.mean(np.argmax(scores, axis=1) == t_test))
+
+
+@pytest.fixture(scope="session")
+def saved_model_accuracy():
+    """``saved_model_accuracy(run_dir, x_test, t_test, activation="sigmoid")``: the accuracy of a run's
+    ``model.npz`` (one hidden layer), computed independently of mlplab's network code."""
+    return _saved_model_accuracy
+
+
+class References(HTMLParser):
+    """Every tag name, and every attribute that makes a browser load something, as the browser reads them."""
+
+    LOADING = {"src", "href", "srcset", "action", "poster", "data", "background", "formaction"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.urls: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.urls += [(name, value or "") for name, value in attrs if name in self.LOADING]
+
+
+def _outside_references(page: str) -> list[str]:
+    """What in an HTML page would make a browser load something from outside it (empty: nothing)."""
+    parser = References()
+    parser.feed(page)
+    bad = [f"<{tag}>" for tag in parser.tags if tag in ("script", "link", "iframe", "object", "embed", "base")]
+    bad += [f"{name}={value[:40]}" for name, value in parser.urls
+            if not (value.startswith("data:") or value.startswith("#"))]
+    style = "".join(re.findall(r"<style>(.*?)</style>", page, flags=re.S))
+    bad += re.findall(r"url\(|@import", style)
+    return bad
+
+
+@pytest.fixture(scope="session")
+def outside_references():
+    """``outside_references(page)``: scripts, links and every src/href/… that is not a data: URI or #anchor."""
+    return _outside_references

@@ -158,6 +158,18 @@ def test_a_bad_setting_is_shown_on_the_page_not_a_stuck_spinner(page, base_url):
     page.errors.clear()  # the 422 itself is logged by the browser as a failed request
 
 
+def test_the_textbook_preset_fills_the_books_settings(page, base_url):
+    from mlplab.data.reference import BOOK_SETTINGS
+
+    page.goto(base_url + "/train")
+    page.wait_for_selector("#optimizer option", state="attached")
+    page.fill("#iters", "7")
+    page.fill("#lr", "0.5")
+    page.click("[data-preset=textbook]")
+    assert page.input_value("#iters") == str(BOOK_SETTINGS["iters"]) and page.input_value("#train_size") == ""
+    assert float(page.input_value("#lr")) == BOOK_SETTINGS["lr"] and page.input_value("#hidden") == "50"
+
+
 def test_run_page_confusion_cell_replay_and_hidden_unit(page, base_url, shots):
     page.goto(base_url + "/run/finished")
     cell = page.locator("table.confusion td:not(.diag):not(.zero)").first
@@ -173,6 +185,9 @@ def test_run_page_confusion_cell_replay_and_hidden_unit(page, base_url, shots):
     page.wait_for_function("document.getElementById('unit-img').naturalWidth > 0")
     page.wait_for_timeout(300)
     shots(page, "run")
+    # the accuracies shown are the saved model's: its evaluation after the last iteration (400)
+    assert "(final model, after 401 iterations)" in page.inner_text("#summary")
+    assert page.inner_text("#replay-label").startswith("final model (after 401 iterations) · train ")
     # replay: the first evaluation, then the pictures are those of iteration 0
     page.locator("#replay").evaluate("(s) => { s.value = '0'; s.dispatchEvent(new Event('input')); }")
     page.wait_for_function("document.getElementById('confusion-acc').textContent.includes('evaluation 1')")

@@ -327,6 +327,19 @@ def test_options_come_from_the_library_registries(client, root):
     assert options["train"]["iters"] == [1, 200_000] and options["max_trainings"] == 1
 
 
+def test_the_textbook_preset_is_a_run_the_book_is_compared_with(client):
+    """The Train page fills its form from options["textbook"]; blank fields are left out of the request."""
+    from mlplab.app.schemas import TrainRequest
+    from mlplab.data.reference import book_differences
+    from mlplab.train import TrainConfig
+
+    form = client.get("/api/options").json()["textbook"]
+    request = {k: v for k, v in form.items() if v != ""}
+    request["hidden"] = [int(h) for h in request["hidden"].split(",")]
+    config = TrainConfig(**TrainRequest(**request).config_fields())
+    assert book_differences(config, (784, *config.hidden, 10)) == []
+
+
 def test_requests_for_another_host_name_are_refused(root):
     app = create_app(AppSettings(runs_dir=root))  # the default: loopback names only
     with TestClient(app, base_url="http://127.0.0.1:8000") as c:

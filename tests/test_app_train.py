@@ -64,7 +64,9 @@ def test_a_training_from_the_app_is_the_same_run_as_from_the_cli(tmp_path):
         assert answer.status_code == 202 and answer.json()["name"] == "web"
         events = events_of(client, "web")
         wait_for_job(client, "web")
-    assert [e["event"] for e in events] == ["start", "eval", "eval", "eval", "loss", "end"]
+    # evaluations after iterations 0, 10, 20, then the saved model's after the last iteration (29)
+    assert [e["event"] for e in events] == ["start", "eval", "eval", "eval", "loss", "eval", "end"]
+    assert [e["iteration"] for e in events if e["event"] == "eval"] == [0, 10, 20, 29]
     assert events[-1]["status"] == "completed"
     web = tmp_path / "runs" / "web"
     cli = tmp_path / "cli"
@@ -183,7 +185,7 @@ def test_a_stream_without_an_end_that_stopped_growing_ends_as_stale(tmp_path):
     os.utime(run / "stream.jsonl", (old, old))
     with make_client(tmp_path) as client:
         events = events_of(client, "dead", timeout=5)
-    assert [e["event"] for e in events][-1] == "stale" and n_evals(events) == 3
+    assert [e["event"] for e in events][-1] == "stale" and n_evals(events) == 4  # 0, 10, 20 and the final 29
 
 
 def test_the_follower_starts_at_the_last_run_and_waits_for_whole_lines(tmp_path):

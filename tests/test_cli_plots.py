@@ -60,13 +60,13 @@ def test_plot_at_an_earlier_evaluation_in_svg(run_dir):
     assert sorted(p.name for p in folder.iterdir()) == ["architecture.svg", "hidden_units.svg"]
 
 
-def test_report_writes_one_self_contained_page(run_dir, tmp_path):
+def test_report_writes_one_self_contained_page(run_dir, tmp_path, outside_references):
     out = tmp_path / "page.html"
     result = invoke("report", run_dir, "--out", out, "--theme", "light")
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert result.output.startswith(f"report      {out}")
-    assert "http" not in page.lower() and page.count("<img ") == len(FIGURES) + 1 + len(DIAGNOSE_FIGURES)
+    assert outside_references(page) == [] and page.count("<img ") == len(FIGURES) + 1 + len(DIAGNOSE_FIGURES)
 
 
 @pytest.mark.parametrize("command", ["plot", "report"])

@@ -26,8 +26,38 @@ def test_train_writes_a_run_folder(tmp_path):
     for name in ("config.json", "history.json", "metrics.csv", "model.npz"):
         assert (out / name).is_file()
     history = json.loads((out / "history.json").read_text())
-    assert history["iterations"] == [0, 20, 40] and len(history["loss"]) == 60
+    assert history["iterations"] == [0, 20, 40, 59] and len(history["loss"]) == 60  # 59: the saved model
     assert f"test {history['test_acc'][-1]:.2%}" in result.output
+
+
+def test_final_accuracy_printed_is_the_saved_models(mnist, tmp_path, saved_model_accuracy):
+    """1000 iterations: the book evaluates at 0 and 600 only; the summary must be the model in model.npz."""
+    out = tmp_path / "run"
+    result = run(["train", "--iters", "1000", "--seed", "0", "--quiet", "--no-plots", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    (_, t_train), (x_test, t_test) = mnist
+    saved = saved_model_accuracy(out, x_test, t_test)
+    line = next(line for line in result.output.splitlines() if line.startswith("accuracy"))
+    assert f"test {saved:.2%}" in line and "final model (after 1000 iterations" in line
+    assert "textbook" not in result.output  # 1000 iterations is not the book's run: no book numbers
+
+
+def test_summary_compares_the_book_at_its_last_evaluation_only_for_the_book_run():
+    from mlplab.cli.train import accuracy_lines
+    from mlplab.train import History, TrainConfig
+
+    h = History(iterations=[0, 9600, 9999], train_acc=[0.1, 0.9472, 0.9484], test_acc=[0.1, 0.9454, 0.9462],
+                loss=[0.2] * 10_000)
+    lines = accuracy_lines(h, TrainConfig(seed=0), (784, 50, 10))
+    assert lines == [
+        "accuracy    train 94.84%  test 94.62%  final model (after 10000 iterations, 3 evaluations)",
+        "            train 94.72%  test 94.54%  after iteration 9600, the book's last evaluation",
+        "textbook    train 94.70%  test 94.65%  after iteration 9600 (its published run, no seed)",
+    ]
+    assert len(accuracy_lines(h, TrainConfig(seed=0, lr=0.5), (784, 50, 10))) == 1
+    assert len(accuracy_lines(h, TrainConfig(seed=0, train_size=300), (784, 50, 10))) == 1
+    diverged = History(iterations=[0, 600], train_acc=[0.1, 0.5], test_acc=[0.1, 0.5], loss=[0.2] * 700)
+    assert "the saved weights were not measured" in accuracy_lines(diverged, TrainConfig(lr=0.5), (784, 50, 10))[0]
 
 
 def test_train_options_reach_the_config(tmp_path):

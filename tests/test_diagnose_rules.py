@@ -116,7 +116,7 @@ def test_textbook_run_has_no_insight(tmp_path):
     """The full default run (784-50-10 sigmoid, lr 0.1, 10000 iterations), slow start included."""
     result, found = run_and_diagnose(tmp_path, **{k: None for k in ("train_size", "test_size", "eval_every")},
                                      iters=10_000, seed=0)
-    assert result.history.n_evaluations == 17
+    assert result.history.n_evaluations == 18  # 0, 600, …, 9600 as in the book, and the final model (9999)
     assert found == {}
     assert format_insights([]).startswith("No problems found")
     assert diagnose(result.history, load_layer_stats(tmp_path), result.config) == []

@@ -91,7 +91,10 @@ def test_compare_grid_has_one_panel_per_optimizer_titled_with_its_verdict():
     verdicts = [judge(p, max_extra_steps=2000) for p in paths]
     grid = plot_compare_grid(paths, verdicts)
     titles = [ax.get_title() for ax in grid["axes"]]
-    assert titles[0] == "sgd lr=0.95: NOT converged, 0.3605 from the minimum"
+    # Gradient descent on x²/20 + y² multiplies x by (1 − lr/10) and y by (1 − 2·lr) each step.
+    lr, (x0, y0), steps = 0.95, preset.start, preset.steps
+    distance = np.hypot(x0 * (1 - lr / 10) ** steps, y0 * (1 - 2 * lr) ** steps)
+    assert titles[0] == f"sgd lr=0.95: NOT converged, {distance:.4f} from the minimum"
     assert [t.split(":")[0] for t in titles] == [p.label for p in paths]
     overlay = plot_compare_overlay(paths, verdicts, theme="light")
     assert len(overlay["gap"].get_lines()) == 4

@@ -68,4 +68,9 @@ def test_activations_closed_forms():
         s = sigmoid(x)
     np.testing.assert_allclose(s, [0.0, 0.0, 0.5, 1 / (1 + np.exp(-2.0))])
     np.testing.assert_array_equal(relu(np.array([-1.0, 0.0, 3.0])), [0.0, 0.0, 3.0])
-    np.testing.assert_allclose(tanh(np.array([0.0, 1.0])), [0.0, np.tanh(1.0)])
+    # tanh(ln a) = (a − 1/a) / (a + 1/a): exactly 3/5 for a = 2 and 4/5 for a = 3.
+    np.testing.assert_allclose(tanh(np.log([1.0, 2.0, 3.0])), [0.0, 0.6, 0.8], rtol=1e-15, atol=1e-15)
+    z = np.linspace(-30, 30, 121)
+    np.testing.assert_allclose(tanh(z), 2 / (1 + np.exp(-2 * z)) - 1, rtol=1e-12, atol=1e-15)  # 2σ(2z) − 1
+    with np.errstate(all="raise"):  # saturates to ±1 without overflowing
+        np.testing.assert_array_equal(tanh(np.array([-1000.0, 1000.0])), [-1.0, 1.0])

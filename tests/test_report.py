@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 
 import pytest
 
+from mlplab.data.reference import book_differences, load_book_curve
 from mlplab.errors import RunFolderError
-from mlplab.train import TrainConfig, train
+from mlplab.nn import build_network
+from mlplab.train import History, TrainConfig, train
 from mlplab.viz.diagnose import DIAGNOSE_FIGURES
-from mlplab.viz.report import CAPTIONS, build_report, differs_from_book, images_from_files, write_report
+from mlplab.viz.report import CAPTIONS, build_report, images_from_files, write_report
 from mlplab.viz.run_figures import ANIMATION, FIGURES, draw_run_figures, load_run_data
 
 TINY = {"iters": 80, "train_size": 500, "test_size": 300, "eval_every": 40, "seed": 1, "hidden": (8,)}
@@ -37,9 +40,18 @@ def embedded_images(page: str) -> dict[str, bytes]:
     return {name: base64.b64decode(payload) for name, _, payload in found}
 
 
-def test_report_has_every_figure_and_no_outside_reference(page):
-    assert "http" not in page.lower()
-    assert "<script" not in page and "<link" not in page and "src=\"data:" in page
+def test_outside_references_are_found(outside_references):
+    """The check itself: each of these pages loads something from outside."""
+    for page in ('<img src="https://example.org/a.png">', '<a href="report2.html">x</a>',
+                 '<script>1</script>', '<link rel=stylesheet href=x.css>', "<style>body{background:url(x.png)}</style>",
+                 '<img srcset="//cdn/x.png 2x" src="data:image/png;base64,AA==">'):
+        assert outside_references(page), page
+    assert outside_references('<img src="data:image/png;base64,aHR0cA=="><a href="#loss">') == []
+
+
+def test_report_has_every_figure_and_no_outside_reference(page, outside_references):
+    assert outside_references(page) == []
+    assert "src=\"data:" in page
     images = embedded_images(page)
     assert set(images) == {*FIGURES, ANIMATION, *DIAGNOSE_FIGURES}
     for name in (*FIGURES, *DIAGNOSE_FIGURES):
@@ -51,15 +63,38 @@ def test_report_has_every_figure_and_no_outside_reference(page):
     assert re.search(r'<section class="diagnosis">\s*<h2>Diagnosis</h2>', page)
 
 
-def test_report_states_the_numbers_and_the_textbooks(run_and_data):
+def test_report_states_the_saved_models_numbers_and_no_book_for_another_run(run_and_data):
     _, data = run_and_data
     page = build_report(data, {}, theme="light")
     h = data.run.history
-    assert f"{h.final_test_acc:.2%}" in page and f"{h.final_train_acc:.2%}" in page
-    assert "94.70%" in page and "94.65%" in page  # the book's last evaluation
-    assert f"{(h.final_test_acc - 0.9465) * 100:+.2f} points" in page
-    assert "hidden=8" in page  # says why the numbers need not match
+    assert h.iterations[-1] == len(h.loss) - 1 == 79  # the last evaluation is the saved model
+    assert f"test accuracy (final model, after 80 iterations)</th><td>{h.final_test_acc:.2%}" in page
+    assert f"{h.final_train_acc:.2%}" in page
+    assert "Not compared" in page and "hidden=8" in page and "train_size=500" in page  # and why
+    assert "94.65%" not in page  # the book's numbers say nothing about this run
     assert "#ffffff" in page  # the light theme's background
+
+
+def test_report_compares_the_book_run_at_iteration_9600_and_shows_the_final_model(run_and_data):
+    """A textbook run's page: the book's last evaluation (9600) beside this run's, the final model apart."""
+    _, data = run_and_data
+    history = History(iterations=[0, 9600, 9999], train_acc=[0.1, 0.9512, 0.9530], test_acc=[0.1, 0.9481, 0.9499],
+                      train_loss=[2.3, 0.2, 0.19], test_loss=[2.3, 0.2, 0.18], eval_seconds=[0, 1, 2],
+                      loss=[0.2] * 10_000, status="completed")
+    book_run = dataclasses.replace(data.run, config=TrainConfig(seed=0), history=history,
+                                   network=build_network((784, 50, 10), seed=0))
+    assert book_differences(book_run.config, book_run.sizes) == []
+    page = build_report(dataclasses.replace(data, run=book_run), {})
+    book = load_book_curve()
+    assert book.last_iteration == 9600 and f"{book.final_test_acc:.2%}" == "94.65%"  # the CSV's last row
+    # a run folder of an older mlplab (no final evaluation) or a diverged run: the page says what it shows
+    older = dataclasses.replace(history, iterations=[0, 9600], train_acc=[0.1, 0.9512], test_acc=[0.1, 0.9481],
+                                train_loss=[2.3, 0.2], test_loss=[2.3, 0.2], eval_seconds=[0, 1])
+    older_page = build_report(dataclasses.replace(data, run=dataclasses.replace(book_run, history=older)), {})
+    assert "test accuracy (last evaluation, after iteration 9,600; the saved weights were not measured)" in older_page
+    assert "test accuracy (final model, after 10,000 iterations)</th><td>94.99%" in page
+    assert "<th>after iteration 9600</th>" in page
+    assert "<td class=num>94.81%</td><td class=num>94.65%</td><td class=num>+0.16 points</td>" in page
 
 
 def test_report_embeds_the_files_train_just_drew(run_and_data):
@@ -72,19 +107,13 @@ def test_report_embeds_the_files_train_just_drew(run_and_data):
     assert embedded["loss"] == figures.paths["loss"][0].read_bytes()
 
 
-def test_base64_never_spells_http():
-    """Base64 may spell "hTtP" by chance; the page breaks it with a newline, which decoding ignores."""
+def test_data_uri_is_plain_base64_even_where_it_spells_http():
     from mlplab.viz.report import _data_uri
 
-    data = base64.b64decode("httpQUJDhTtP")  # bytes whose base64 text is exactly this
+    data = base64.b64decode("httpQUJDhTtP")  # bytes whose base64 text spells "http" twice
     uri = _data_uri("image/png", data)
-    assert "http" not in uri.lower()
-    assert base64.b64decode(uri.split(",", 1)[1]) == data
-
-
-def test_differences_from_the_book_are_listed():
-    assert differs_from_book(TrainConfig()) == []
-    assert differs_from_book(TrainConfig(hidden=(100, 50), lr=0.5)) == ["hidden=100,50", "lr=0.5"]
+    assert uri.startswith("data:image/png;base64,")
+    assert base64.b64decode(uri.split(",", 1)[1], validate=True) == data  # validate: no stray characters
 
 
 def test_unwritable_report_path_is_a_run_folder_error(run_and_data, tmp_path):

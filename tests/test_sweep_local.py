@@ -62,6 +62,17 @@ def test_every_configuration_has_a_complete_run_folder(grid):
         assert loaded.history.status == ("diverged" if run.config.lr == DIVERGES else "completed")
 
 
+def test_summary_ranks_the_saved_models(grid, mnist, saved_model_accuracy):
+    """50 iterations, evaluations every 25: the final accuracy is measured after iteration 49, on model.npz."""
+    out, runs, result, _ = grid
+    (_, _), (x_test, t_test) = mnist
+    for row in read_summary(out / SUMMARY):
+        if row["status"] == "completed":
+            assert json.loads((out / row["name"] / "history.json").read_text())["iterations"] == [0, 25, 49]
+            saved = saved_model_accuracy(out / row["name"], x_test[:200], t_test[:200], "relu")
+            assert row["final_test_acc"] == saved
+
+
 def test_summary_rows_are_the_run_folders_numbers(grid):
     out, runs, result, seen = grid
     rows = read_summary(out / SUMMARY)

@@ -19,14 +19,15 @@ def small(**changes) -> TrainConfig:
     return TrainConfig(**base)
 
 
-def test_textbook_run_reaches_the_textbook_accuracy(tmp_path):
-    """The full default job: 10000 iterations, 17 evaluations, ≈94.7 % / 94.6 %."""
+@pytest.mark.slow
+def test_textbook_run_reaches_the_textbook_accuracy(mnist, tmp_path, saved_model_accuracy):
+    """The full default job: the book's 17 evaluations (≈94.7 % / 94.6 % at 9600), then the final model."""
     result = train(TrainConfig(seed=0), run_dir=tmp_path / "run")
     h = result.history
     assert h.status == "completed"
-    assert h.iterations == list(range(0, 10000, 600))  # 0, 600, …, 9600: 17 evaluations
-    assert 0.940 <= h.test_acc[-1] <= 0.955
-    assert 0.940 <= h.train_acc[-1] <= 0.960
+    assert h.iterations == [*range(0, 10000, 600), 9999]  # 0, 600, …, 9600 as in the book, then the end
+    assert 0.940 <= h.test_acc[-2] <= 0.955 and 0.940 <= h.train_acc[-2] <= 0.960  # at 9600
+    assert h.test_acc[-1] == saved_model_accuracy(tmp_path / "run", *mnist[1])
     assert len(h.loss) == 10000
     assert np.mean(h.loss[-500:]) < 0.3 < np.mean(h.loss[:50])
 
@@ -89,6 +90,10 @@ def test_nan_loss_stops_with_the_iteration_named(small_mnist, tmp_path):
     assert len(h.loss) < 200 and all(np.isfinite(h.loss))
     saved = json.loads((tmp_path / "history.json").read_text())
     assert saved["status"] == "diverged" and saved["loss"] == h.loss
+    # No evaluation is added after a divergence: the weights that made a non-finite loss are no model.
+    rare = train(small(lr=1e8, activation="relu", weight_init_std="he", eval_every=1000), data=small_mnist).history
+    assert rare.status == "diverged" and rare.iterations == [0] and len(rare.loss) > 1
+    assert not rare.measured_saved_model
 
 
 def test_nan_in_the_input_is_refused(small_mnist):
@@ -99,16 +104,34 @@ def test_nan_in_the_input_is_refused(small_mnist):
         train(small(), data=((x, t), test))
 
 
+def test_final_evaluation_is_the_saved_model_when_iters_is_not_an_epoch_multiple(mnist, tmp_path,
+                                                                                 saved_model_accuracy):
+    """1000 iterations on full MNIST: the book's evaluations at 0 and 600 leave 399 updates unmeasured."""
+    result = train(TrainConfig(iters=1000, seed=0), data=mnist, run_dir=tmp_path)
+    h = result.history
+    assert h.iterations == [0, 600, 999] and h.measured_saved_model
+    (_, _), (x_test, t_test) = mnist
+    saved = saved_model_accuracy(tmp_path, x_test, t_test)
+    assert h.final_test_acc == saved
+    assert saved - h.test_acc[1] > 0.02  # the model improved after iteration 600: the old "final" was stale
+
+
+def test_no_extra_evaluation_when_the_last_iteration_was_evaluated(small_mnist):
+    h = train(small(iters=101, eval_every=50), data=small_mnist).history
+    assert h.iterations == [0, 50, 100] and len(h.loss) == 101
+
+
 def test_stop_request_keeps_the_partial_run(small_mnist, tmp_path):
     calls = iter(range(10**6))
     result = train(small(eval_every=10), data=small_mnist, run_dir=tmp_path,
                    should_stop=lambda: next(calls) >= 24)
     assert result.history.status == "stopped"
     assert len(result.history.loss) == 25
-    assert load_run(tmp_path).history.iterations == [0, 10, 20]
+    # Epoch evaluations at 0, 10, 20, then the model that stopped after iteration 24.
+    assert load_run(tmp_path).history.iterations == [0, 10, 20, 24]
 
 
-def test_ctrl_c_keeps_the_partial_run(small_mnist, tmp_path):
+def test_ctrl_c_keeps_the_partial_run(small_mnist, tmp_path, saved_model_accuracy):
     from mlplab.train import Observer
 
     class PressCtrlC(Observer):
@@ -119,8 +142,10 @@ def test_ctrl_c_keeps_the_partial_run(small_mnist, tmp_path):
     result = train(small(eval_every=10), data=small_mnist, run_dir=tmp_path, observers=[PressCtrlC()])
     assert result.history.status == "interrupted"
     run = load_run(tmp_path)
-    # Interrupted inside iteration 30, after its update but before its evaluation.
-    assert len(run.history.loss) == 31 and run.history.iterations == [0, 10, 20]
+    # Interrupted inside iteration 30, after its update but before its evaluation: the final one measures it.
+    assert len(run.history.loss) == 31 and run.history.iterations == [0, 10, 20, 30]
+    (_, _), (x_test, t_test) = small_mnist
+    assert run.history.test_acc[-1] == saved_model_accuracy(tmp_path, x_test, t_test)
     np.testing.assert_array_equal(run.network.params["W1"], result.network.params["W1"])
 
 
@@ -128,7 +153,7 @@ def test_run_folder_contents(small_mnist, tmp_path):
     result = train(small(eval_every=50), data=small_mnist, run_dir=tmp_path)
     h = result.history
     history = json.loads((tmp_path / "history.json").read_text())
-    assert history["iterations"] == [0, 50, 100, 150] and history["train_acc"] == h.train_acc
+    assert history["iterations"] == [0, 50, 100, 150, 199] and history["train_acc"] == h.train_acc
     assert len(history["loss"]) == 200
     rows = list(csv.DictReader((tmp_path / "metrics.csv").open()))
     assert [int(r["iteration"]) for r in rows] == h.iterations
@@ -139,10 +164,12 @@ def test_run_folder_contents(small_mnist, tmp_path):
     for key, value in result.network.params.items():
         np.testing.assert_array_equal(run.network.params[key], value)
     snaps = load_snapshots(tmp_path)
-    assert snaps["W1"].shape == (4, 784, 50) and snaps["iterations"].tolist() == h.iterations
-    # The last snapshot is the network after iteration 150, i.e. after 151 updates (float16 copy).
+    assert snaps["W1"].shape == (5, 784, 50) and snaps["iterations"].tolist() == h.iterations
+    # Snapshot 3 is the network after iteration 150, i.e. after 151 updates (float16 copy);
+    # the last one is the saved model.
     after_151 = train(small(iters=151), data=small_mnist).network.params["W1"]
-    np.testing.assert_allclose(snaps["W1"][-1], after_151, atol=1e-4, rtol=1e-3)
+    np.testing.assert_allclose(snaps["W1"][3], after_151, atol=1e-4, rtol=1e-3)
+    np.testing.assert_allclose(snaps["W1"][-1], result.network.params["W1"], atol=1e-4, rtol=1e-3)
     events = [json.loads(line) for line in (tmp_path / "stream.jsonl").read_text().splitlines()]
     assert events[0]["event"] == "start" and events[-1]["event"] == "end"
     assert [e["iteration"] for e in events if e["event"] == "eval"] == h.iterations
@@ -173,3 +200,17 @@ def test_damaged_run_folders(tmp_path):
 def test_config_validation(changes, message):
     with pytest.raises(ConfigError, match=message):
         TrainConfig(**changes)
+
+
+def test_layer_statistics_of_the_final_evaluation_are_of_its_last_step(small_mnist, tmp_path):
+    """The final evaluation (after iteration 199) records the update ratio of that one step, measured here
+    as ‖W after 200 updates − W after 199‖ / ‖W after 200‖ from two separate runs with the same seed."""
+    from mlplab.train.layer_stats import load_layer_stats
+
+    train(small(eval_every=50), data=small_mnist, run_dir=tmp_path)
+    stats = load_layer_stats(tmp_path)
+    assert stats.iterations == [0, 50, 100, 150, 199]
+    before = train(small(iters=199), data=small_mnist).network.params["W1"].astype(np.float64)
+    after = train(small(iters=200), data=small_mnist).network.params["W1"].astype(np.float64)
+    one_step = np.linalg.norm(after - before) / np.linalg.norm(after)
+    assert stats.layers[0]["update_ratio"][-1] == pytest.approx(one_step, rel=1e-3)

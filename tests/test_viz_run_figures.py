@@ -28,6 +28,17 @@ CHEAP = tuple(name for name in FIGURES if name != "gradcheck")
 TINY = {"iters": 120, "train_size": 1000, "test_size": 1000, "eval_every": 40, "seed": 0}
 
 
+class BreakAt(Observer):
+    """Raises an unexpected error at a given iteration, before its evaluation."""
+
+    def __init__(self, iteration: int) -> None:
+        self.iteration = iteration
+
+    def on_iteration(self, state) -> None:
+        if state.iteration == self.iteration:
+            raise RuntimeError("observer broke")
+
+
 class InterruptAt(Observer):
     """Presses Ctrl-C at a given iteration (the trainer keeps what it has)."""
 
@@ -61,7 +72,7 @@ def test_all_figures_and_the_animation_are_written(tiny_run, tiny_data):
         assert path == tiny_run / "figures" / f"{name}.png"
         assert path.read_bytes().startswith(b"\x89PNG")
     with Image.open(result.paths[ANIMATION][0]) as gif:
-        assert gif.n_frames == tiny_data.n_evaluations == 3  # evaluations at 0, 40, 80
+        assert gif.n_frames == tiny_data.n_evaluations == 4  # evaluations at 0, 40, 80 and the final 119
     assert result.skipped == {}
 
 
@@ -96,26 +107,28 @@ def test_replay_draws_the_network_as_it_was(tiny_run, tiny_data):
         acc = np.mean(predicted == tiny_data.t_test)
         assert acc == pytest.approx(tiny_data.run.history.test_acc[k], abs=0.01)
     result = draw_run_figures(tiny_run, at_eval=-2, names=("architecture", "hidden_units"), data=tiny_data)
-    assert result.folder == tiny_run / "figures" / "eval_01"
+    assert result.folder == tiny_run / "figures" / "eval_02"  # -2: the one before the final evaluation
     assert ANIMATION not in result.paths  # the animation is about the whole run
-    with pytest.raises(ConfigError, match="between 0 and 2"):
-        draw_run_figures(tiny_run, at_eval=3, data=tiny_data)
+    with pytest.raises(ConfigError, match="between 0 and 3"):
+        draw_run_figures(tiny_run, at_eval=4, data=tiny_data)
 
 
 def test_run_interrupted_after_one_evaluation(tmp_path):
     run_dir = tmp_path / "interrupted"
     train(TrainConfig(**TINY), run_dir=run_dir, observers=[InterruptAt(5)])
-    assert load_run(run_dir).history.status == "interrupted"
+    history = load_run(run_dir).history
+    assert history.status == "interrupted" and history.iterations == [0, 5]  # 5: the saved model
     result = draw_run_figures(run_dir, names=("accuracy", "loss", "confusion"))
     assert set(result.paths) == {"accuracy", "loss", "confusion", ANIMATION}
     with Image.open(result.paths[ANIMATION][0]) as gif:
-        assert gif.n_frames == 1
+        assert gif.n_frames == 2
 
 
 def test_run_stopped_before_any_evaluation_still_draws(tmp_path, tiny_run):
     """No evaluation, no snapshots: the figures that need them say so instead of failing."""
     run_dir = tmp_path / "early"
-    train(TrainConfig(**TINY), run_dir=run_dir, observers=[InterruptAt(0)])
+    with pytest.raises(RuntimeError, match="observer broke"):  # a failed run: no final evaluation either
+        train(TrainConfig(**TINY), run_dir=run_dir, observers=[BreakAt(0)])
     data = load_run_data(run_dir)
     assert data.n_evaluations == 0 and data.snapshots is None
     result = draw_run_figures(run_dir, names=("accuracy", "loss", "architecture"), data=data)
@@ -179,3 +192,19 @@ def test_gradient_check_on_inked_pixels_equals_the_full_check(mnist):
         assert (mine.name, mine.shape) == (ref.name, ref.shape)
         assert mine.mean_abs_diff == pytest.approx(ref.mean_abs_diff, rel=0.5, abs=1e-12)
         assert mine.relative_error < 1e-6 and ref.relative_error < 1e-6
+
+
+def test_the_books_curve_is_drawn_only_beside_the_books_own_run(tiny_data):
+    """TINY (1000 images, 120 iterations) is not the book's experiment; the same run relabelled as the
+    book's settings (784-50-10, full MNIST, 10000 iterations) gets the book's curve."""
+    import dataclasses
+
+    def labels(data):
+        fig = make_figure("accuracy", data)
+        found = {line.get_label() for line in fig.axes[0].lines}
+        plt.close(fig)
+        return found
+
+    assert not {"textbook train", "textbook test"} & labels(tiny_data)
+    book_run = dataclasses.replace(tiny_data.run, config=TrainConfig(seed=0))  # the same 784-50-10 network
+    assert {"textbook train", "textbook test"} <= labels(dataclasses.replace(tiny_data, run=book_run))

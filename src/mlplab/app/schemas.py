@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mlplab.data.reference import BOOK_SETTINGS
 from mlplab.landscape.schedules import SCHEDULES
 from mlplab.nn.layers import ACTIVATION_LAYERS
 from mlplab.optim import OPTIMIZERS
@@ -134,7 +135,19 @@ def limits() -> dict[str, Any]:
                       "coordinate": MAX_COORDINATE, "lr": [0, 1000]},
         "optimizers": list(OPTIMIZERS), "activations": list(ACTIVATION_LAYERS), "dtypes": list(DTYPES),
         "samplings": list(SAMPLINGS), "schedules": list(SCHEDULES),
+        "textbook": textbook_form(),
     }
+
+
+def textbook_form() -> dict[str, Any]:
+    """The Train page's "Textbook" preset, from :data:`mlplab.data.reference.BOOK_SETTINGS`.
+
+    Blank sizes mean all of MNIST; the weight init and the sampling have no field and default to the book's.
+    """
+    book = BOOK_SETTINGS
+    return {"hidden": ",".join(map(str, book["hidden"])), "activation": book["activation"],
+            "optimizer": book["optimizer"], "lr": book["lr"], "batch_size": book["batch_size"], "iters": book["iters"],
+            "train_size": "", "test_size": "", "eval_every": ""}
 
 
 def validation_message(errors: list[dict[str, Any]]) -> str:

@@ -11,6 +11,7 @@ from mlplab.cli.app import INTERRUPTED
 from mlplab.cli.options import parse_int_list
 from mlplab.cli.plots import FORMAT_CHOICES, draw_and_report, format_option, theme_option
 from mlplab.cli.progress import ProgressBar
+from mlplab.data.reference import is_book_run, load_book_curve
 from mlplab.nn.layers import ACTIVATION_LAYERS
 from mlplab.optim import OPTIMIZERS
 from mlplab.train import TrainConfig, load_dataset, new_run_dir, train
@@ -38,14 +39,30 @@ def summary_lines(result) -> list[str]:
         f"{len(h.loss)} of {c.iters} iterations, seed {c.seed}",
         f"status      {h.status}" + (f": {h.message}" if h.message else ""),
     ]
-    if h.train_acc:
-        lines.append(
-            f"accuracy    train {h.train_acc[-1]:.2%}  test {h.test_acc[-1]:.2%}  "
-            f"({h.n_evaluations} evaluations; textbook: train 94.7%, test 94.6%)"
-        )
+    lines += accuracy_lines(h, c, result.network.sizes)
     lines.append(f"time        {h.seconds:.1f} s training loop")
     if result.run_dir is not None:
         lines.append(f"run folder  {result.run_dir}")
+    return lines
+
+
+def accuracy_lines(h, config, sizes) -> list[str]:
+    """The saved model's accuracies and, for the textbook's own run, the book's at its last evaluation."""
+    if not h.train_acc:
+        return []
+    if h.measured_saved_model:
+        which = f"final model (after {len(h.loss)} iterations, {h.n_evaluations} evaluations)"
+    else:  # diverged between evaluations: the saved weights were never measured
+        which = f"last evaluation (after iteration {h.iterations[-1]}; the saved weights were not measured)"
+    lines = [f"accuracy    train {h.train_acc[-1]:.2%}  test {h.test_acc[-1]:.2%}  {which}"]
+    if is_book_run(config, sizes):
+        book = load_book_curve()
+        mine = h.accuracies_at(book.last_iteration)
+        if mine is not None:  # compared where the book measured last, not at this run's end
+            lines += [f"            train {mine[0]:.2%}  test {mine[1]:.2%}  after iteration {book.last_iteration}, "
+                      "the book's last evaluation",
+                      f"textbook    train {book.final_train_acc:.2%}  test {book.final_test_acc:.2%}  "
+                      f"after iteration {book.last_iteration} (its published run, no seed)"]
     return lines
 
 

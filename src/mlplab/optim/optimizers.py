@@ -97,10 +97,16 @@ class Momentum(Optimizer):
 class Nesterov(Momentum):
     """Nesterov's accelerated gradient, in the form that needs only the gradient at ``W``:
 
-    ``v ← m·v − lr·g``;  ``W ← W + m²·v − (1 + m)·lr·g``
+    ``W ← W + m²·v − (1 + m)·lr·g``;  then  ``v ← m·v − lr·g``
 
-    which equals "look ahead by ``m·v``, then take the gradient there" after a change of variables.
-    Reference: Nesterov (1983); Sutskever et al. (2013) §2; the textbook's ``common/optimizer.py``.
+    The step uses the *old* velocity ``v``. This is the look-ahead method (the new velocity is
+    ``m·v − lr·∇f(θ + m·v)``, the gradient taken ahead at ``θ + m·v``, and it is added to ``θ``) written
+    in the variable ``W = θ + m·v``, so ``g`` is the gradient at the point the network actually holds.
+    It is also exactly ``torch.optim.SGD(lr, momentum=m, nesterov=True)`` for a constant ``lr``
+    (torch's buffer is ``−v/lr``).
+    Reference: Nesterov (1983); Sutskever et al. (2013) §2.2; Bengio et al. (2013) eq. 7; the
+    textbook's ``common/optimizer.py`` since its fix of 2021-01-18 (older copies update ``v`` first and
+    then apply the new one, a step of ``m³·v − (1 + m + m²)·lr·g``: not Nesterov).
     """
 
     name = "nesterov"
@@ -111,10 +117,11 @@ class Nesterov(Momentum):
             if key not in self.v:
                 self.v[key] = np.zeros_like(params[key])
             v = self.v[key]
-            v *= m
-            v -= self.lr * grads[key]
-            params[key] += m * m * v
-            params[key] -= (1 + m) * self.lr * grads[key]
+            g = grads[key]
+            params[key] += m * m * v  # old velocity: W ← W + m²·v − (1 + m)·lr·g
+            params[key] -= (1 + m) * self.lr * g
+            v *= m  # then v ← m·v − lr·g
+            v -= self.lr * g
 
 
 class AdaGrad(Optimizer):
@@ -184,6 +191,8 @@ class Adam(Optimizer):
     ``m ← m + (1 − β1)(g − m)``;  ``v ← v + (1 − β2)(g⊙g − v)``;
     ``lr_t = lr·√(1 − β2^t) / (1 − β1^t)``;  ``W ← W − lr_t·m / (√v + eps)``.
 
+    This is Kingma & Ba's step ``lr·m̂ / (√v̂ + ε)`` with ``m̂ = m/(1 − β1^t)``, ``v̂ = v/(1 − β2^t)``,
+    except where ε sits: it acts as ``ε / √(1 − β2^t)`` there (about 32·eps at t = 1), as in the textbook.
     Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015); the textbook §6.1.6.
     """
 

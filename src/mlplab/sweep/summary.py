@@ -1,6 +1,7 @@
 """What a sweep found: one row per run (``summary.csv``) and the best configurations.
 
-A row holds the swept settings, the seed, how the run ended and its final accuracies::
+A row holds the swept settings, the seed, how the run ended and its final accuracies (those of the
+saved model: the trainer evaluates it after the last iteration, so runs are ranked on what they end with)::
 
     name, hidden, optimizer, lr, batch_size, activation, weight_init_std, seed, iters,
     status, final_train_acc, final_test_acc, best_test_acc, iterations_done, seconds, reason

@@ -21,7 +21,8 @@ class TrainConfig:
     """Everything that decides a run. Defaults are the textbook's ch. 4 run.
 
     ``eval_every=None`` means once per epoch: ``train_size / batch_size`` iterations (600 for MNIST),
-    evaluated after iterations 0, 600, …, 9600 — 17 evaluations for the defaults.
+    evaluated after iterations 0, 600, …, 9600 as in the book, then once more after the last iteration
+    (9999, counting from 0) so the run ends with the saved model's numbers — 18 evaluations for the defaults.
     ``seed=None`` picks a fresh seed, which is then recorded so the run can be repeated.
     """
 

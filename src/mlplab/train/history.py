@@ -13,8 +13,10 @@ class History:
 
     ``iterations[k]`` is the iteration after which evaluation ``k`` measured ``train_acc[k]`` and
     ``test_acc[k]`` (and the full-set losses ``train_loss[k]``, ``test_loss[k]``); ``loss[i]`` is the
-    mini-batch loss of iteration ``i``. ``status`` is ``running``, ``completed``, ``interrupted``,
-    ``stopped`` or ``diverged``; ``message`` says why a run ended early.
+    mini-batch loss of iteration ``i`` (counted from 0). Evaluations happen every epoch and once more
+    after the last iteration (9999 for 10000 iterations), so ``final_*`` are the saved model's numbers.
+    ``status`` is ``running``, ``completed``, ``interrupted``, ``stopped`` or ``diverged``; ``message``
+    says why a run ended early.
     """
 
     iterations: list[int] = field(default_factory=list)
@@ -33,12 +35,28 @@ class History:
         return len(self.iterations)
 
     @property
+    def measured_saved_model(self) -> bool:
+        """Whether the last evaluation is of the model as saved (after the last recorded iteration).
+
+        True for every completed, stopped or interrupted run of this mlplab; False for a run that
+        diverged between evaluations, whose saved weights produced a non-finite loss.
+        """
+        return bool(self.iterations) and self.iterations[-1] == len(self.loss) - 1
+
+    @property
     def final_train_acc(self) -> float | None:
         return self.train_acc[-1] if self.train_acc else None
 
     @property
     def final_test_acc(self) -> float | None:
         return self.test_acc[-1] if self.test_acc else None
+
+    def accuracies_at(self, iteration: int) -> tuple[float, float] | None:
+        """``(train_acc, test_acc)`` measured after ``iteration``, or ``None`` if it was not evaluated."""
+        if iteration not in self.iterations:
+            return None
+        k = self.iterations.index(iteration)
+        return self.train_acc[k], self.test_acc[k]
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

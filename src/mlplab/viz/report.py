@@ -2,9 +2,9 @@
 
 Everything is inside the file: the styles, and every figure as a base64 ``data:`` image. There are
 no scripts and no links to anything outside it, so it shows the same on a laptop without network
-as in a mail attachment. It holds the configuration, the final numbers, a comparison with the
-textbook's published accuracies, and every figure of :mod:`mlplab.viz.run_figures` with a caption
-that says how to read it.
+as in a mail attachment. It holds the configuration, the saved model's numbers, a comparison with the
+textbook's published accuracies (for the book's own settings, at its last evaluation) and every
+figure of :mod:`mlplab.viz.run_figures` with a caption that says how to read it.
 """
 
 from __future__ import annotations
@@ -12,15 +12,13 @@ from __future__ import annotations
 import base64
 import html
 import os
-import re
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from mlplab.data.reference import ReferenceCurve, load_book_curve
+from mlplab.data.reference import ReferenceCurve, book_differences, load_book_curve
 from mlplab.errors import RunFolderError
 from mlplab.explain.html import report_section as backprop_section
-from mlplab.train.config import TrainConfig
 from mlplab.train.run_folder import atomic_write_text, clean_stale_temp_files
 from mlplab.viz.diagnose import DIAGNOSE_CAPTIONS, DIAGNOSE_FIGURES
 from mlplab.viz.run_figures import ANIMATION, FIGURES, FigureSet, RunData, load_run_data, render_images
@@ -32,8 +30,8 @@ REPORT = "report.html"
 CAPTIONS: dict[str, tuple[str, str]] = {
     "accuracy": ("Accuracy", "Share of correctly classified digits on the training set (solid) and the test set "
                  "(dashed) at each evaluation; the shaded band is the gap between them (overfitting would "
-                 "widen it). The faint grey lines are the textbook's published run, and the inset zooms on the "
-                 "end of the run, where the curves are too close to tell apart at full scale."),
+                 "widen it). For the textbook's own settings only, faint grey lines show the book's published "
+                 "run. The inset zooms on the end of the run, where the curves are too close to tell apart."),
     "loss": ("Loss", "Cross-entropy of each mini-batch (faint: noisy, since every batch is different), its "
              "moving average, and the loss on the whole test set at each evaluation."),
     "architecture": ("The network", "The network at its real sizes. Left: test digit #0 and the input pixels "
@@ -56,10 +54,6 @@ CAPTIONS: dict[str, tuple[str, str]] = {
                   "error, which should be far below the tolerance."),
 }
 CAPTIONS.update(DIAGNOSE_CAPTIONS)
-
-#: The textbook's settings (ch. 4); a run that differs from them need not reach its numbers.
-BOOK_SETTINGS = {"hidden": (50,), "activation": "sigmoid", "optimizer": "sgd", "lr": 0.1, "batch_size": 100,
-                 "iters": 10_000, "weight_init_std": 0.01}
 
 _STYLE = """
 body {{ background: {background}; color: {foreground}; font: 15px/1.5 system-ui, -apple-system, "Segoe UI",
@@ -85,56 +79,48 @@ def _pct(value: float | None) -> str:
 
 
 def _data_uri(mime: str, data: bytes) -> str:
-    """``data:image/png;base64,…``. Base64 text can spell "http" by chance (about once per megabyte,
-    ignoring case); a line break is put inside each such spelling, which browsers drop when they
-    read the URL, so that a search of the page for outside references finds none."""
-    payload = base64.b64encode(data).decode("ascii")
-    return f"data:{mime};base64,{_HTTP.sub(lambda m: m.group(1) + chr(10) + m.group(2), payload)}"
-
-
-_HTTP = re.compile(r"(ht)(tp)", re.IGNORECASE)
-
-
-def differs_from_book(config: TrainConfig) -> list[str]:
-    """The settings in which ``config`` differs from the textbook's run, as ``name=value`` strings."""
-    out = []
-    for name, book in BOOK_SETTINGS.items():
-        value = getattr(config, name)
-        if value != book:
-            out.append(f"{name}={value if not isinstance(value, tuple) else ','.join(map(str, value))}")
-    if config.train_size is not None:
-        out.append(f"train_size={config.train_size}")
-    return out
+    """``data:image/png;base64,…``: the image inside the page, so it needs no file and no network."""
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def comparison_html(data: RunData, book: ReferenceCurve) -> str:
-    """The run's final accuracies beside the textbook's, with the difference in percentage points."""
-    h = data.run.history
+    """The run beside the textbook at the book's last evaluation (after iteration 9600), for the book's
+    own settings only; any other run gets one line saying why it is not compared."""
+    run, h = data.run, data.run.history
+    differs = book_differences(run.config, run.sizes)
+    if differs:
+        return ("<p class=muted>Not compared: this run differs from the textbook's ch. 4 run ("
+                + html.escape(", ".join(differs)) + "), so the book's numbers say nothing about it.</p>")
+    mine = h.accuracies_at(book.last_iteration)
+    if mine is None:
+        return (f"<p class=muted>Not compared: this run has no evaluation after iteration {book.last_iteration}, "
+                "the book's last one.</p>")
     rows = []
-    for name, mine, theirs in (("train", h.final_train_acc, book.final_train_acc),
-                               ("test", h.final_test_acc, book.final_test_acc)):
-        diff = "–" if mine is None else f"{(mine - theirs) * 100:+.2f} points"
-        rows.append(f"<tr><th>{name} accuracy</th><td class=num>{_pct(mine)}</td>"
-                    f"<td class=num>{_pct(theirs)}</td><td class=num>{diff}</td></tr>")
-    differs = differs_from_book(data.run.config)
-    note = ("This run used the textbook's settings, so its numbers should be close (the book set no seed, "
-            "so they are not identical)." if not differs else
-            "This run differs from the textbook's settings (" + html.escape(", ".join(differs)) +
-            "), so its numbers need not match.")
-    return ("<table><tr><th></th><th>this run</th><th>textbook</th><th>difference</th></tr>" + "".join(rows)
-            + f"</table><p class=muted>{note} Textbook: {html.escape(book.source)}</p>")
+    for name, at_book, theirs in (("train", mine[0], book.final_train_acc), ("test", mine[1], book.final_test_acc)):
+        rows.append(f"<tr><th>{name} accuracy</th><td class=num>{_pct(at_book)}</td>"
+                    f"<td class=num>{_pct(theirs)}</td><td class=num>{(at_book - theirs) * 100:+.2f} points</td></tr>")
+    return (f"<table><tr><th>after iteration {book.last_iteration}</th><th>this run</th><th>textbook</th>"
+            "<th>difference</th></tr>" + "".join(rows) + "</table>"
+            f"<p class=muted>Both at the book's last evaluation (after iteration {book.last_iteration}); the summary "
+            "above gives this run's final model, which had the remaining updates. The run used the textbook's "
+            "settings, so its numbers should be close (the book set no seed, so they are not identical). "
+            f"Textbook: {html.escape(book.source)}</p>")
 
 
 def summary_html(data: RunData) -> str:
     run, h = data.run, data.run.history
     c = run.config
+    if h.measured_saved_model:
+        which = f"final model, after {len(h.loss):,} iterations"
+    else:
+        which = f"last evaluation, after iteration {h.iterations[-1]:,}; the saved weights were not measured"
     rows = [
         ("network", run.network.describe()),
         ("status", h.status + (f": {h.message}" if h.message else "")),
         ("iterations", f"{len(h.loss):,} of {c.iters:,} ({h.n_evaluations} evaluations)"),
-        ("final train accuracy", _pct(h.final_train_acc)),
-        ("final test accuracy", _pct(h.final_test_acc)),
-        ("final test loss", "–" if not h.test_loss else f"{h.test_loss[-1]:.4f}"),
+        (f"train accuracy ({which})", _pct(h.final_train_acc)),
+        (f"test accuracy ({which})", _pct(h.final_test_acc)),
+        (f"test loss ({which})", "–" if not h.test_loss else f"{h.test_loss[-1]:.4f}"),
         ("training time", f"{h.seconds:.1f} s"),
         ("test digits", f"{data.x_test.shape[0]:,}"),
     ]

@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from mlplab.data.reference import load_book_curve
+from mlplab.data.reference import is_book_run, load_book_curve
 from mlplab.errors import ConfigError, RunFolderError
 from mlplab.nn.functions import softmax
 from mlplab.nn.gradcheck import ParamCheck, gradient_check
@@ -208,7 +208,9 @@ def gradient_check_on_ink(
 
 
 def _accuracy(data: RunData, k: int | None, theme: str) -> Figure:
-    return plot_accuracy(data.history_until(k), reference=load_book_curve(), theme=theme,
+    # The book's curve belongs to one experiment: drawn beside that one only, never beside any other run.
+    book = load_book_curve() if is_book_run(data.run.config, data.run.sizes) else None
+    return plot_accuracy(data.history_until(k), reference=book, theme=theme,
                          iters_per_epoch=data.iters_per_epoch)["figure"]
 
 

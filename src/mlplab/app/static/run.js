@@ -37,8 +37,7 @@ function renderHeader(d) {
   if (c.train_size) parts.push(`${c.train_size} training images`);
   let text = parts.join(" · ");
   if (d.train_acc !== null && d.train_acc !== undefined) {
-    const last = d.curves && d.curves.iterations.length ? ` (last evaluation, iteration ${d.curves.iterations.at(-1)})` : "";
-    text += ` — train ${mlplab.pct(d.train_acc)}, test ${mlplab.pct(d.test_acc)}${last}`;
+    text += ` — train ${mlplab.pct(d.train_acc)}, test ${mlplab.pct(d.test_acc)}${accuracyWhen(d)}`;
   }
   if (d.message) text += ` — ${d.message}`;
   $("summary").textContent = text;
@@ -46,6 +45,18 @@ function renderHeader(d) {
   $("report-link").classList.toggle("hidden", !d.report);
   $("backprop-link").href = "/backprop/" + runName.split("/").map(encodeURIComponent).join("/");
   $("backprop-link").classList.toggle("hidden", !d.complete);
+}
+
+// The trainer evaluates the saved model after the last iteration; only a run that diverged between
+// evaluations ends with an older measurement, and then the page says which.
+function measuredSavedModel(d) {
+  return Boolean(d.curves && d.curves.iterations.length && d.curves.iterations.at(-1) === d.iterations_done - 1);
+}
+
+function accuracyWhen(d) {
+  if (!d.curves || !d.curves.iterations.length) return "";
+  if (measuredSavedModel(d)) return ` (final model, after ${d.iterations_done} iterations)`;
+  return ` (last evaluation, iteration ${d.curves.iterations.at(-1)}; the saved weights were not measured)`;
 }
 
 // ---------------------------------------------------------------- live
@@ -126,7 +137,9 @@ function updateReplayLabel() {
   const d = state.detail;
   const c = d.curves;
   if (state.at === null) {
-    $("replay-label").textContent = `final model (after ${d.iterations_done} iterations)`;
+    const scores = measuredSavedModel(d)
+      ? ` · train ${mlplab.pct(c.train_acc.at(-1), 1)} · test ${mlplab.pct(c.test_acc.at(-1), 1)}` : "";
+    $("replay-label").textContent = `final model (after ${d.iterations_done} iterations)${scores}`;
     return;
   }
   const k = state.at;

@@ -10,13 +10,13 @@ let current = null; // {name, stream}
 const PRESETS = {
   quick: { hidden: "50", activation: "sigmoid", optimizer: "sgd", lr: 0.5, batch_size: 100, iters: 3000,
            train_size: 10000, test_size: 2000, eval_every: 100 },
-  textbook: { hidden: "50", activation: "sigmoid", optimizer: "sgd", lr: 0.1, batch_size: 100, iters: 10000,
-              train_size: "", test_size: "", eval_every: "" },
+  textbook: null, // from /api/options: the book's settings are defined once, in mlplab.data.reference
 };
 
 async function init() {
   try {
     const options = await mlplab.api("/api/options");
+    PRESETS.textbook = options.textbook;
     $("activation").innerHTML = options.activations.map((a) => `<option>${a}</option>`).join("");
     $("optimizer").innerHTML = options.optimizers.map((o) => `<option>${o}</option>`).join("");
     $("where").textContent = `Runs are saved in ${options.runs_dir}, like those of mlplab train; ` +
@@ -81,7 +81,7 @@ $("stop").addEventListener("click", async () => {
 });
 
 document.querySelectorAll("[data-preset]").forEach((button) => button.addEventListener("click", () => {
-  for (const [key, value] of Object.entries(PRESETS[button.dataset.preset])) $(key).value = value;
+  for (const [key, value] of Object.entries(PRESETS[button.dataset.preset] || {})) $(key).value = value;
 }));
 
 function setStatus(status) {
