@@ -217,7 +217,7 @@ def test_cli_untrained_and_html(run_dir, tmp_path):
     assert "<script" not in text and "∂L/∂W1 = xᵀ·∂L/∂a1" in text and "<svg" in text
 
 
-@pytest.mark.parametrize("args, says", [(("--index", 5000), "between 0 and 999"), (("--at", 9), "between 0 and 2"),
+@pytest.mark.parametrize("args, says", [(("--index", 5000), "between 0 and 999"), (("--at", 9), "between 0 and 3"),
                                         (("--untrained", "--at", 0), "not both")])
 def test_cli_mistakes_are_one_line(run_dir, args, says):
     result = invoke("explain", run_dir, *args)
@@ -259,8 +259,8 @@ def client(run_dir):
 
 
 def test_api_answers_the_json_of_the_cli(client, run_dir):
-    data = client.get("/api/explain/run?index=2&at=-1").json()
-    assert data["index"] == 2 and data["at"] == 2 and data["run"] == "run"
+    data = client.get("/api/explain/run?index=2&at=-1").json()  # evaluations 0, 200, 400 and the final 599
+    assert data["index"] == 2 and data["at"] == 3 and data["run"] == "run"
     assert [s["name"] for s in data["backward"]][-2:] == ["∂L/∂W1", "∂L/∂b1"]
     assert max(data["checks"].values()) < 1e-6
     from mlplab.viz.run_figures import load_run_data
@@ -270,7 +270,7 @@ def test_api_answers_the_json_of_the_cli(client, run_dir):
 
 
 @pytest.mark.parametrize("query, status, says", [("index=1000", 400, "between 0 and 999"),
-                                                 ("at=7", 400, "between 0 and 2"),
+                                                 ("at=7", 400, "between 0 and 3"),
                                                  ("index=-1", 422, "index")])
 def test_api_mistakes_are_one_sentence(client, query, status, says):
     response = client.get(f"/api/explain/run?{query}")

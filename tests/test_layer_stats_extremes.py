@@ -70,8 +70,8 @@ def test_deep_sigmoid_network_trains_and_records(tmp_path):
     result = train(config, run_dir=tmp_path / "deep")
     assert result.history.status == "completed"
     stats = load_layer_stats(tmp_path / "deep")
-    grad_norms = stats.series("grad_norm")  # (26 layers, 3 evaluations)
-    assert grad_norms.shape == (26, 3)
+    grad_norms = stats.series("grad_norm")  # (26 layers, 4 evaluations: iterations 0, 10, 20 and the final 29)
+    assert grad_norms.shape == (26, 4)
     assert grad_norms[0, -1] < 1e-30 < grad_norms[-1, -1]  # vanished at the bottom, alive at the top
     for layer in stats.layers:
         for h in layer["grad_hist"]:
