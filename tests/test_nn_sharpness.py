@@ -1,0 +1,74 @@
+"""λ_max by power iteration on finite-difference Hessian-vector products, against independent references:
+a quadratic whose eigenvalues are chosen in closed form, and the explicit Hessian of a tiny network built
+from second differences of the *loss* alone (no backprop) and diagonalised by ``np.linalg.eigvalsh``."""
+
+import numpy as np
+import pytest
+
+from mlplab.nn.networks import build_network
+from mlplab.nn.sharpness import finite_difference_hvp, sharpness, top_eigenvalue
+
+
+def quadratic(eigenvalues, seed=0):
+    """Gradient of L(θ) = ½ θᵀAθ with A = Q·diag(eigenvalues)·Qᵀ for a random rotation Q: ∇L = Aθ."""
+    q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((len(eigenvalues),) * 2))
+    a = q @ np.diag(eigenvalues) @ q.T
+    return (lambda theta: a @ theta), a
+
+
+@pytest.mark.parametrize("eigenvalues, top", [
+    ([5.0, 3.0, 1.0, 0.5, 0.1], 5.0),                       # positive definite: the largest
+    ([2.0, 1.0, -0.5, -6.0], 2.0),                          # a saddle whose negative curvature dominates
+    ([4.0, -4.0, 1.0, -1.0, 0.3], 4.0),                     # a ±λ pair: plain power iteration never settles
+])
+def test_power_iteration_finds_the_largest_eigenvalue_of_a_quadratic(eigenvalues, top):
+    grad, _ = quadratic(eigenvalues)
+    theta = np.random.default_rng(1).standard_normal(len(eigenvalues))  # the Hessian of a quadratic is A anywhere
+    found = top_eigenvalue(finite_difference_hvp(grad, theta), len(eigenvalues), tol=1e-9, max_iterations=2000)
+    assert found.converged
+    assert found.value == pytest.approx(top, rel=1e-6)
+    assert found.stability_limit == pytest.approx(2 / top, rel=1e-6)
+
+
+def loss_hessian(net, x, t, h=1e-3):
+    """H_ij = (L(θ+he_i+he_j) − L(θ+he_i−he_j) − L(θ−he_i+he_j) + L(θ−he_i−he_j)) / 4h², from forward passes only."""
+    arrays = [net.params[k] for k in net.params]
+    flat = [(a, i) for a in arrays for i in range(a.size)]
+    n = len(flat)
+    hess = np.zeros((n, n))
+
+    def loss_at(moves):
+        saved = [(a, i, a.flat[i]) for a, i, _ in moves]
+        for a, i, d in moves:
+            a.flat[i] += d
+        value = net.loss(x, t)
+        for a, i, v in saved:
+            a.flat[i] = v
+        return value
+
+    for p in range(n):
+        for q in range(p, n):
+            (ap, ip), (aq, iq) = flat[p], flat[q]
+            s = [loss_at([(ap, ip, sp * h), (aq, iq, sq * h)]) for sp, sq in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
+            hess[p, q] = hess[q, p] = (s[0] - s[1] - s[2] + s[3]) / (4 * h * h)
+    return hess
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_sharpness_of_a_tiny_network_matches_its_explicit_hessian(activation):
+    rng = np.random.default_rng(0)
+    net = build_network((4, 3, 3), activation=activation, weight_init_std=1.0, seed=2, dtype=np.float64)
+    x, t = rng.standard_normal((20, 4)), rng.integers(0, 3, size=20)
+    reference = np.linalg.eigvalsh(loss_hessian(net, x, t))[-1]
+    found = sharpness(net, x, t, tol=1e-10, max_iterations=5000)
+    assert found.converged
+    assert found.value == pytest.approx(reference, rel=1e-4)
+
+
+def test_sharpness_leaves_the_network_untouched():
+    net = build_network((4, 3, 3), activation="relu", weight_init_std=1.0, seed=2, dtype=np.float32)
+    before = {k: v.copy() for k, v in net.params.items()}
+    x, t = np.random.default_rng(0).standard_normal((10, 4)), np.arange(10) % 3
+    sharpness(net, x, t)
+    for k, v in net.params.items():
+        assert np.array_equal(v, before[k]) and v.dtype == np.float32
