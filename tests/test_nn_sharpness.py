@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mlplab.nn.networks import build_network
-from mlplab.nn.sharpness import finite_difference_hvp, sharpness, top_eigenvalue
+from mlplab.nn.sharpness import finite_difference_hvp, gradient_function, sharpness, top_eigenvalue
 
 
 def quadratic(eigenvalues, seed=0):
@@ -72,3 +72,21 @@ def test_sharpness_leaves_the_network_untouched():
     sharpness(net, x, t)
     for k, v in net.params.items():
         assert np.array_equal(v, before[k]) and v.dtype == np.float32
+
+
+def test_gradient_descent_with_lr_above_two_over_lambda_max_grows_along_the_top_eigenvector():
+    """The meaning of λ_max, measured: one full-batch step along −∇L changes the loss by the quadratic
+    model's amount, and with lr = 3/λ_max the component along the top eigenvector is multiplied by
+    |1 − 3| = 2 (diverges) while lr = 1/λ_max removes it (|1 − 1| = 0)."""
+    rng = np.random.default_rng(0)
+    net = build_network((6, 5, 3), activation="tanh", weight_init_std=1.0, seed=1, dtype=np.float64)
+    x, t = rng.standard_normal((40, 6)), rng.integers(0, 3, size=40)
+    grad, theta = gradient_function(net, x, t)
+    top = top_eigenvalue(finite_difference_hvp(grad, theta), theta.size, tol=1e-10, max_iterations=5000)
+    # Near θ the gradient is ∇L(θ) + H·d; start a small distance d = δ·v along the top eigenvector.
+    delta, base = 1e-4, grad(theta)
+    for lr, factor in ((3 / top.value, -2.0), (1 / top.value, 0.0)):
+        start = theta + delta * top.vector
+        moved = start - lr * (grad(start) - base)  # the step's part that is due to the displacement
+        component = (moved - theta) @ top.vector / delta
+        assert component == pytest.approx(factor, abs=1e-3)

@@ -125,7 +125,8 @@ def top_eigenvalue(
     # Either a negative eigenvalue dominates, or a +λ/−λ pair of nearly equal size keeps v swinging
     # between two directions. Shift by ρ ≈ the largest |eigenvalue| (‖Hv‖ ≤ ρ for unit v): the
     # eigenvalues of H + ρ·I are about ≥ 0 and the largest is λ_max + ρ, which now dominates.
-    shifted, _ = _power(lambda u: hvp(u) + radius * u, _unit(rng.standard_normal(dim)), tol, max_iterations)
+    # (Also when the first pass ran out of iterations: the shifted pass continues from its vector.)
+    shifted, _ = _power(lambda u: hvp(u) + radius * u, found.vector, tol, max_iterations)  # go on from there
     return Sharpness(value=shifted.value - radius, vector=shifted.vector,
                      products=found.products + shifted.products, converged=shifted.converged)
 

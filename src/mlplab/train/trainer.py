@@ -160,7 +160,7 @@ def train(
         write_json(run_dir / CONFIG, config_record(config, network))
         all_observers = [
             StreamWriter(run_dir), SnapshotRecorder(run_dir),
-            *([LayerStatsRecorder(run_dir, x_train, eval_every)] if record_layer_stats else []),
+            *([LayerStatsRecorder(run_dir, x_train, eval_every, t_train)] if record_layer_stats else []),
             *all_observers,
         ]
     state = TrainingState(config=config, network=network, optimizer=optimizer, history=history, run_dir=run_dir)
