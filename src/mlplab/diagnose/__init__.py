@@ -17,6 +17,7 @@ import os
 import textwrap
 
 from mlplab.diagnose.insight import SEVERITIES, Insight
+from mlplab.diagnose.prescribe import prescribe
 from mlplab.diagnose.rules import RULES
 from mlplab.errors import RunFolderError
 from mlplab.train.config import TrainConfig
@@ -42,9 +43,13 @@ def diagnose(history: History, layer_stats: LayerStats | None, config: TrainConf
     return [i for i in found if not fired.intersection(EXPLAINED_BY.get(i.rule, ()))]
 
 
-def diagnose_run(run_dir: str | os.PathLike) -> list[Insight]:
+def diagnose_run(run_dir: str | os.PathLike, *, prescriptions: bool = True) -> list[Insight]:
     """Diagnose a run folder. Without ``layer_stats.json`` only the loss-based rules can speak, and an
-    ``info`` insight says so. Raises :class:`RunFolderError` for a missing or damaged folder."""
+    ``info`` insight says so. Raises :class:`RunFolderError` for a missing or damaged folder.
+
+    With ``prescriptions`` each finding gets its computed settings (:mod:`mlplab.diagnose.prescribe`:
+    this loads the training data and measures the run's start, about a second or two).
+    """
     run = load_run(run_dir)
     try:
         stats = load_layer_stats(run_dir)
@@ -53,6 +58,8 @@ def diagnose_run(run_dir: str | os.PathLike) -> list[Insight]:
             raise  # damaged, not merely absent
         stats = None
     insights = diagnose(run.history, stats, run.config)
+    if prescriptions:
+        insights = prescribe(insights, run)
     if stats is None:
         insights.append(Insight(
             rule="no-layer-stats", severity="info", title="No layer statistics recorded",
@@ -70,14 +77,26 @@ def format_insights(insights: list[Insight], width: int = 100) -> str:
     ordered = sorted(insights, key=lambda i: SEVERITIES.index(i.severity))
     lines = [f"{'severity':<9} {'rule':<20} finding"]
     indent = " " * 31
+    prescribed: dict[tuple[str, ...], str] = {}  # options already printed → the rule that printed them
     for insight in ordered:
         lines.append(f"{insight.severity:<9} {insight.rule:<20} {insight.title}")
         for label, texts in (("evidence", insight.evidence), ("try", (insight.suggestion,))):
             for text in texts:
-                wrapped = textwrap.wrap(text, width=width - len(indent) - 10) or [""]
-                lines.append(f"{indent}{label + ':':<10}{wrapped[0]}")
-                lines.extend(f"{indent}{'':<10}{more}" for more in wrapped[1:])
+                lines.extend(_labelled(indent, label, text, width))
+        key = tuple(p.options() for p in insight.prescriptions)
+        if key and key in prescribed:
+            lines.extend(_labelled(indent, "options", f"the same as for {prescribed[key]}", width))
+            continue
+        prescribed[key] = insight.rule
+        for k, p in enumerate(insight.prescriptions):
+            lines.extend(_labelled(indent, "then" if k else "options", f"{p.options()}   ({p.why})", width))
     return "\n".join(lines)
+
+
+def _labelled(indent: str, label: str, text: str, width: int) -> list[str]:
+    """``label:  text`` wrapped under the label's column."""
+    wrapped = textwrap.wrap(text, width=width - len(indent) - 10) or [""]
+    return [f"{indent}{label + ':':<10}{wrapped[0]}", *(f"{indent}{'':<10}{more}" for more in wrapped[1:])]
 
 
 def diagnosis_html(run_dir: str | os.PathLike) -> str:
