@@ -39,7 +39,7 @@ from mlplab.diagnose.insight import Insight, Prescription
 from mlplab.diagnose.rules import DEAD_SHARE, SATURATION_SHARE
 from mlplab.nn.layers import Affine
 from mlplab.nn.networks import LayerNet, build_network
-from mlplab.nn.sharpness import sharpness
+from mlplab.nn.sharpness import sharpness, stability_factor
 from mlplab.train.config import TrainConfig
 from mlplab.train.layer_stats import activation_summary, probe_activations, probe_rows
 from mlplab.train.observers import Observer, TrainingState
@@ -51,8 +51,6 @@ SHARPNESS_ROWS = 1000
 SHARPNESS_TOL = 1e-2
 #: Candidate learning rates as fractions of the stability limit (½ of 2/λ_max = 1/λ_max for SGD, …).
 LR_FRACTIONS = (0.5, 0.25, 0.125)
-#: Optimizers whose step is rescaled per coordinate: λ_max gives them no learning-rate limit.
-ADAPTIVE = ("adagrad", "rmsprop", "adam")
 #: Target RMS of the hidden pre-activations for a sigmoid/tanh start: 1, then 0.3.
 TARGET_RMS = (1.0, 0.3)
 #: Over-fitting: ten times the training rows (up to the whole set).
@@ -157,19 +155,10 @@ def rescaled(network: LayerNet, stds: list[float]) -> LayerNet:
 # -- learning rate ---------------------------------------------------------------------------------
 
 def stability_limit(config: TrainConfig, lam: float) -> float | None:
-    """The learning rate above which the optimizer diverges on a quadratic of curvature ``lam``.
-
-    SGD: 2/λ. Heavy-ball momentum m: 2(1 + m)/λ. Nesterov: (2 + 2m)/((1 + 2m)·λ). (From the characteristic
-    polynomial of each update on f = λx²/2.) ``None`` for adaptive optimizers, which have no such limit.
-    """
-    if config.optimizer in ADAPTIVE or not lam > 0:
-        return None
-    m = float(config.optimizer_options.get("momentum", 0.9))
-    if config.optimizer == "momentum":
-        return 2 * (1 + m) / lam
-    if config.optimizer == "nesterov":
-        return (2 + 2 * m) / ((1 + 2 * m) * lam)
-    return 2 / lam
+    """The learning rate above which the run's optimizer diverges on a quadratic of curvature ``lam``
+    (:func:`~mlplab.nn.sharpness.stability_factor` / λ); ``None`` for adaptive optimizers."""
+    factor = stability_factor(config.optimizer, float(config.optimizer_options.get("momentum", 0.9)))
+    return None if factor is None or not lam > 0 else factor / lam
 
 
 def lr_prescriptions(config: TrainConfig, start: Start, *, direction: str) -> tuple[Prescription, ...]:

@@ -85,6 +85,11 @@ class Verification:
     seed: int
     original: Trial
     tried: list[tuple[Prescription, Trial, bool]] = field(default_factory=list)  # (candidate, rerun, helped)
+    also: list[str] = field(default_factory=list)  # other findings with the same candidates (verified once)
+
+    @property
+    def label(self) -> str:
+        return self.rule + (f" (and {', '.join(self.also)})" if self.also else "")
 
     def is_fix(self, trial: Trial, helped: bool) -> bool:
         return helped and self.rule not in trial.findings
@@ -110,11 +115,11 @@ class Verification:
                       f"{trial.last_iteration} (test loss {_num(before.test_loss)} → {_num(trial.test_loss)})")
             if trial.diverged:
                 change = f"the rerun diverged ({trial.history.message or trial.history.status})"
-            out.append(f"{self.rule}: {p.options()} {verdict}: {change}")
+            out.append(f"{self.label}: {p.options()} {verdict}: {change}")
         if self.fix is None:
             best = self.best
             tail = f"; the best was {best[0].options()}" if best else ""
-            out.append(f"{self.rule}: none of the {len(self.tried)} candidates is a fix within {self.budget} "
+            out.append(f"{self.label}: none of the {len(self.tried)} candidates is a fix within {self.budget} "
                        f"iterations{tail}")
         return out
 
@@ -122,7 +127,8 @@ class Verification:
         return self.lines()[-1] if self.fix is None else next(line for line in self.lines() if "is a fix" in line)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "budget": self.budget, "seed": self.seed, "original": self.original.to_dict(),
+        return {"rule": self.rule, "also": self.also, "budget": self.budget, "seed": self.seed,
+                "original": self.original.to_dict(),
                 "tried": [{"prescription": p.to_dict(), "trial": t.to_dict(), "helped": h} for p, t, h in self.tried],
                 "fix": None if self.fix is None else self.fix.to_dict(), "lines": self.lines()}
 
@@ -207,11 +213,20 @@ def verify(insight: Insight, config: TrainConfig, data: Dataset, *, budget: int 
 
 def verify_run(run_dir: str | os.PathLike, *, budget: int | None = None, insights: list[Insight] | None = None,
                max_candidates: int = 3) -> list[Verification]:
-    """Diagnose a run folder and verify every finding that has prescriptions."""
+    """Diagnose a run folder and verify every finding that has prescriptions (findings with the same
+    candidates, e.g. a too-high learning rate and the saturation it caused, once)."""
     run = load_run(run_dir)
     data = load_dataset(run.config.replace(train_size=None, test_size=None))
     if insights is None:
         insights = diagnose_run(run_dir)
     cache: dict[str, Trial] = {}
-    return [verify(i, run.config, data, budget=budget, max_candidates=max_candidates, cache=cache)
-            for i in insights if i.prescriptions]
+    done: dict[tuple[str, ...], Verification] = {}
+    for i in insights:
+        key = tuple(p.options() for p in i.prescriptions[:max_candidates])
+        if not key:
+            continue
+        if key in done:
+            done[key].also.append(i.rule)
+            continue
+        done[key] = verify(i, run.config, data, budget=budget, max_candidates=max_candidates, cache=cache)
+    return list(done.values())

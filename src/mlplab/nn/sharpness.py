@@ -42,6 +42,23 @@ TOLERANCE = 1e-3
 MAX_ITERATIONS = 50
 
 
+#: Optimizers that rescale each coordinate's step: λ_max sets no learning-rate limit for them.
+ADAPTIVE = ("adagrad", "rmsprop", "adam")
+
+
+def stability_factor(optimizer: str, momentum: float = 0.9) -> float | None:
+    """The largest stable lr·λ on a quadratic of curvature λ, from the characteristic polynomial of the
+    update on f(x) = λx²/2: SGD 2; heavy-ball momentum m 2(1 + m); Nesterov (2 + 2m)/(1 + 2m).
+    ``None`` for adaptive optimizers (:data:`ADAPTIVE`)."""
+    if optimizer in ADAPTIVE:
+        return None
+    if optimizer == "momentum":
+        return 2 * (1 + momentum)
+    if optimizer == "nesterov":
+        return (2 + 2 * momentum) / (1 + 2 * momentum)
+    return 2.0
+
+
 @dataclass(frozen=True)
 class Sharpness:
     """``value`` = λ_max (largest Hessian eigenvalue), ``vector`` its unit eigenvector (flat),

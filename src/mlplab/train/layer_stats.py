@@ -132,6 +132,9 @@ class LayerStats:
     bins: int = BINS
     sharpness: list[float | None] = field(default_factory=list)  # λ_max per evaluation; None: not measured
     sharpness_rows: int = 0  # how many labelled rows λ_max was measured on (0: not measured)
+    lr: float | None = None  # the run's learning rate, optimizer and its momentum: lr·λ_max is compared
+    optimizer: str | None = None  # with the optimizer's stability limit (2 for SGD)
+    momentum: float | None = None
     thresholds: dict[str, float] = field(default_factory=lambda: {
         "sigmoid_saturation": SIGMOID_SATURATION, "tanh_saturation": TANH_SATURATION,
     })
@@ -145,7 +148,8 @@ class LayerStats:
         return {"version": self.version, "bins": self.bins, "thresholds": self.thresholds,
                 "input_abs_max": self.input_abs_max, "probe_rows": self.probe_rows,
                 "iterations": self.iterations, "layers": self.layers,
-                "sharpness": self.sharpness, "sharpness_rows": self.sharpness_rows}
+                "sharpness": self.sharpness, "sharpness_rows": self.sharpness_rows,
+                "lr": self.lr, "optimizer": self.optimizer, "momentum": self.momentum}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LayerStats:
@@ -154,7 +158,8 @@ class LayerStats:
                    thresholds=dict(d["thresholds"]), version=int(d["version"]),
                    # files written before λ_max was recorded have none: one None per evaluation
                    sharpness=list(d.get("sharpness", [None] * len(d["iterations"]))),
-                   sharpness_rows=int(d.get("sharpness_rows", 0)))
+                   sharpness_rows=int(d.get("sharpness_rows", 0)),
+                   lr=d.get("lr"), optimizer=d.get("optimizer"), momentum=d.get("momentum"))
 
 
 class LayerStatsRecorder(Observer):
@@ -194,6 +199,9 @@ class LayerStatsRecorder(Observer):
 
     def on_start(self, state: TrainingState) -> None:
         net = state.network
+        c = state.config
+        self.stats.lr, self.stats.optimizer = c.lr, c.optimizer
+        self.stats.momentum = float(c.optimizer_options.get("momentum", 0.9))
         activations = [type(layer).__name__.lower() for layer in net.layers if not isinstance(layer, Affine)]
         self.stats.layers = [
             {"name": f"W{j}", "shape": list(net.params[f"W{j}"].shape),
