@@ -86,13 +86,18 @@ class Verification:
     original: Trial
     tried: list[tuple[Prescription, Trial, bool]] = field(default_factory=list)  # (candidate, rerun, helped)
     also: list[str] = field(default_factory=list)  # other findings with the same candidates (verified once)
+    baseline: dict[str, Any] = field(default_factory=dict)  # the run's values of the settings prescribed
+
+    @property
+    def baseline_options(self) -> str:
+        return Prescription(self.baseline, "").options()
 
     @property
     def label(self) -> str:
         return self.rule + (f" (and {', '.join(self.also)})" if self.also else "")
 
     def is_fix(self, trial: Trial, helped: bool) -> bool:
-        return helped and self.rule not in trial.findings
+        return helped and not {self.rule, *self.also}.intersection(trial.findings)
 
     @property
     def fix(self) -> Prescription | None:
@@ -109,13 +114,15 @@ class Verification:
         before = self.original
         out = []
         for p, trial, helped in self.tried:
+            still = sorted({self.rule, *self.also} & set(trial.findings))
             verdict = ("is a fix" if self.is_fix(trial, helped) else
-                       f"helps, but {self.rule} still fires on the rerun" if helped else "did not help")
+                       f"helps, but {' and '.join(still)} still fire{'s' if len(still) == 1 else ''} on the rerun"
+                       if helped else "did not help")
             change = (f"test accuracy {_pct(before.test_acc)} → {_pct(trial.test_acc)} at iteration "
                       f"{trial.last_iteration} (test loss {_num(before.test_loss)} → {_num(trial.test_loss)})")
             if trial.diverged:
                 change = f"the rerun diverged ({trial.history.message or trial.history.status})"
-            out.append(f"{self.label}: {p.options()} {verdict}: {change}")
+            out.append(f"{self.label}: {self.baseline_options} → {p.options()} {verdict}: {change}")
         if self.fix is None:
             best = self.best
             tail = f"; the best was {best[0].options()}" if best else ""
@@ -128,7 +135,8 @@ class Verification:
 
     def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "also": self.also, "budget": self.budget, "seed": self.seed,
-                "original": self.original.to_dict(),
+                "original": self.original.to_dict(), "baseline": self.baseline,
+                "baseline_options": self.baseline_options,
                 "tried": [{"prescription": p.to_dict(), "trial": t.to_dict(), "helped": h} for p, t, h in self.tried],
                 "fix": None if self.fix is None else self.fix.to_dict(), "lines": self.lines()}
 
@@ -162,9 +170,9 @@ def default_budget(config: TrainConfig, n_train: int, rule: str) -> int:
 
 def evaluation_interval(budget: int, config: TrainConfig, n_train: int) -> int:
     """Evaluate every k iterations with k dividing ``budget`` (so its last iteration is evaluated): the
-    run's own interval when it divides and gives ≤ 40 points, else ``budget / EVALUATIONS`` or near."""
+    run's own interval when it divides and gives 5 to 40 points, else ``budget / EVALUATIONS`` or near."""
     own = config.eval_every or max(n_train // config.batch_size, 1)
-    if budget % own == 0 and budget // own <= 40:
+    if budget % own == 0 and 5 <= budget // own <= 40:
         return own
     return next((budget // n for n in range(EVALUATIONS, 0, -1) if budget % n == 0), budget)
 
@@ -201,7 +209,11 @@ def verify(insight: Insight, config: TrainConfig, data: Dataset, *, budget: int 
             cache[key] = rerun(config, settings, budget, every, data)
         return cache[key]
 
-    verification = Verification(rule=insight.rule, budget=budget, seed=config.seed, original=run({}))
+    changed = {k for p in insight.prescriptions for k in p.settings}
+    baseline = {k: getattr(config, k) if getattr(config, k) is not None else _whole_set(k, data)
+                for k in sorted(changed)}
+    verification = Verification(rule=insight.rule, budget=budget, seed=config.seed, original=run({}),
+                                baseline=baseline)
     for p in insight.prescriptions[:max_candidates]:
         trial = run(p.settings)
         good = helped(verification.original, trial, insight.rule)
@@ -209,6 +221,11 @@ def verify(insight: Insight, config: TrainConfig, data: Dataset, *, budget: int 
         if verification.is_fix(trial, good):
             break
     return verification
+
+
+def _whole_set(key: str, data: Dataset) -> Any:
+    """The value a ``None`` setting stands for (``train_size=None``: every training row)."""
+    return data[0][0].shape[0] if key == "train_size" else None
 
 
 def verify_run(run_dir: str | os.PathLike, *, budget: int | None = None, insights: list[Insight] | None = None,

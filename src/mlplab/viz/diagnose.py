@@ -59,6 +59,8 @@ DIAGNOSE_CAPTIONS: dict[str, tuple[str, str]] = {
                     "ReLU layer stuck at 0 means dead units."),
 }
 FIGURES_DIR = "figures"
+#: ``mlplab diagnose --verify`` draws ``figures/verify.png`` (not one of the run's standard figures).
+VERIFY_FIGURE = "verify"
 #: Histogram colours: share of the probe outputs per bin, on a log scale down to 1 in 10,000.
 HIST_CMAP = {"dark": "magma", "light": "viridis"}
 SHARE_FLOOR = 1e-4
@@ -257,6 +259,54 @@ def _share_text(layer: dict[str, Any]) -> str:
     if layer["act_dead"] and layer["act_dead"][-1] is not None:
         return f"{layer['act_dead'][-1]:.0%} of units dead at the end"
     return ""
+
+
+def plot_verification(verifications: Sequence[Any], *, theme: str = "dark") -> dict[str, Any]:
+    """The reruns of ``mlplab diagnose --verify``: one row per verified finding; left the test accuracy,
+    right the training-set loss (log), at each evaluation of each rerun. The run's own settings are the
+    dashed grey line; a candidate that is a fix is drawn thick, the others thin.
+
+    ``verifications`` are :class:`mlplab.diagnose.verify.Verification`. Returns ``{"figure", "axes", "lines"}``
+    with ``lines[(row, "original" or candidate options, "acc" or "loss")]``.
+    """
+    c = colors(theme)
+    with theme_context(theme):
+        n = max(len(verifications), 1)
+        fig, axes = plt.subplots(n, 2, figsize=(10, 3.4 * n), squeeze=False, layout="constrained")
+        cycle = [c["good"], c["train"], c["smooth"]]
+        lines: dict[tuple[int, str, str], Any] = {}
+        for row, v in enumerate(verifications):
+            acc_ax, loss_ax = axes[row]
+            runs = [("original", f"{v.baseline_options}  (the run's)", v.original, c["reference"], "--", 1.5)]
+            for k, (p, trial, helped) in enumerate(v.tried):
+                fix = v.is_fix(trial, helped)
+                verdict = "fix" if fix else "helps, not a fix" if helped else "did not help"
+                runs.append((p.options(), f"{p.options()}  ({verdict})", trial, cycle[k % len(cycle)], "-",
+                             2.6 if fix else 1.2))
+            for key, label, trial, color, style, width in runs:
+                h = trial.history
+                (lines[row, key, "acc"],) = acc_ax.plot(h.iterations, np.asarray(h.test_acc) * 100, color=color,
+                                                        ls=style, lw=width, marker="o", ms=3, label=label)
+                (lines[row, key, "loss"],) = loss_ax.plot(h.iterations, positive(h.train_loss), color=color,
+                                                          ls=style, lw=width, marker="o", ms=3, label=label)
+            acc_ax.set_ylim(0, 100)
+            acc_ax.set_ylabel("test accuracy (%)")
+            loss_ax.set_yscale("log")
+            loss_ax.set_ylabel("training-set loss")
+            acc_ax.set_title(f"{v.label}: {v.budget} iterations from seed {v.seed}", fontsize="medium", loc="left")
+            acc_ax.legend(loc="best", fontsize="small")
+            for ax in (acc_ax, loss_ax):
+                ax.grid(True, which="major", alpha=0.3)
+                ax.set_xlabel("iteration")
+        fig.suptitle("Verified by rerunning: same initial weights, same mini-batches, one setting changed")
+    return {"figure": fig, "axes": axes, "lines": lines}
+
+
+def draw_verification(verifications: Sequence[Any], run_dir: str | os.PathLike, theme: str = "dark") -> Path:
+    """Save :func:`plot_verification` as ``RUN_DIR/figures/verify.png``; returns its path."""
+    folder = Path(run_dir) / FIGURES_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    return save_figure(plot_verification(verifications, theme=theme)["figure"], folder / f"{VERIFY_FIGURE}.png")
 
 
 def _drawers() -> dict[str, Any]:
