@@ -271,7 +271,8 @@ def saturation(history: History, stats: LayerStats | None, config: TrainConfig) 
     return Insight(
         rule="saturation", severity="warning", title="Saturated hidden units",
         evidence=tuple(evidence), suggestion=suggestion,
-        numbers={"layers": [j + 1 for j in bad], "share": [float(shares[j, -1]) for j in bad]},
+        numbers={"layers": [j + 1 for j in bad], "share": [float(shares[j, -1]) for j in bad],
+                 "after_large_steps": bool(too_high_signs(history, stats))},
     )
 
 
@@ -310,7 +311,8 @@ def dead_relu(history: History, stats: LayerStats | None, config: TrainConfig) -
         evidence=tuple(evidence),
         suggestion="if the units died after large steps, lower the learning rate; if they were dead from the start, "
                    "use He initial weights; check for large negative biases.",
-        numbers={"layers": [j + 1 for j in bad], "share": [float(shares[j, -1]) for j in bad]},
+        numbers={"layers": [j + 1 for j in bad], "share": [float(shares[j, -1]) for j in bad],
+                 "after_large_steps": bool(too_high_signs(history, stats))},
     )
 
 

@@ -120,9 +120,14 @@ class Verification:
                        if helped else "did not help")
             change = (f"test accuracy {_pct(before.test_acc)} → {_pct(trial.test_acc)} at iteration "
                       f"{trial.last_iteration} (test loss {_num(before.test_loss)} → {_num(trial.test_loss)})")
+            if before.diverged:
+                change = (f"the run's settings diverge at iteration {len(before.history.loss)}, the option reaches "
+                          f"test accuracy {_pct(trial.test_acc)} at iteration {trial.last_iteration} "
+                          f"(test loss {_num(trial.test_loss)})")
             if trial.diverged:
                 change = f"the rerun diverged ({trial.history.message or trial.history.status})"
-            out.append(f"{self.label}: {self.baseline_options} → {p.options()} {verdict}: {change}")
+            was = Prescription({k: self.baseline.get(k) for k in p.settings}, "").options()
+            out.append(f"{self.label}: {was} → {p.options()} {verdict}: {change}")
         if self.fix is None:
             best = self.best
             tail = f"; the best was {best[0].options()}" if best else ""
