@@ -12,8 +12,7 @@ with warnings.catch_warnings():  # starlette asks for httpx2, which is not neede
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from mlplab.app import AppSettings, create_app
-from mlplab.app import api_runs
+from mlplab.app import AppSettings, api_runs, create_app
 from mlplab.train import TrainConfig, train
 
 PNG = b"\x89PNG\r\n\x1a\n"
