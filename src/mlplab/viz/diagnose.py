@@ -34,7 +34,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 from matplotlib.transforms import blended_transform_factory
 
+from mlplab.diagnose.insight import Prescription
 from mlplab.diagnose.rules import UPDATE_RATIO_HEALTHY
+from mlplab.diagnose.verify import LATE_RULES
 from mlplab.errors import RunFolderError
 from mlplab.nn.sharpness import stability_factor
 from mlplab.train.layer_stats import LayerStats, load_layer_stats
@@ -263,8 +265,8 @@ def _share_text(layer: dict[str, Any]) -> str:
 
 def plot_verification(verifications: Sequence[Any], *, theme: str = "dark") -> dict[str, Any]:
     """The reruns of ``mlplab diagnose --verify``: one row per verified finding; left the test accuracy,
-    right the training-set loss (log), at each evaluation of each rerun. The run's own settings are the
-    dashed grey line; a candidate that is a fix is drawn thick, the others thin.
+    right the training-set loss (log; the test-set loss for over-fitting), at each evaluation of each
+    rerun. The run's own settings are the dashed grey line; a candidate that is a fix is drawn thick, the others thin.
 
     ``verifications`` are :class:`mlplab.diagnose.verify.Verification`. Returns ``{"figure", "axes", "lines"}``
     with ``lines[(row, "original" or candidate options, "acc" or "loss")]``.
@@ -277,7 +279,12 @@ def plot_verification(verifications: Sequence[Any], *, theme: str = "dark") -> d
         lines: dict[tuple[int, str, str], Any] = {}
         for row, v in enumerate(verifications):
             acc_ax, loss_ax = axes[row]
-            runs = [("original", f"{v.baseline_options}  (the run's)", v.original, c["reference"], "--", 1.5)]
+            tried_keys = {k for p, _, _ in v.tried for k in p.settings}
+            was = Prescription({k: v.baseline.get(k) for k in sorted(tried_keys)}, "").options()
+            runs = [("original", f"{was}  (the run's)", v.original, c["reference"], "--", 1.5)]
+            # over-fitting shows in the test loss; an unstable or stuck optimisation in the training loss
+            loss_key, loss_label = (("test_loss", "test-set loss") if v.rule in LATE_RULES
+                                    else ("train_loss", "training-set loss"))
             for k, (p, trial, helped) in enumerate(v.tried):
                 fix = v.is_fix(trial, helped)
                 verdict = "fix" if fix else "helps, not a fix" if helped else "did not help"
@@ -287,12 +294,12 @@ def plot_verification(verifications: Sequence[Any], *, theme: str = "dark") -> d
                 h = trial.history
                 (lines[row, key, "acc"],) = acc_ax.plot(h.iterations, np.asarray(h.test_acc) * 100, color=color,
                                                         ls=style, lw=width, marker="o", ms=3, label=label)
-                (lines[row, key, "loss"],) = loss_ax.plot(h.iterations, positive(h.train_loss), color=color,
+                (lines[row, key, "loss"],) = loss_ax.plot(h.iterations, positive(getattr(h, loss_key)), color=color,
                                                           ls=style, lw=width, marker="o", ms=3, label=label)
             acc_ax.set_ylim(0, 100)
             acc_ax.set_ylabel("test accuracy (%)")
             loss_ax.set_yscale("log")
-            loss_ax.set_ylabel("training-set loss")
+            loss_ax.set_ylabel(loss_label)
             acc_ax.set_title(f"{v.label}: {v.budget} iterations from seed {v.seed}", fontsize="medium", loc="left")
             acc_ax.legend(loc="best", fontsize="small")
             for ax in (acc_ax, loss_ax):
