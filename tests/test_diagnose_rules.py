@@ -148,3 +148,22 @@ def test_a_nan_before_any_step_is_not_blamed_on_the_learning_rate():
     (insight,) = diagnose(history, None, TrainConfig())
     assert insight.numbers["iteration"] == 0
     assert insight.numbers["causes"] == ["inputs or initial weights too large"]
+
+
+def test_the_report_fragment_lists_each_findings_options(lr_1000):
+    result, found = lr_1000
+    fragment = diagnosis_html(result.run_dir)
+    for p in found["lr-too-high"].prescriptions:
+        assert f"<code>{p.options()}</code>" in fragment
+
+
+def test_vanishing_gradients_get_relu_and_he_and_the_rerun_passes_gradient_to_w1(tmp_path):
+    """Measured on the rerun's own layer statistics: ‖∇W1‖/‖∇W5‖ rises above the rule's threshold."""
+    from mlplab.diagnose.verify import verify_run
+
+    _, found = run_and_diagnose(tmp_path, hidden=(50, 50, 50, 50), train_size=1000, test_size=200, iters=200)
+    (p,) = found["vanishing-gradients"].prescriptions
+    assert p.settings == {"activation": "relu", "weight_init_std": "he"}
+    (v,) = verify_run(tmp_path, budget=200)
+    assert v.fix == p and "vanishing-gradients" not in v.tried[0][1].findings
+    assert v.tried[0][1].test_acc > v.original.test_acc + 0.2

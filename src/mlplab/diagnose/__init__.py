@@ -7,7 +7,8 @@ Saturated hidden units
 
 ``diagnose(history, layer_stats, config)`` works on in-memory records; ``diagnose_run(run_dir)``
 reads them from a run folder; ``format_insights`` makes the short table ``mlplab diagnose`` prints;
-``diagnosis_html`` the same as an HTML fragment for the report.
+``diagnosis_html`` the same as an HTML fragment for the report. Each finding carries its
+``prescriptions`` (:mod:`mlplab.diagnose.prescribe`); :mod:`mlplab.diagnose.verify` measures them.
 """
 
 from __future__ import annotations
@@ -107,13 +108,16 @@ def diagnosis_html(run_dir: str | os.PathLike) -> str:
         parts.append(f"<p>{html.escape(format_insights([]))}</p>")
     else:
         parts.append("<table><thead><tr><th>severity</th><th>finding</th><th>evidence</th>"
-                     "<th>try</th></tr></thead><tbody>")
+                     "<th>try</th><th>options (computed from the run)</th></tr></thead><tbody>")
         for i in sorted(insights, key=lambda i: SEVERITIES.index(i.severity)):
             evidence = "".join(f"<li>{html.escape(e)}</li>" for e in i.evidence)
+            options = "".join(f"<li><code>{html.escape(p.options())}</code>: {html.escape(p.why)}</li>"
+                              for p in i.prescriptions)
             parts.append(
                 f'<tr class="{html.escape(i.severity)}" data-rule="{html.escape(i.rule)}">'
                 f"<td>{html.escape(i.severity)}</td><td>{html.escape(i.title)}</td>"
-                f"<td><ul>{evidence}</ul></td><td>{html.escape(i.suggestion)}</td></tr>"
+                f"<td><ul>{evidence}</ul></td><td>{html.escape(i.suggestion)}</td>"
+                f"<td>{f'<ul>{options}</ul>' if options else '—'}</td></tr>"
             )
         parts.append("</tbody></table>")
     parts.append("</section>")
