@@ -144,3 +144,23 @@ def test_overfitting_gets_more_data_and_the_measured_best_iteration(tmp_path):
     assert verification.budget == config.iters
     assert verification.fix == over.prescriptions[0]
     assert verification.tried[0][1].test_acc > verification.original.test_acc + 0.05
+
+
+def test_a_run_on_data_mlplab_cannot_reload_gets_its_findings_without_false_options(tmp_path):
+    """Trained on arrays passed to train(data=...): the config names MNIST, which is not that data. The
+    findings still come; the options and --verify say why they cannot be computed (no silent rerun of
+    a different network)."""
+    from click.testing import CliRunner
+
+    from mlplab.cli.app import main
+
+    rng = np.random.default_rng(0)
+    x = (rng.random((200, 20)) * 1e18).astype(np.float32)
+    t = rng.integers(0, 3, 200)
+    train(TrainConfig(activation="relu", iters=50, eval_every=10, seed=0), data=((x, t), (x[:50], t[:50])),
+          run_dir=tmp_path)
+    found = {i.rule: i for i in diagnose_run(tmp_path)}
+    assert found["nan-loss"].prescriptions == ()
+    assert "20 inputs and 3 classes" in found["no-options"].evidence[0]
+    result = CliRunner().invoke(main, ["diagnose", str(tmp_path), "--verify"])
+    assert result.exit_code == 0 and "no finding has settings to try" in result.output

@@ -20,7 +20,7 @@ import textwrap
 from mlplab.diagnose.insight import SEVERITIES, Insight
 from mlplab.diagnose.prescribe import prescribe
 from mlplab.diagnose.rules import RULES
-from mlplab.errors import RunFolderError
+from mlplab.errors import DataError, RunFolderError
 from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
 from mlplab.train.layer_stats import LAYER_STATS, LayerStats, load_layer_stats
@@ -60,7 +60,11 @@ def diagnose_run(run_dir: str | os.PathLike, *, prescriptions: bool = True) -> l
         stats = None
     insights = diagnose(run.history, stats, run.config)
     if prescriptions:
-        insights = prescribe(insights, run)
+        try:
+            insights = prescribe(insights, run)
+        except DataError as exc:  # the findings stand; only the computed options are missing
+            insights.append(Insight(rule="no-options", severity="info", title="No options computed",
+                                    evidence=(str(exc),), suggestion="follow the suggestions in words."))
     if stats is None:
         insights.append(Insight(
             rule="no-layer-stats", severity="info", title="No layer statistics recorded",

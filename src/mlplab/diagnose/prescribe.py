@@ -37,6 +37,7 @@ import numpy as np
 
 from mlplab.diagnose.insight import Insight, Prescription
 from mlplab.diagnose.rules import DEAD_SHARE, INIT_LOSS_FACTOR, SATURATION_SHARE
+from mlplab.errors import DataError
 from mlplab.nn.layers import Affine
 from mlplab.nn.networks import LayerNet, build_network
 from mlplab.nn.sharpness import sharpness, stability_factor
@@ -318,13 +319,25 @@ def prescribe(insights: list[Insight], run: Run, data: Dataset | None = None) ->
         return insights
     config = run.config
     if data is None:
-        data = load_dataset(config.replace(train_size=None))
+        data = load_dataset(config.replace(train_size=None, test_size=None))
+    check_same_data(run, data)
     n_full = data[0][0].shape[0]
     cut = cut_dataset(data, config)
     start = measure_start(config, cut)
     n_train = cut[0][0].shape[0]
     return [dataclasses.replace(i, prescriptions=prescriptions_for(i, config, start, n_train, n_full)[:3])
             if i.rule in needs else i for i in insights]
+
+
+def check_same_data(run: Run, data: Dataset) -> None:
+    """Refuse data the run was not trained on (a run trained on arrays passed to ``train(data=...)``
+    cannot be reloaded from its config): its input width and classes must match the saved network."""
+    (x, t), (_, t_test) = data
+    width, classes = int(np.prod(x.shape[1:])), int(max(np.max(t), np.max(t_test))) + 1
+    if (width, max(classes, 2)) != (run.sizes[0], run.sizes[-1]):
+        raise DataError(f"{run.path} was trained on data with {run.sizes[0]} inputs and {run.sizes[-1]} classes, "
+                        f"not on the data its config names ({width} inputs, {classes} classes); options and "
+                        "--verify need to rerun it, which only works for runs on MNIST or a --data-dir.")
 
 
 def cut_dataset(data: Dataset, config: TrainConfig) -> Dataset:

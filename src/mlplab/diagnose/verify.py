@@ -24,7 +24,7 @@ from typing import Any
 
 from mlplab.diagnose import diagnose, diagnose_run
 from mlplab.diagnose.insight import Insight, Prescription
-from mlplab.diagnose.prescribe import cut_dataset
+from mlplab.diagnose.prescribe import check_same_data, cut_dataset
 from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
 from mlplab.train.layer_stats import LayerStatsRecorder
@@ -239,6 +239,7 @@ def verify_run(run_dir: str | os.PathLike, *, budget: int | None = None, insight
     candidates, e.g. a too-high learning rate and the saturation it caused, once)."""
     run = load_run(run_dir)
     data = load_dataset(run.config.replace(train_size=None, test_size=None))
+    check_same_data(run, data)  # a clear error, not a rerun of a different network
     if insights is None:
         insights = diagnose_run(run_dir)
     cache: dict[str, Trial] = {}
