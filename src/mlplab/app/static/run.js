@@ -186,6 +186,7 @@ function prescriptionButtons(i) {
        title="${mlplab.escape(p.why)} — click to verify this option alone">${mlplab.escape(p.options)}</button>`).join(" ");
   return `<div class="prescriptions"><span class="try">Options:</span> ${options}
       <button type="button" class="primary" data-verify="${rule}">Try the fix</button></div>
+    <div class="muted">First option: ${mlplab.escape(i.prescriptions[0].why)}.</div>
     <div class="verify-result" data-rule="${rule}"></div>`;
 }
 
