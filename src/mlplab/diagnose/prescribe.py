@@ -68,6 +68,8 @@ def significant(x: float, digits: int = 2) -> float:
 # -- the run at its start --------------------------------------------------------------------------
 
 class _CaptureStart(Observer):
+    """Keeps a copy of the parameters the trainer starts from (before its first step)."""
+
     def on_start(self, state: TrainingState) -> None:
         self.sizes = state.network.sizes
         self.params = {k: v.copy() for k, v in state.network.params.items()}
@@ -127,10 +129,12 @@ def preactivations(network: LayerNet, x: np.ndarray) -> list[np.ndarray]:
 
 
 def rms(a: np.ndarray) -> float:
+    """Root mean square over every entry, √(mean a²), summed in float64."""
     return float(np.sqrt(np.mean(np.square(a, dtype=np.float64))))
 
 
 def measure_start(config: TrainConfig, data: Dataset) -> Start:
+    """Rebuild the run's start (``data``: the run's own training and test sets) and measure it."""
     network = initial_network(config, data)
     (x_train, t_train), _ = data
     rows = probe_rows(x_train.shape[0], SHARPNESS_ROWS)
