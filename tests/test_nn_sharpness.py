@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mlplab.nn.networks import build_network
-from mlplab.nn.sharpness import finite_difference_hvp, gradient_function, sharpness, top_eigenvalue
+from mlplab.nn.sharpness import finite_difference_hvp, gradient_function, sharpness, stability_factor, top_eigenvalue
 
 
 def quadratic(eigenvalues, seed=0):
@@ -90,3 +90,49 @@ def test_gradient_descent_with_lr_above_two_over_lambda_max_grows_along_the_top_
         moved = start - lr * (grad(start) - base)  # the step's part that is due to the displacement
         component = (moved - theta) @ top.vector / delta
         assert component == pytest.approx(factor, abs=1e-3)
+
+
+def run_on_quadratic(step, lam, n=400):
+    """|x| after n steps of ``step(x, grad) -> x`` on f(x) = λx²/2 from x = 1."""
+    x = np.array([1.0])
+    for _ in range(n):
+        x = step(x, lam * x)
+    return float(abs(x[0]))
+
+
+def library_step(name, lr):
+    from mlplab.optim import make_optimizer
+
+    optimizer = make_optimizer(name, lr)
+
+    def step(x, g):
+        params = {"x": x.copy()}
+        optimizer.update(params, {"x": g})
+        return params["x"]
+    return step
+
+
+def look_ahead_nesterov(lr, m=0.9):
+    """Nesterov written from its definition (Sutskever et al. 2013): the gradient at the look-ahead point."""
+    state = {"v": np.zeros(1)}
+
+    def step(x, _g, lam):
+        g_ahead = lam * (x + m * state["v"])
+        state["v"] = m * state["v"] - lr * g_ahead
+        return x + state["v"]
+    return step
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov"])
+def test_the_stability_factor_is_where_the_optimizer_starts_to_diverge(name):
+    """Measured, not derived: 2 % under lr = factor/λ the optimizer converges on λx²/2, 2 % over it grows."""
+    lam = 4.0
+    factor = stability_factor(name)
+    for lr, converges in ((0.98 * factor / lam, True), (1.02 * factor / lam, False)):
+        if name == "nesterov":  # the library's Nesterov is being corrected (issue 12): use the definition
+            nesterov = look_ahead_nesterov(lr)
+            final = run_on_quadratic(lambda x, g, s=nesterov: s(x, g, lam), lam)
+        else:
+            final = run_on_quadratic(library_step(name, lr), lam)
+        assert (final < 1e-2) == converges, (name, lr, final)
+    assert stability_factor("adam") is None
