@@ -199,7 +199,7 @@ def rerun(config: TrainConfig, settings: dict[str, Any], budget: int, every: int
 
 def verify(insight: Insight, config: TrainConfig, data: Dataset, *, budget: int | None = None,
            max_candidates: int = 3, cache: dict[str, Trial] | None = None) -> Verification:
-    """Rerun the run's settings and the insight's prescriptions in order until one helps.
+    """Rerun the run's settings and the insight's prescriptions in order until one is a fix.
 
     ``data`` is the whole (uncut) dataset; ``cache`` shares reruns between findings with the same candidates.
     """
