@@ -74,3 +74,25 @@ def test_figures_draw_the_recorded_numbers(too_high):
     flow = plot_gradient_flow(stats)
     assert len(flow["lines"]) == len(stats.iterations)
     np.testing.assert_array_equal(flow["lines"][0].get_ydata(), stats.series("grad_norm")[:, 0])
+
+
+def test_figures_draw_lr_times_lambda_max_against_the_stability_limit(too_high):
+    stats = load_layer_stats(too_high)
+    drawn = plot_layer_health(stats)["sharpness"]
+    product = 1000.0 * np.array(stats.sharpness, dtype=float)
+    shown = drawn["line"].get_ydata()
+    finite = product >= 1e-4  # flatter is marked on the bottom edge instead
+    np.testing.assert_allclose(shown[finite], product[finite])
+    assert np.all(np.isnan(shown[~finite]))
+    assert drawn["limit"].get_ydata()[0] == 2.0  # plain SGD
+    assert product[0] > 2  # lr 1000 is far above the limit from the first evaluation
+
+
+def test_diagnose_prints_options_and_verify_prints_before_and_after(too_high):
+    result = CliRunner().invoke(main, ["diagnose", str(too_high), "--verify", "--budget", "100"])
+    assert result.exit_code == 0, result.output
+    options = [line.split("options:")[1].split()[:2] for line in result.output.splitlines() if "options:  --" in line]
+    assert options and options[0][0] == "--lr" and float(options[0][1]) < 2
+    verdicts = [line for line in result.output.splitlines() if "--lr 1000 → --lr" in line]
+    assert verdicts and "is a fix: test accuracy" in verdicts[-1] and "at iteration 100" in verdicts[-1]
+    assert (too_high / "figures" / "verify.png").read_bytes().startswith(PNG)

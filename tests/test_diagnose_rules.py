@@ -32,7 +32,9 @@ def test_lr_1000_is_too_high_and_never_too_low(lr_1000):
     loss = result.history.loss
     assert f"{loss[0]:.3g}" in found["lr-too-high"].evidence[0]
     assert f"{max(loss):.3g}" in found["lr-too-high"].evidence[0]
-    assert "--lr 100" in found["lr-too-high"].suggestion
+    # The old advice was lr / 10 = 100; the prescription is computed (tests/test_diagnose_prescribe.py).
+    assert "--lr" not in found["lr-too-high"].suggestion
+    assert all(p.settings["lr"] < 2 for p in found["lr-too-high"].prescriptions)
     # Every sigmoid unit was thrown into saturation by the huge steps, and that is reported too.
     assert found["saturation"].numbers["share"] == [pytest.approx(1.0)]
 
@@ -42,7 +44,7 @@ def test_lr_1e5_is_too_low(tmp_path):
     assert set(found) == {"lr-too-low"}
     low = found["lr-too-low"]
     assert low.numbers["median_update_ratio"] < 1e-4
-    assert "--lr 0.001" in low.suggestion  # 100× more: steps of ~1e-5 of the weights → ~1e-3
+    assert low.prescriptions[0].settings["lr"] > 1e-5 * 1000  # a concrete value from λ_max, not "×10"
 
 
 def test_nan_in_the_input_is_refused_before_training(tmp_path, small_mnist):
@@ -91,7 +93,10 @@ class NegativeBias(Observer):
 def test_relu_with_a_large_negative_bias_has_dead_units(tmp_path):
     train(TrainConfig(**{**SMALL, "activation": "relu", "iters": 200}), run_dir=tmp_path, observers=[NegativeBias()])
     found = {i.rule: i for i in diagnose_run(tmp_path)}
-    assert found["dead-relu"].numbers == {"layers": [1], "share": [1.0]}
+    assert found["dead-relu"].numbers == {"layers": [1], "share": [1.0], "after_large_steps": False}
+    # Nothing in the settings explains it (the bias was changed by hand): no settings are prescribed,
+    # rather than a learning rate or an init that would not help.
+    assert found["dead-relu"].prescriptions == ()
     assert "50 of 50 units" in found["dead-relu"].evidence[0]
     # No gradient reaches W1 because the units are dead: that is not reported as a separate problem.
     assert set(found) == {"dead-relu"}
@@ -143,3 +148,22 @@ def test_a_nan_before_any_step_is_not_blamed_on_the_learning_rate():
     (insight,) = diagnose(history, None, TrainConfig())
     assert insight.numbers["iteration"] == 0
     assert insight.numbers["causes"] == ["inputs or initial weights too large"]
+
+
+def test_the_report_fragment_lists_each_findings_options(lr_1000):
+    result, found = lr_1000
+    fragment = diagnosis_html(result.run_dir)
+    for p in found["lr-too-high"].prescriptions:
+        assert f"<code>{p.options()}</code>" in fragment
+
+
+def test_vanishing_gradients_get_relu_and_he_and_the_rerun_passes_gradient_to_w1(tmp_path):
+    """Measured on the rerun's own layer statistics: ‖∇W1‖/‖∇W5‖ rises above the rule's threshold."""
+    from mlplab.diagnose.verify import verify_run
+
+    _, found = run_and_diagnose(tmp_path, hidden=(50, 50, 50, 50), train_size=1000, test_size=200, iters=200)
+    (p,) = found["vanishing-gradients"].prescriptions
+    assert p.settings == {"activation": "relu", "weight_init_std": "he"}
+    (v,) = verify_run(tmp_path, budget=200)
+    assert v.fix == p and "vanishing-gradients" not in v.tried[0][1].findings
+    assert v.tried[0][1].test_acc > v.original.test_acc + 0.2

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
 
-from mlplab.app.responses import NotFoundError, answer
+from mlplab.app.responses import BusyError, NotFoundError, answer
 from mlplab.app.runs_folder import RunDataCache, RunsFolder
 from mlplab.app.schemas import MAX_TEST_SIZE, Theme
 from mlplab.app.streaming import follow, stream_is_live
@@ -312,12 +312,70 @@ def _curves(h: Any) -> dict[str, Any]:
             "smooth_x": smooth_x[::stride], "smooth": smooth[::stride], "window": window}
 
 
-def _insights(path: Path) -> dict[str, Any]:
+#: Diagnoses by (run folder, modification times of its records): prescriptions measure the run's start
+#: (a second or more), and a finished run's records do not change, so each is computed once.
+_DIAGNOSES: dict[tuple[str, float, float], list[Any]] = {}
+_DIAGNOSES_LOCK = threading.Lock()
+#: One verification at a time, and none while a training runs: each is several short trainings.
+_VERIFY_LOCK = threading.Lock()
+
+
+def _diagnosis(path: Path) -> list[Any]:
     from mlplab.diagnose import diagnose_run
     from mlplab.diagnose.insight import SEVERITIES
+    from mlplab.train.layer_stats import LAYER_STATS
 
+    stamps = tuple((path / f).stat().st_mtime if (path / f).exists() else 0.0 for f in (HISTORY, LAYER_STATS))
+    key = (str(path), *stamps)
+    with _DIAGNOSES_LOCK:
+        if key not in _DIAGNOSES:
+            _DIAGNOSES[key] = sorted(diagnose_run(path), key=lambda i: SEVERITIES.index(i.severity))
+        return _DIAGNOSES[key]
+
+
+def _insights(path: Path) -> dict[str, Any]:
     try:
-        found = sorted(diagnose_run(path), key=lambda i: SEVERITIES.index(i.severity))
+        found = _diagnosis(path)
     except RunFolderError as exc:
         return {"insights": [], "insights_error": str(exc)}
     return {"insights": [i.to_dict() for i in found], "insights_error": None}
+
+
+@router.post("/{name:path}/verify")
+def verify(request: Request, name: str, rule: str = Query(..., max_length=40),
+           candidate: int | None = Query(None, ge=0, le=2), theme: Theme = ThemeQuery) -> Response:
+    """"Try the fix": rerun the run's settings and the finding's prescriptions (or one ``candidate``) from
+    the run's seed, as ``mlplab diagnose RUN --verify`` does; before → after, and the figure as PNG."""
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    from mlplab.diagnose.verify import verify_run
+    from mlplab.viz.diagnose import plot_verification
+    from mlplab.viz.theme import figure_bytes
+
+    path = _runs(request).path(name)
+    found = {i.rule: i for i in _diagnosis(path)}
+    if rule not in found or not found[rule].prescriptions:
+        raise NotFoundError(f"run {name!r} has no finding {rule!r} with settings to try; "
+                            f"these have: {', '.join(r for r, i in found.items() if i.prescriptions) or 'none'}.")
+    insight = found[rule]
+    if candidate is not None:
+        if candidate >= len(insight.prescriptions):
+            raise NotFoundError(f"{rule} has {len(insight.prescriptions)} options; candidate must be below that.")
+        insight = dataclasses.replace(insight, prescriptions=(insight.prescriptions[candidate],))
+    busy = request.app.state.trainings.active()
+    if busy or not _VERIFY_LOCK.acquire(blocking=False):
+        what = f"a training is running ({busy[0].name})" if busy else "another verification is running"
+        raise BusyError(f"busy: {what}; try the fix again when it has ended.")
+    try:
+        (verification,) = verify_run(path, insights=[insight])
+    finally:
+        _VERIFY_LOCK.release()
+    with _render_lock(request):
+        fig = plot_verification([verification], theme=theme)["figure"]
+        try:
+            png = figure_bytes(fig, "png")
+        finally:
+            plt.close(fig)
+    return answer({**verification.to_dict(), "png": "data:image/png;base64," + base64.b64encode(png).decode()})

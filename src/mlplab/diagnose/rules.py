@@ -42,9 +42,10 @@ UPDATE_RATIO_HEALTHY = 1e-3
 #: over the first hundred iterations; a deep sigmoid net's last layer moves 13 % while stuck.
 #: The very first step is left out for the same reason.
 UPDATE_RATIO_HIGH = 0.05
-#: Median step ≤ 1e-4 of the weights (10× under the rule of thumb) in every layer: too small to learn.
-#: lr 1e-5 gives 1.7e-5; the textbook's smallest layer median is 1e-3.
-UPDATE_RATIO_LOW = 1e-4
+#: Median step ≤ 2.5e-4 of the weights (4× under the rule of thumb) in every layer: too small to learn
+#: (with a loss that fell < 10 %, checked too). lr 1e-4 gives 1.4e-4 (the loss fell 0.03 % in 1800
+#: iterations), lr 1e-5 1.7e-5; the textbook's largest-layer median is 4e-4 … 4e-3.
+UPDATE_RATIO_LOW = 2.5e-4
 #: A step of ≥ 10 % of the weights followed by ≥ 90 % of the units saturated or dead at the next
 #: evaluation: the step threw the units into their flat region (Adam lr 0.05: step 97 %, then 98 %
 #: saturated; ReLU lr 10: 94 %, then all units dead). The textbook's first step is 13 %, followed by
@@ -177,11 +178,11 @@ def nan_loss(history: History, stats: LayerStats | None, config: TrainConfig) ->
         causes.append("initial weights too large")
         evidence.append(f"the first loss was {_g(history.loss[0])}, {_g(history.loss[0] / chance)}× "
                         f"chance level ({_g(chance)})")
-        fixes.append("start from smaller weights (--weight-init-std he for ReLU, xavier for sigmoid/tanh)")
+        fixes.append("start from smaller weights")
     if iteration == 0 and not causes:  # no step was taken yet, so the learning rate cannot be the cause
         causes.append("inputs or initial weights too large")
         evidence.append("the very first forward pass, before any update, was not finite")
-        fixes.append("check the inputs' range and start from smaller weights (--weight-init-std he or xavier)")
+        fixes.append("check the inputs' range and start from smaller weights")
     signs = too_high_signs(history, stats)
     if not signs and len(history.loss) > 1:
         evidence.append(f"mini-batch loss: {_g(history.loss[0])} at iteration 0, "
@@ -189,7 +190,7 @@ def nan_loss(history: History, stats: LayerStats | None, config: TrainConfig) ->
     if signs or not causes:
         causes.append("learning rate too high")
         evidence.extend(signs)
-        fixes.append(f"lower the learning rate, e.g. --lr {config.lr / 10:g}")
+        fixes.append("lower the learning rate below the stability limit 2/λ_max")
     return Insight(
         rule="nan-loss", severity="error",
         title=f"Loss became {value} at iteration {iteration}; likely cause: {', '.join(causes)}",
@@ -210,7 +211,8 @@ def lr_too_high(history: History, stats: LayerStats | None, config: TrainConfig)
     return Insight(
         rule="lr-too-high", severity="warning", title=f"Learning rate too high (lr={config.lr:g})",
         evidence=tuple(signs),
-        suggestion=f"lower the learning rate 10× or more, e.g. --lr {config.lr / 10:g}.",
+        suggestion="lower the learning rate below the stability limit 2/λ_max, where λ_max is the loss surface's "
+                   "sharpest curvature: above it every step overshoots.",
         numbers={"lr": config.lr, "signs": len(signs)},
     )
 
@@ -235,7 +237,6 @@ def lr_too_low(history: History, stats: LayerStats | None, config: TrainConfig) 
     last_grad = float(np.median(np.nan_to_num(stats.series("grad_norm")[-1])))
     if not (median_step <= UPDATE_RATIO_LOW and drop < PLATEAU_DROP and last_grad > 0):
         return None
-    factor = 10 ** round(math.log10(UPDATE_RATIO_HEALTHY / max(median_step, 1e-30)))
     return Insight(
         rule="lr-too-low", severity="warning", title=f"Learning rate too low (lr={config.lr:g})",
         evidence=(
@@ -244,7 +245,8 @@ def lr_too_low(history: History, stats: LayerStats | None, config: TrainConfig) 
             f"the training-set loss went from {_g(first)} to {_g(last)} ({drop:.1%} lower) over "
             f"{history.iterations[-1]} iterations",
         ),
-        suggestion=f"raise the learning rate about {factor:g}×, e.g. --lr {config.lr * factor:g}.",
+        suggestion="raise the learning rate towards the stability limit 2/λ_max (the loss surface's sharpest "
+                   "curvature allows much larger steps).",
         numbers={"lr": config.lr, "median_update_ratio": median_step, "loss_drop": drop},
     )
 
@@ -261,15 +263,16 @@ def saturation(history: History, stats: LayerStats | None, config: TrainConfig) 
     ]
     evidence.append(f"saturated means {_saturation_rule(stats)}: the slope there is under 4 % of its maximum, "
                     "so almost no gradient passes")
-    suggestion = ("lower the learning rate if it appeared after large steps; otherwise start from smaller "
-                  "weights (--weight-init-std xavier) or use --activation relu.")
+    suggestion = ("if the units were saturated from the start, start from smaller weights; if large steps threw "
+                  "them there, lower the learning rate.")
     if stats.input_abs_max > INPUT_SCALE_LIMIT:
         evidence.append(f"the training inputs reach |x| = {_g(stats.input_abs_max)}: they are not scaled")
         suggestion = "scale the inputs to about 0…1 (e.g. pixels / 255); " + suggestion
     return Insight(
         rule="saturation", severity="warning", title="Saturated hidden units",
         evidence=tuple(evidence), suggestion=suggestion,
-        numbers={"layers": [j + 1 for j in bad], "share": [float(shares[j, -1]) for j in bad]},
+        numbers={"layers": [j + 1 for j in bad], "share": [float(shares[j, -1]) for j in bad],
+                 "after_large_steps": bool(too_high_signs(history, stats))},
     )
 
 
@@ -306,8 +309,10 @@ def dead_relu(history: History, stats: LayerStats | None, config: TrainConfig) -
     return Insight(
         rule="dead-relu", severity="warning", title="Dead ReLU units",
         evidence=tuple(evidence),
-        suggestion="lower the learning rate, start with --weight-init-std he, and check for large negative biases.",
-        numbers={"layers": [j + 1 for j in bad], "share": [float(shares[j, -1]) for j in bad]},
+        suggestion="if the units died after large steps, lower the learning rate; if they were dead from the start, "
+                   "use He initial weights; check for large negative biases.",
+        numbers={"layers": [j + 1 for j in bad], "share": [float(shares[j, -1]) for j in bad],
+                 "after_large_steps": bool(too_high_signs(history, stats))},
     )
 
 
@@ -329,8 +334,8 @@ def vanishing_gradients(history: History, stats: LayerStats | None, config: Trai
         rule="vanishing-gradients", severity="warning", title="Vanishing gradients",
         evidence=(f"‖∇W1‖ / ‖∇W{last}‖ = {_g(ratio)} (median over the second half of the run)",
                   f"per layer: {per_layer}"),
-        suggestion="use --activation relu with --weight-init-std he (sigmoid's slope is at most 0.25, so the "
-                   "gradient shrinks at every layer), or fewer layers.",
+        suggestion="use ReLU with He initial weights (sigmoid's slope is at most 0.25, so the gradient shrinks at "
+                   "every layer), or fewer layers.",
         numbers={"ratio": ratio},
     )
 
@@ -381,7 +386,7 @@ def plateau(history: History, stats: LayerStats | None, config: TrainConfig) -> 
                   f"iteration {its[mid]} ({improvement:.1%} lower); chance level is {_g(chance)}",
                   f"train accuracy {history.train_acc[-1]:.1%}"),
         suggestion="train longer or with a larger learning rate; if the loss still does not move, use a larger "
-                   "network (--hidden).",
+                   "network.",
         numbers={"final_train_loss": train[-1], "improvement": improvement},
     )
 

@@ -11,6 +11,7 @@ from mlplab.nn.functions import (
 from mlplab.nn.gradcheck import ParamCheck, gradient_check, relative_error
 from mlplab.nn.layers import ACTIVATION_LAYERS, Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
 from mlplab.nn.networks import LayerNet, MultiLayerNet, TwoLayerNet, build_network
+from mlplab.nn.sharpness import Sharpness, sharpness, stability_factor
 
 __all__ = [
     "ACTIVATIONS",
@@ -20,6 +21,7 @@ __all__ = [
     "MultiLayerNet",
     "ParamCheck",
     "Relu",
+    "Sharpness",
     "Sigmoid",
     "SoftmaxWithLoss",
     "Tanh",
@@ -29,7 +31,9 @@ __all__ = [
     "gradient_check",
     "relative_error",
     "relu",
+    "sharpness",
     "sigmoid",
     "softmax",
+    "stability_factor",
     "tanh",
 ]

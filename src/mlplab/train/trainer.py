@@ -176,7 +176,7 @@ def train(
             StreamWriter(run_dir), SnapshotRecorder(run_dir),
             # No eval_every: the final evaluation may come at any iteration (a stop request, Ctrl-C),
             # so the recorder keeps the weights before every step (two small copies, ≈7 µs an iteration).
-            *([LayerStatsRecorder(run_dir, x_train)] if record_layer_stats else []),
+            *([LayerStatsRecorder(run_dir, x_train, t_train=t_train)] if record_layer_stats else []),
             *all_observers,
         ]
     state = TrainingState(config=config, network=network, optimizer=optimizer, history=history, run_dir=run_dir)

@@ -1,11 +1,14 @@
 """Layer-health figures, drawn from ``layer_stats.json`` (see :mod:`mlplab.train.layer_stats`).
 
 - :func:`plot_layer_health`: ‖W‖, ‖∇W‖ and the update ratio ‖ΔW‖/‖W‖ per layer over the run (log
-  scale), with the 1e-3 rule of thumb for the update ratio;
+  scale), with the 1e-3 rule of thumb for the update ratio, and lr·λ_max (the learning rate times the
+  loss surface's sharpest curvature) against the stability limit 2 (for SGD) above which steps overshoot;
 - :func:`plot_gradient_flow`: ‖∇W‖ layer by layer, one line per evaluation (vanishing gradients show
   as a line falling steeply towards the first layer);
 - :func:`plot_activation_histograms`: per hidden layer, the distribution of its outputs on the probe
-  batch at each evaluation, as a heat map (saturation shows as mass at the edges, dead ReLUs as 0).
+  batch at each evaluation, as a heat map (saturation shows as mass at the edges, dead ReLUs as 0);
+- :func:`plot_verification`: the curves of ``mlplab diagnose --verify``: the run's settings rerun
+  beside each prescription tried (:mod:`mlplab.diagnose.verify`).
 
 The plotted line data are the recorded numbers themselves, so a test can compare them with the file.
 
@@ -28,10 +31,14 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 from matplotlib.transforms import blended_transform_factory
 
+from mlplab.diagnose.insight import Prescription
 from mlplab.diagnose.rules import UPDATE_RATIO_HEALTHY
+from mlplab.diagnose.verify import LATE_RULES
 from mlplab.errors import RunFolderError
+from mlplab.nn.sharpness import stability_factor
 from mlplab.train.layer_stats import LayerStats, load_layer_stats
 from mlplab.viz.panels import axes_or_new
 from mlplab.viz.theme import check_format, colors, figure_bytes, save_figure, theme_context
@@ -43,7 +50,9 @@ DIAGNOSE_FIGURES = ("layer_health", "gradient_flow", "activations")
 DIAGNOSE_CAPTIONS: dict[str, tuple[str, str]] = {
     "layer_health": ("Layer health", "Per layer, at each evaluation and on a log scale: the weight norm ‖W‖, the "
                      "gradient norm ‖∇W‖ and the update ratio ‖ΔW‖/‖W‖ of the last step (healthy runs sit "
-                     "near 1e-3, the dashed line; far above means the learning rate is too high, far below too low)."),
+                     "near 1e-3, the dashed line; far above means the learning rate is too high, far below too low). "
+                     "Bottom: lr·λ_max, the learning rate times the sharpest curvature of the loss surface; above "
+                     "the stability limit (2 for SGD) a step overshoots along that direction and the loss grows."),
     "gradient_flow": ("Gradient flow", "The gradient norm of each layer at each evaluation, first layer to last: "
                       "a first layer whose gradient is orders of magnitude below the last one's is not learning "
                       "(vanishing gradients)."),
@@ -52,9 +61,14 @@ DIAGNOSE_CAPTIONS: dict[str, tuple[str, str]] = {
                     "ReLU layer stuck at 0 means dead units."),
 }
 FIGURES_DIR = "figures"
+#: ``mlplab diagnose --verify`` draws ``figures/verify.png`` (not one of the run's standard figures).
+VERIFY_FIGURE = "verify"
 #: Histogram colours: share of the probe outputs per bin, on a log scale down to 1 in 10,000.
 HIST_CMAP = {"dark": "magma", "light": "viridis"}
 SHARE_FLOOR = 1e-4
+#: lr·λ_max below this is drawn as "flat" on the bottom edge: every unit saturated or dead leaves
+#: no curvature (the lr 300 run reaches 1e-177), which on a log axis would squash everything else.
+FLAT_SHARPNESS = 1e-4
 
 
 def positive(values: np.ndarray) -> np.ndarray:
@@ -73,22 +87,26 @@ def layer_colors(n: int, theme: str) -> list[str]:
 def plot_layer_health(
     stats: LayerStats, *, axes: Sequence[Axes] | None = None, theme: str = "dark"
 ) -> dict[str, Any]:
-    """Three stacked panels over the iterations: ‖W‖, ‖∇W‖ and ‖ΔW‖/‖W‖, one line per layer, log y.
+    """Stacked panels over the iterations: ‖W‖, ‖∇W‖ and ‖ΔW‖/‖W‖, one line per layer, log y; and, when
+    λ_max was recorded, a fourth: lr·λ_max with the optimizer's stability limit.
 
-    Returns ``{"figure", "axes", "lines": {(quantity, layer name): Line2D}, "reference"}``.
+    Returns ``{"figure", "axes", "lines": {(quantity, layer name): Line2D}, "reference", "sharpness"}``
+    (``sharpness``: ``{"line", "limit"}`` or ``None``).
     """
     c = colors(theme)
     quantities = (("weight_norm", "‖W‖  weight norm"), ("grad_norm", "‖∇W‖  gradient norm"),
                   ("update_ratio", "‖ΔW‖ / ‖W‖  update ratio"))
+    has_sharpness = stats.lr is not None and any(v is not None for v in stats.sharpness)
     with theme_context(theme):
         if axes is None:
-            fig, axes = plt.subplots(3, 1, figsize=(7.6, 7.2), sharex=True, layout="constrained")
+            n = 4 if has_sharpness else 3
+            fig, axes = plt.subplots(n, 1, figsize=(7.6, 2.4 * n), sharex=True, layout="constrained")
         else:
             fig = axes[0].get_figure(root=True)
         its = np.asarray(stats.iterations)
         palette = layer_colors(len(stats.layers), theme)
         lines: dict[tuple[str, str], Any] = {}
-        for ax, (key, label) in zip(axes, quantities, strict=True):
+        for ax, (key, label) in zip(axes[:3], quantities, strict=True):
             bottom = blended_transform_factory(ax.transData, ax.transAxes)
             zeros_drawn = False
             for j, layer in enumerate(stats.layers):
@@ -110,9 +128,41 @@ def plot_layer_health(
                                     label=f"rule of thumb {UPDATE_RATIO_HEALTHY:g}")
         axes[0].legend(loc="best", fontsize="small")
         axes[2].legend(handles=[reference], loc="best", fontsize="small")
-        axes[2].set_xlabel("iteration")
+        drawn = plot_sharpness(stats, axes[3], theme) if has_sharpness and len(axes) > 3 else None
+        axes[-1].set_xlabel("iteration")
         axes[0].set_title("Layer health: weights, gradients and step sizes per layer")
-    return {"figure": fig, "axes": list(axes), "lines": lines, "reference": reference}
+    return {"figure": fig, "axes": list(axes), "lines": lines, "reference": reference, "sharpness": drawn}
+
+
+def plot_sharpness(stats: LayerStats, ax: Axes, theme: str = "dark") -> dict[str, Any]:
+    """lr·λ_max at each evaluation (log y) and the stability limit (2 for SGD): above the line, a step
+    overshoots along the sharpest direction. Returns ``{"line", "limit"}`` (``limit`` None for Adam & co.)."""
+    c = colors(theme)
+    its = np.asarray(stats.iterations)
+    product = stats.lr * np.array([np.nan if v is None else v for v in stats.sharpness], dtype=float)
+    flat = np.isfinite(product) & (product < FLAT_SHARPNESS)  # a flat surface: saturated or dead units
+    (line,) = ax.plot(its, positive(np.where(flat, np.nan, product)), marker="o", ms=3, color=c["path"],
+                      label=f"lr·λ_max  (lr {stats.lr:g}, λ_max on {stats.sharpness_rows} rows)")
+    factor = stability_factor(stats.optimizer or "sgd", stats.momentum if stats.momentum is not None else 0.9)
+    limit = None
+    if factor is not None:
+        limit = ax.axhline(factor, color=c["bad"], ls="--", lw=1,
+                           label=f"stability limit {factor:.3g} ({stats.optimizer or 'sgd'}): above it steps overshoot")
+    ax.set_yscale("log")
+    if np.any(flat):  # 1e-180 would squash the plot: mark those evaluations on the bottom edge
+        bottom = blended_transform_factory(ax.transData, ax.transAxes)
+        ax.plot(its[flat], np.full(int(flat.sum()), 0.03), transform=bottom, ls="none", marker="v", ms=5,
+                color=c["path"], clip_on=False)
+        ax.text(0.99, 0.1, f"▼ below {FLAT_SHARPNESS:g}: flat (saturated or dead units)", transform=ax.transAxes,
+                ha="right", fontsize="small")
+        shown = product[np.isfinite(product) & ~flat]
+        ax.set_ylim(FLAT_SHARPNESS, 3 * max([*shown, factor or 1.0]))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylabel("lr·λ_max  sharpness")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+    return {"line": line, "limit": limit}
 
 
 def visible_cmap(theme: str) -> ListedColormap:
@@ -211,6 +261,59 @@ def _share_text(layer: dict[str, Any]) -> str:
     if layer["act_dead"] and layer["act_dead"][-1] is not None:
         return f"{layer['act_dead'][-1]:.0%} of units dead at the end"
     return ""
+
+
+def plot_verification(verifications: Sequence[Any], *, theme: str = "dark") -> dict[str, Any]:
+    """The reruns of ``mlplab diagnose --verify``: one row per verified finding; left the test accuracy,
+    right the training-set loss (log; the test-set loss for over-fitting), at each evaluation of each
+    rerun. The run's own settings are the dashed grey line; a candidate that is a fix is drawn thick, the others thin.
+
+    ``verifications`` are :class:`mlplab.diagnose.verify.Verification`. Returns ``{"figure", "axes", "lines"}``
+    with ``lines[(row, "original" or candidate options, "acc" or "loss")]``.
+    """
+    c = colors(theme)
+    with theme_context(theme):
+        n = max(len(verifications), 1)
+        fig, axes = plt.subplots(n, 2, figsize=(10, 3.4 * n), squeeze=False, layout="constrained")
+        cycle = [c["good"], c["train"], c["smooth"]]
+        lines: dict[tuple[int, str, str], Any] = {}
+        for row, v in enumerate(verifications):
+            acc_ax, loss_ax = axes[row]
+            tried_keys = {k for p, _, _ in v.tried for k in p.settings}
+            was = Prescription({k: v.baseline.get(k) for k in sorted(tried_keys)}, "").options()
+            runs = [("original", f"{was}  (the run's)", v.original, c["reference"], "--", 1.5)]
+            # over-fitting shows in the test loss; an unstable or stuck optimisation in the training loss
+            loss_key, loss_label = (("test_loss", "test-set loss") if v.rule in LATE_RULES
+                                    else ("train_loss", "training-set loss"))
+            for k, (p, trial, helped) in enumerate(v.tried):
+                fix = v.is_fix(trial, helped)
+                verdict = "fix" if fix else "helps, not a fix" if helped else "did not help"
+                runs.append((p.options(), f"{p.options()}  ({verdict})", trial, cycle[k % len(cycle)], "-",
+                             2.6 if fix else 1.2))
+            for key, label, trial, color, style, width in runs:
+                h = trial.history
+                (lines[row, key, "acc"],) = acc_ax.plot(h.iterations, np.asarray(h.test_acc) * 100, color=color,
+                                                        ls=style, lw=width, marker="o", ms=3, label=label)
+                (lines[row, key, "loss"],) = loss_ax.plot(h.iterations, positive(getattr(h, loss_key)), color=color,
+                                                          ls=style, lw=width, marker="o", ms=3, label=label)
+            acc_ax.set_ylim(0, 100)
+            acc_ax.set_ylabel("test accuracy (%)")
+            loss_ax.set_yscale("log")
+            loss_ax.set_ylabel(loss_label)
+            acc_ax.set_title(f"{v.label}: {v.budget} iterations from seed {v.seed}", fontsize="medium", loc="left")
+            acc_ax.legend(loc="best", fontsize="small")
+            for ax in (acc_ax, loss_ax):
+                ax.grid(True, which="major", alpha=0.3)
+                ax.set_xlabel("iteration")
+        fig.suptitle("Verified by rerunning: same initial weights, same mini-batches, one setting changed")
+    return {"figure": fig, "axes": axes, "lines": lines}
+
+
+def draw_verification(verifications: Sequence[Any], run_dir: str | os.PathLike, theme: str = "dark") -> Path:
+    """Save :func:`plot_verification` as ``RUN_DIR/figures/verify.png``; returns its path."""
+    folder = Path(run_dir) / FIGURES_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    return save_figure(plot_verification(verifications, theme=theme)["figure"], folder / f"{VERIFY_FIGURE}.png")
 
 
 def _drawers() -> dict[str, Any]:

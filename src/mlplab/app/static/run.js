@@ -185,7 +185,43 @@ function renderInsights(d) {
         <b>${mlplab.escape(i.title)}</b></div>
       <ul>${i.evidence.map((e) => `<li>${mlplab.escape(e)}</li>`).join("")}</ul>
       <div><span class="try">Try:</span> ${mlplab.escape(i.suggestion)}</div>
+      ${prescriptionButtons(i)}
     </div>`).join("");
+  box.querySelectorAll("button[data-verify]").forEach((b) => b.addEventListener("click", () => tryFix(b)));
+}
+
+// Each prescription is a button (its settings, computed from the run; the reason as tooltip); "Try the fix"
+// reruns the run's settings and the options in order from the run's seed (POST …/verify), like
+// `mlplab diagnose RUN --verify`, and shows the measured before → after with the figure.
+function prescriptionButtons(i) {
+  if (!i.prescriptions || !i.prescriptions.length) return "";
+  const rule = mlplab.escape(i.rule);
+  const options = i.prescriptions.map((p, k) =>
+    `<button type="button" class="option" data-verify="${rule}" data-candidate="${k}"
+       title="${mlplab.escape(p.why)} — click to verify this option alone">${mlplab.escape(p.options)}</button>`).join(" ");
+  return `<div class="prescriptions"><span class="try">Options:</span> ${options}
+      <button type="button" class="primary" data-verify="${rule}">Try the fix</button></div>
+    <div class="muted">First option: ${mlplab.escape(i.prescriptions[0].why)}.</div>
+    <div class="verify-result" data-rule="${rule}"></div>`;
+}
+
+async function tryFix(button) {
+  const rule = button.dataset.verify;
+  const out = $("insights").querySelector(`.verify-result[data-rule="${CSS.escape(rule)}"]`);
+  const buttons = $("insights").querySelectorAll("button[data-verify]");
+  const query = new URLSearchParams({ rule, theme: mlplab.theme() });
+  if (button.dataset.candidate !== undefined) query.set("candidate", button.dataset.candidate);
+  buttons.forEach((b) => { b.disabled = true; });
+  out.innerHTML = `<p>Rerunning from the run's seed (same initial weights, same mini-batches)…</p>`;
+  try {
+    const v = await mlplab.api(`${base}/verify?${query}`, { method: "POST" });
+    out.innerHTML = `<ul>${v.lines.map((l) => `<li>${mlplab.escape(l)}</li>`).join("")}</ul>
+      <img class="verify-figure" alt="test accuracy and training loss of the reruns" src="${v.png}" style="max-width: 100%">`;
+  } catch (e) {
+    out.innerHTML = `<div class="error">${mlplab.escape(e.message)}</div>`;
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
 }
 
 // ---------------------------------------------------------------- confusion matrix
