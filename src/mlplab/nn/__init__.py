@@ -9,15 +9,28 @@ from mlplab.nn.functions import (
     tanh,
 )
 from mlplab.nn.gradcheck import ParamCheck, gradient_check, relative_error
-from mlplab.nn.layers import ACTIVATION_LAYERS, Affine, Relu, Sigmoid, SoftmaxWithLoss, Tanh
-from mlplab.nn.networks import LayerNet, MultiLayerNet, TwoLayerNet, build_network
+from mlplab.nn.layers import (
+    ACTIVATION_LAYERS,
+    Affine,
+    BatchNormalization,
+    Dropout,
+    Relu,
+    Sigmoid,
+    SoftmaxWithLoss,
+    Tanh,
+)
+from mlplab.nn.networks import LayerNet, MultiLayerNet, MultiLayerNetExtend, TwoLayerNet, build_network
+from mlplab.nn.numerical import numerical_gradient
 
 __all__ = [
     "ACTIVATIONS",
     "ACTIVATION_LAYERS",
     "Affine",
+    "BatchNormalization",
+    "Dropout",
     "LayerNet",
     "MultiLayerNet",
+    "MultiLayerNetExtend",
     "ParamCheck",
     "Relu",
     "Sigmoid",
@@ -27,6 +40,7 @@ __all__ = [
     "build_network",
     "cross_entropy_error",
     "gradient_check",
+    "numerical_gradient",
     "relative_error",
     "relu",
     "sigmoid",
