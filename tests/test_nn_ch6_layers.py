@@ -219,17 +219,19 @@ def test_one_spelling_at_a_time():
 @pytest.mark.slow
 def test_the_books_batch_norm_gradient_check_on_mnist(mnist):
     """ch06/batch_norm_gradient_check.py with mlplab's API: 784-100-100-10 with batch norm, real
-    images. Two changes make the check meaningful: three images instead of the book's one (with one,
-    batch norm outputs β whatever the weights, and most gradients vanish), and sigmoid instead of
-    ReLU — central differences straddle ReLU's kink at 0, which is why the book's own run prints
-    ``beta2: 0.0488`` (β = 0 puts every ReLU input exactly on the kink)."""
+    images. Two changes make the check meaningful: ten images instead of the book's one (with one,
+    batch norm outputs β whatever the weights, and most gradients vanish; with three, a unit whose
+    three inputs nearly agree has a tiny batch variance, so the loss curves too sharply for h = 1e-4
+    and W1 shows 3e-6), and sigmoid instead of ReLU — central differences straddle ReLU's kink at 0,
+    which is why the book's own run prints ``beta2: 0.0488`` (β = 0 puts every ReLU input of a
+    one-image batch exactly on the kink); mlplab prints the same 0.0488 there."""
     (x_train, t_train), _ = mnist
     np.random.seed(0)
     net = MultiLayerNetExtend(input_size=784, hidden_size_list=[100, 100], output_size=10,
                               activation="sigmoid", weight_init_std="sigmoid", use_batchnorm=True)
-    checks, _, backprop = gradient_check(net, x_train[:3].astype(np.float64), t_train[:3])
+    checks, _, _ = gradient_check(net, x_train[:10].astype(np.float64), t_train[:10])
     for c in checks:
         if c.name in ("b1", "b2"):
-            assert np.abs(backprop[c.name]).max() < 1e-12
+            assert c.max_abs_diff < 1e-10
         else:
             assert c.relative_error < TOL, c
