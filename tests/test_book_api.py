@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from mlplab.data import shuffle_dataset
+from mlplab.errors import DataError
 from mlplab.nn import MultiLayerNet, MultiLayerNetExtend, numerical_gradient, softmax
 from mlplab.nn.layers import SoftmaxWithLoss
 from mlplab.optim import OPTIMIZERS
@@ -59,7 +60,7 @@ def test_shuffle_dataset_keeps_pairs_and_follows_the_global_seed():
     np.random.seed(5)
     np.testing.assert_array_equal(a, np.random.permutation(10) * 10)
     np.testing.assert_array_equal(shuffle_dataset(x, t, seed=1)[1], shuffle_dataset(x, t, seed=1)[1])
-    with pytest.raises(ValueError, match="10 rows but t has 9"):
+    with pytest.raises(DataError, match="10 rows but t has 9"):
         shuffle_dataset(x, t[:9])
 
 

@@ -118,8 +118,10 @@ def test_dropout_seed_repeats_masks_and_none_follows_numpy_global_state():
 
 @pytest.mark.parametrize("bad", [-0.1, 1.0])
 def test_dropout_ratio_must_be_a_probability(bad):
-    with pytest.raises(ValueError, match="dropout_ratio must be in"):
+    with pytest.raises(ConfigError, match="dropout_ratio must be in"):
         Dropout(bad)
+    with pytest.raises(ConfigError, match="dropout_ratio must be in"):
+        MultiLayerNetExtend(4, [3], 2, use_dropout=True, dropout_ration=bad)
 
 
 # -- networks: weight decay, batch norm, dropout, gradient-checked -------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlplab.errors import DataError
+
 
 def shuffle_dataset(
     x: np.ndarray, t: np.ndarray, *, seed: int | np.random.Generator | None = None
@@ -21,7 +23,7 @@ def shuffle_dataset(
     """
     x, t = np.asarray(x), np.asarray(t)
     if x.shape[0] != t.shape[0]:
-        raise ValueError(f"x has {x.shape[0]} rows but t has {t.shape[0]}; they must pair up row by row.")
+        raise DataError(f"x has {x.shape[0]} rows but t has {t.shape[0]}; they must pair up row by row.")
     n = x.shape[0]
     permutation = np.random.permutation(n) if seed is None else np.random.default_rng(seed).permutation(n)
     return x[permutation], t[permutation]

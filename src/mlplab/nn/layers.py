@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlplab.errors import ConfigError
 from mlplab.nn.functions import as_labels, cross_entropy_from_scores, sigmoid
 
 
@@ -149,7 +150,7 @@ class BatchNormalization:
         running_mean: np.ndarray | None = None, running_var: np.ndarray | None = None, *, eps: float = 1e-6,
     ) -> None:
         if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}; the book uses 0.9.")
+            raise ConfigError(f"momentum must be in [0, 1), got {momentum!r}; the book uses 0.9.")
         self.gamma = gamma
         self.beta = beta
         self.momentum = momentum
@@ -211,7 +212,7 @@ class Dropout:
 
     def __init__(self, dropout_ratio: float = 0.5, *, seed: int | np.random.Generator | None = None) -> None:
         if not 0.0 <= dropout_ratio < 1.0:
-            raise ValueError(f"dropout_ratio must be in [0, 1), got {dropout_ratio!r}; the book uses 0.5 or 0.15.")
+            raise ConfigError(f"dropout_ratio must be in [0, 1), got {dropout_ratio!r}; the book uses 0.5 or 0.15.")
         self.dropout_ratio = dropout_ratio
         self.rng = None if seed is None else np.random.default_rng(seed)
         self.hold_mask = False

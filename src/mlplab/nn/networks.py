@@ -353,8 +353,6 @@ class MultiLayerNetExtend(LayerNet):
         seed: Seed = None,
         dtype: type | np.dtype = np.float64,
     ) -> None:
-        if use_dropout and not 0.0 <= dropout_ratio < 1.0:
-            raise ConfigError(f"dropout_ratio must be in [0, 1), got {dropout_ratio!r}; the book uses 0.15–0.5.")
         super().__init__(
             (input_size, *hidden_sizes, output_size), weight_init_std, activation, seed, dtype,
             weight_decay_lambda=weight_decay_lambda, use_batchnorm=use_batchnorm,
