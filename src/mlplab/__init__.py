@@ -5,7 +5,7 @@ The public API, floor by floor (see STYLE.md): data → nn/optim → train → v
 
 from mlplab.data import load_mnist
 from mlplab.errors import ConfigError, DataError, MlplabError, RunFolderError
-from mlplab.nn import MultiLayerNet, TwoLayerNet, build_network, gradient_check
+from mlplab.nn import MultiLayerNet, MultiLayerNetExtend, TwoLayerNet, build_network, gradient_check
 from mlplab.optim import OPTIMIZERS, SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop, make_optimizer
 from mlplab.train import History, TrainConfig, load_run
 
@@ -50,6 +50,7 @@ __all__ = [
     "MlplabError",
     "Momentum",
     "MultiLayerNet",
+    "MultiLayerNetExtend",
     "Nesterov",
     "RMSprop",
     "RunFolderError",
