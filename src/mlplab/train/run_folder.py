@@ -172,7 +172,9 @@ def load_run(run_dir: str | os.PathLike) -> Run:
     sizes = record.get("sizes")
     if not sizes:
         raise RunFolderError(f"{path / CONFIG} does not say the network sizes; re-run the training.")
-    network = build_network(sizes, activation=config.activation, dtype=np.dtype(config.dtype))
+    # seed=0: the drawn weights are replaced at once, and seed=None would draw them from (and so
+    # move) NumPy's global random state, changing what a book-style script does after loading a run.
+    network = build_network(sizes, activation=config.activation, seed=0, dtype=np.dtype(config.dtype))
     try:
         with np.load(path / MODEL) as saved:
             network.set_params({k: saved[k] for k in saved.files})
