@@ -5,9 +5,12 @@ The public API, floor by floor (see STYLE.md): data → nn/optim → train → v
 
 from mlplab.data import load_mnist
 from mlplab.errors import ConfigError, DataError, MlplabError, RunFolderError
-from mlplab.nn import MultiLayerNet, TwoLayerNet, build_network, gradient_check
+from mlplab.nn import MultiLayerNet, MultiLayerNetExtend, TwoLayerNet, build_network, gradient_check
 from mlplab.optim import OPTIMIZERS, SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop, make_optimizer
-from mlplab.train import History, TrainConfig, load_run, train
+from mlplab.train import History, TrainConfig, load_run
+
+# `mlplab.train` is the package mlplab.train (TrainConfig, train, Trainer, …): importing the function
+# `train` here would hide the package behind it, and `mlplab.train.TrainConfig` would fail.
 
 # Floor 2 and 3 entry points, loaded on first use so that `import mlplab` stays light
 # (matplotlib, plotly and dask are imported only by the modules that draw or distribute).
@@ -49,6 +52,7 @@ __all__ = [
     "MlplabError",
     "Momentum",
     "MultiLayerNet",
+    "MultiLayerNetExtend",
     "Nesterov",
     "RMSprop",
     "RunFolderError",

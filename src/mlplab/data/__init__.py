@@ -2,6 +2,7 @@
 
 from mlplab.data.idx import idx_bytes, parse_idx, read_idx, write_idx
 from mlplab.data.mnist import bundled_dir, load_mnist, load_raw, resolve_data_dir
+from mlplab.data.split import shuffle_dataset
 
 __all__ = [
     "bundled_dir",
@@ -11,5 +12,6 @@ __all__ = [
     "parse_idx",
     "read_idx",
     "resolve_data_dir",
+    "shuffle_dataset",
     "write_idx",
 ]

@@ -39,13 +39,13 @@ from mlplab.diagnose.insight import Insight, Prescription
 from mlplab.diagnose.rules import DEAD_SHARE, INIT_LOSS_FACTOR, SATURATION_SHARE
 from mlplab.errors import DataError
 from mlplab.nn.layers import Affine
-from mlplab.nn.networks import LayerNet, build_network
+from mlplab.nn.networks import LayerNet, network_from_params
 from mlplab.nn.sharpness import sharpness, stability_factor
+from mlplab.train import trainer
 from mlplab.train.config import TrainConfig
 from mlplab.train.layer_stats import activation_summary, probe_activations, probe_rows
-from mlplab.train.observers import Observer, TrainingState
 from mlplab.train.run_folder import Run
-from mlplab.train.trainer import Dataset, load_dataset, train
+from mlplab.train.trainer import Dataset, load_dataset
 
 #: λ_max is measured on this many training rows, spread evenly over the set, in float64. 500 rows give
 #: the same two digits as 1000 at the textbook's start (1.41 and 1.41; He-initialised ReLU: 7.97 and
@@ -66,14 +66,6 @@ def significant(x: float, digits: int = 2) -> float:
 
 
 # -- the run at its start --------------------------------------------------------------------------
-
-class _CaptureStart(Observer):
-    """Keeps a copy of the parameters the trainer starts from (before its first step)."""
-
-    def on_start(self, state: TrainingState) -> None:
-        self.sizes = state.network.sizes
-        self.params = {k: v.copy() for k, v in state.network.params.items()}
-
 
 @dataclass
 class Start:
@@ -102,20 +94,10 @@ class Start:
 
 
 def initial_network(config: TrainConfig, data: Dataset) -> LayerNet:
-    """The network exactly as ``train(config, data=data)`` initialised it (same seed, same draws).
-
-    It runs that very ``train`` for one iteration on one row per class (the network's sizes depend
-    only on the input width and the number of classes) and keeps the parameters it started from.
-    """
+    """The network exactly as ``train(config, data=data)`` initialised it (same seed, same draws)."""
     (x, t), (x_test, t_test) = data
     n_classes = int(max(np.max(t), np.max(t_test))) + 1
-    one_per_class = (x[:n_classes], np.arange(n_classes))
-    capture = _CaptureStart()
-    train(config.replace(iters=1, eval_every=1, train_size=None, test_size=None),
-          data=(one_per_class, one_per_class), observers=[capture], record_layer_stats=False)
-    network = build_network(capture.sizes, activation=config.activation, dtype=np.dtype(config.dtype))
-    network.set_params(capture.params)
-    return network
+    return trainer.initial_network(config, int(np.prod(x.shape[1:])), n_classes)
 
 
 def preactivations(network: LayerNet, x: np.ndarray) -> list[np.ndarray]:
@@ -153,8 +135,7 @@ def measure_start(config: TrainConfig, data: Dataset) -> Start:
 
 def rescaled(network: LayerNet, stds: list[float]) -> LayerNet:
     """A copy whose weights W_j are the same draws rescaled to std ``stds[j]`` (biases unchanged)."""
-    copy = build_network(network.sizes, activation=network.activation, dtype=np.float64)
-    copy.set_params(network.params)
+    copy = network_from_params(network.params, network.sizes, network.activation)
     for j, s in enumerate(stds, start=1):
         w = copy.params[f"W{j}"]
         w *= s / np.std(w)

@@ -23,7 +23,8 @@ import numpy as np
 
 from mlplab.errors import ConfigError
 from mlplab.explain.stages import Explanation, explain_image, float64_copy
-from mlplab.nn.networks import LayerNet, build_network
+from mlplab.nn.networks import LayerNet
+from mlplab.train import trainer
 from mlplab.train.config import TrainConfig
 
 if TYPE_CHECKING:
@@ -50,17 +51,8 @@ class RunExplanation:
 
 
 def initial_network(config: TrainConfig, sizes: tuple[int, ...] | list[int]) -> LayerNet:
-    """The network of a run before its first step: the trainer's seeding, ``SeedSequence(seed).spawn(2)[0]``.
-
-    (:func:`mlplab.train.trainer.train` draws the weights from the first child and the mini-batches
-    from the second; a test trains one step with a tiny ``lr`` and compares.)
-    """
-    if config.seed is None:
-        raise ConfigError("this run recorded no seed, so its initial weights cannot be rebuilt; "
-                          "leave out --untrained, or re-run the training (mlplab records the seed it used).")
-    init_seq, _ = np.random.SeedSequence(config.seed).spawn(2)
-    return build_network(sizes, activation=config.activation, weight_init_std=config.weight_init_std,
-                         seed=np.random.default_rng(init_seq), dtype=np.float64)
+    """The network of a run before its first step, in float64 (the trainer's own seeding)."""
+    return trainer.initial_network(config, sizes[0], sizes[-1], dtype=np.float64)
 
 
 def explain_run(data: RunData, index: int = 0, *, at: int | None = None, untrained: bool = False,

@@ -41,7 +41,7 @@ from mlplab.errors import ConfigError
 from mlplab.explain.numerical import H, central_differences
 from mlplab.nn.gradcheck import relative_error
 from mlplab.nn.layers import ACTIVATION_LAYERS, Affine, Relu, Sigmoid, Tanh
-from mlplab.nn.networks import LayerNet, build_network
+from mlplab.nn.networks import LayerNet, network_from_params
 from mlplab.optim.optimizers import SGD
 
 #: How each activation layer is written, in the textbook's notation: ``(z = f(a), f'(a))``, with
@@ -146,9 +146,7 @@ class Explanation:
 
 def float64_copy(params: dict[str, np.ndarray], sizes: tuple[int, ...] | list[int], activation: str) -> LayerNet:
     """A float64 network of ``sizes`` holding a copy of ``params`` (a float16 snapshot, a float32 model)."""
-    network = build_network(sizes, activation=activation, dtype=np.float64)
-    network.set_params({k: np.asarray(v, dtype=np.float64) for k, v in params.items()})
-    return network
+    return network_from_params(params, sizes, activation)
 
 
 def explain_image(network: LayerNet, x: np.ndarray, t: int, *, lr: float = 0.1, check: bool = True) -> Explanation:

@@ -29,9 +29,14 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
 def gradient_check(
     network: LayerNet, x: np.ndarray, t: np.ndarray
 ) -> tuple[list[ParamCheck], dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Run both gradients on ``(x, t)`` and return per-parameter results plus both gradient dicts."""
-    numerical = network.numerical_gradient(x, t)
-    backprop = {k: v.copy() for k, v in network.gradient(x, t).items()}
+    """Run both gradients on ``(x, t)`` and return per-parameter results plus both gradient dicts.
+
+    Both see the loss in training mode; dropout masks are drawn once and held for both, so they
+    differentiate the same function.
+    """
+    with network.fixed_dropout_masks():
+        numerical = network.numerical_gradient(x, t)
+        backprop = {k: v.copy() for k, v in network.gradient(x, t).items()}
     checks = []
     for key in network.params:
         diff = np.abs(numerical[key] - backprop[key])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlplab.errors import ConfigError
 from mlplab.nn.functions import as_labels, cross_entropy_from_scores, sigmoid
 
 
@@ -116,5 +117,121 @@ class SoftmaxWithLoss:
         dx *= dout / n
         return dx
 
+
+class BatchNormalization:
+    """Batch normalization (Ioffe & Szegedy 2015; "Deep Learning from Scratch" §6.3), per feature.
+
+    Training (``train_flg=True``), over the N rows of the batch, for each of the D features::
+
+        μ = (1/N) Σ_n x_n            σ² = (1/N) Σ_n (x_n − μ)²
+        x̂ = (x − μ) / √(σ² + ε)      y = γ ⊙ x̂ + β
+
+    and the running statistics used in evaluation move towards the batch's:
+    ``running_mean ← m·running_mean + (1 − m)·μ``, the same for ``running_var`` (m = ``momentum``).
+    Evaluation (``train_flg=False``) uses them instead: ``x̂ = (x − running_mean) / √(running_var + ε)``,
+    so a prediction does not depend on the other rows of its batch.
+
+    Backward (training mode), with ``g = γ ⊙ dout`` = ∂L/∂x̂ and s = √(σ² + ε)::
+
+        ∂L/∂β = Σ_n dout_n       ∂L/∂γ = Σ_n dout_n ⊙ x̂_n
+        ∂L/∂x = (1 / (N·s)) ⊙ (N·g − Σ_n g_n − x̂ ⊙ Σ_n g_n ⊙ x̂_n)
+
+    The last line is the chain rule through μ and σ², which both depend on every row: the two sums
+    take away the parts of ``g`` that shift or stretch the whole batch, which normalization undoes.
+
+    ``gamma`` (γ, ones at first) and ``beta`` (β, zeros) are arrays of the network's ``params``
+    (``gamma1``, ``beta1``, …), updated in place by the optimizer; ``dgamma`` and ``dbeta`` hold the
+    last gradients. Inputs of more than two dimensions are flattened to ``(N, D)`` as in ``Affine``.
+    ``eps`` is the book's ``10e-7`` (= 1e-6).
+    """
+
+    def __init__(
+        self, gamma: np.ndarray, beta: np.ndarray, momentum: float = 0.9,
+        running_mean: np.ndarray | None = None, running_var: np.ndarray | None = None, *, eps: float = 1e-6,
+    ) -> None:
+        if not 0.0 <= momentum < 1.0:
+            raise ConfigError(f"momentum must be in [0, 1), got {momentum!r}; the book uses 0.9.")
+        self.gamma = gamma
+        self.beta = beta
+        self.momentum = momentum
+        self.eps = eps
+        # Statistics for evaluation; they start at 0 as in the book (so the first evaluations, after
+        # few training steps, still see a running variance well below the true one).
+        self.running_mean = np.zeros_like(gamma) if running_mean is None else running_mean
+        self.running_var = np.zeros_like(gamma) if running_var is None else running_var
+        self.input_shape: tuple[int, ...] = ()
+        self.xn: np.ndarray | None = None  # x̂ of the last training batch, (N, D)
+        self.std: np.ndarray | None = None  # √(σ² + ε), (D,)
+        self.dgamma: np.ndarray | None = None
+        self.dbeta: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, train_flg: bool = True) -> np.ndarray:
+        self.input_shape = x.shape
+        x = x.reshape(x.shape[0], -1)  # (N, D)
+        if train_flg:
+            mu = x.mean(axis=0)  # (D,)
+            xc = x - mu  # (N, D)
+            var = np.mean(xc * xc, axis=0)  # (D,)
+            self.std = np.sqrt(var + self.eps)
+            self.xn = xc / self.std
+            m = self.momentum
+            self.running_mean[...] = m * self.running_mean + (1 - m) * mu
+            self.running_var[...] = m * self.running_var + (1 - m) * var
+            xn = self.xn
+        else:
+            xn = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
+        out = self.gamma * xn + self.beta  # (N, D) ⊙ (D,) + (D,)
+        return out.reshape(self.input_shape)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        assert self.xn is not None and self.std is not None, "call forward with train_flg=True first"
+        dout = dout.reshape(dout.shape[0], -1)  # (N, D)
+        n = dout.shape[0]
+        self.dbeta = dout.sum(axis=0)
+        self.dgamma = np.sum(dout * self.xn, axis=0)
+        g = self.gamma * dout  # ∂L/∂x̂
+        dx = (n * g - g.sum(axis=0) - self.xn * np.sum(g * self.xn, axis=0)) / (n * self.std)
+        return dx.reshape(self.input_shape)
+
+
+class Dropout:
+    """Dropout (Srivastava et al. 2014; "Deep Learning from Scratch" §6.4.3).
+
+    Training (``train_flg=True``): each unit is kept with probability 1 − r (``r = dropout_ratio``)
+    and set to 0 otherwise, a fresh random mask ``M`` for every forward pass: ``y = x ⊙ M``, so
+    ``∂L/∂x = dout ⊙ M`` (a dropped unit passes no gradient back).
+    Evaluation (``train_flg=False``): every unit is kept and scaled, ``y = (1 − r)·x``, which is the
+    expected training output — the book's convention. (Many libraries instead divide by 1 − r in
+    training, "inverted dropout", and leave evaluation alone; the predictions are the same.)
+
+    ``seed`` (an int or ``np.random.Generator``) makes the masks reproducible; ``None`` draws them
+    from NumPy's global state with ``np.random.rand``, as the book does, so ``np.random.seed(0)``
+    repeats a book script. ``hold_mask = True`` reuses the last mask instead of drawing a new one,
+    which makes the training-mode loss a fixed function of the parameters (for a gradient check).
+    """
+
+    def __init__(self, dropout_ratio: float = 0.5, *, seed: int | np.random.Generator | None = None) -> None:
+        if not 0.0 <= dropout_ratio < 1.0:
+            raise ConfigError(f"dropout_ratio must be in [0, 1), got {dropout_ratio!r}; the book uses 0.5 or 0.15.")
+        self.dropout_ratio = dropout_ratio
+        self.rng = None if seed is None else np.random.default_rng(seed)
+        self.hold_mask = False
+        self.mask: np.ndarray | None = None  # True where the unit is kept
+
+    def forward(self, x: np.ndarray, train_flg: bool = True) -> np.ndarray:
+        if not train_flg:
+            return x * (1.0 - self.dropout_ratio)
+        if not (self.hold_mask and self.mask is not None and self.mask.shape == x.shape):
+            u = np.random.rand(*x.shape) if self.rng is None else self.rng.random(x.shape)  # U[0, 1)
+            self.mask = u > self.dropout_ratio
+        return x * self.mask
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        assert self.mask is not None, "call forward with train_flg=True first"
+        return dout * self.mask
+
+
+#: Layers whose forward pass differs between training and evaluation: they take ``train_flg``.
+MODE_LAYERS: tuple[type, ...] = (BatchNormalization, Dropout)
 
 ACTIVATION_LAYERS: dict[str, type] = {"sigmoid": Sigmoid, "relu": Relu, "tanh": Tanh}

@@ -59,6 +59,9 @@ class SGD(Optimizer):
 
     name = "sgd"
 
+    def __init__(self, lr: float = 0.01) -> None:  # the book's default (common/optimizer.py)
+        super().__init__(lr)
+
     def update(self, params: Params, grads: Params) -> None:
         for key in params:
             params[key] -= self.lr * grads[key]

@@ -1,5 +1,6 @@
-"""Training: configuration, the textbook loop, its history and the run folder."""
+"""Training: configuration, the textbook loop, its history and the run folder; the book's ``Trainer``."""
 
+from mlplab.train.book_trainer import Trainer
 from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
 from mlplab.train.layer_stats import LayerStats, LayerStatsRecorder, load_layer_stats
@@ -17,6 +18,7 @@ __all__ = [
     "StreamWriter",
     "TrainConfig",
     "TrainResult",
+    "Trainer",
     "TrainingState",
     "evaluate",
     "load_dataset",

@@ -270,7 +270,9 @@ def load_run(run_dir: str | os.PathLike) -> Run:
         params = run_schema.read_npz(path / MODEL, run_schema.parameter_shapes(sizes))
     except FileNotFoundError:
         raise RunFolderError(f"{path} has no {MODEL}; the run did not finish writing. Re-run it.") from None
-    network = build_network(sizes, activation=config.activation, dtype=np.dtype(config.dtype))
+    # seed=0: the drawn weights are replaced at once, and seed=None would draw them from (and so
+    # move) NumPy's global random state, changing what a book-style script does after loading a run.
+    network = build_network(sizes, activation=config.activation, seed=0, dtype=np.dtype(config.dtype))
     network.set_params(params)
     return Run(path=path, config=config, record=record, history=history, network=network)
 

@@ -118,6 +118,24 @@ def resolve_seed(config: TrainConfig) -> TrainConfig:
     return config.replace(seed=int(np.random.SeedSequence().entropy % 2**32))
 
 
+def initial_network(config: TrainConfig, n_features: int = 784, n_classes: int = 10,
+                    dtype: np.dtype | None = None) -> LayerNet:
+    """The network as :func:`train` starts it: the seed's first stream draws the initial weights.
+
+    ``SeedSequence(seed).spawn(2)`` gives two independent streams, one for the weights and one for
+    the batches, so the same seed rebuilds the same starting point (``mlplab explain --untrained``,
+    ``mlplab diagnose``) without replaying any batch. ``dtype`` overrides the run's (float64 for checks).
+    """
+    if config.seed is None:
+        raise ConfigError("this run has no seed, so its initial weights cannot be rebuilt; train with a seed.")
+    init_seq, _ = np.random.SeedSequence(config.seed).spawn(2)
+    return build_network(
+        (n_features, *config.hidden, max(n_classes, 2)),
+        activation=config.activation, weight_init_std=config.weight_init_std,
+        seed=np.random.default_rng(init_seq), dtype=np.dtype(dtype or config.dtype),
+    )
+
+
 def train(
     config: TrainConfig | None = None,
     *,
@@ -156,12 +174,8 @@ def train(
     check_training(config, n_features=x_train.shape[1], n_classes=n_classes, rows=(n_train, x_test.shape[0]),
                    include_data=False)
 
-    init_seq, batch_seq = np.random.SeedSequence(config.seed).spawn(2)
-    network = build_network(
-        (x_train.shape[1], *config.hidden, max(n_classes, 2)),
-        activation=config.activation, weight_init_std=config.weight_init_std,
-        seed=np.random.default_rng(init_seq), dtype=np.dtype(config.dtype),
-    )
+    network = initial_network(config, x_train.shape[1], n_classes)
+    _, batch_seq = np.random.SeedSequence(config.seed).spawn(2)
     optimizer = make_optimizer(config.optimizer, config.lr, **config.optimizer_options)
     sample = batches_from_shuffles if config.sampling == "shuffle" else batches_with_replacement
     batches = sample(np.random.default_rng(batch_seq), n_train, config.batch_size)

@@ -9,5 +9,8 @@ from mlplab.viz.theme import (
     save_figure,
     theme_context,
 )
+from mlplab.viz.training import smooth_curve
 
-__all__ = ["DIVERGING_CMAP", "FORMATS", "THEMES", "colors", "figure_bytes", "save_figure", "theme_context"]
+__all__ = [
+    "DIVERGING_CMAP", "FORMATS", "THEMES", "colors", "figure_bytes", "save_figure", "smooth_curve", "theme_context",
+]

@@ -30,20 +30,13 @@ from matplotlib.patches import Circle
 
 from mlplab.nn.functions import softmax
 from mlplab.nn.layers import Affine
-from mlplab.nn.networks import LayerNet, build_network
+from mlplab.nn.networks import LayerNet, network_from_params
 from mlplab.viz.panels import axes_or_new, image_side
 from mlplab.viz.theme import DIVERGING_CMAP, colors, theme_context
 
 #: Layout in data units (the axes has an equal aspect): the columns span y ∈ [0, HEIGHT].
 HEIGHT = 10.0
 LAYER_GAP = 5.0
-
-
-def network_from_params(params: dict[str, np.ndarray], sizes: Sequence[int], activation: str) -> LayerNet:
-    """A float64 network of the given sizes holding a copy of ``params`` (e.g. a float16 snapshot)."""
-    network = build_network(sizes, activation=activation, dtype=np.float64)
-    network.set_params({k: np.asarray(v, dtype=np.float64) for k, v in params.items()})
-    return network
 
 
 def layer_activations(network: LayerNet, x: np.ndarray) -> list[np.ndarray]:

@@ -40,6 +40,27 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     return (csum[window:] - csum[:-window]) / window
 
 
+def smooth_curve(values: np.ndarray, window: int = 11, beta: float = 2.0) -> np.ndarray:
+    """The book's smoothing of noisy loss curves (``common/util.py``), same length as ``values``.
+
+    Each point becomes a weighted mean of the ``window`` points centred on it, the weights a Kaiser
+    window (``np.kaiser(window, beta)``: a bell, highest in the middle) divided by their sum. The
+    series is mirrored at both ends (``np.pad(..., mode="reflect")``) so the first and last points
+    have neighbours too. Unlike :func:`moving_average`, the output lines up with the input index.
+
+    Example (the book's ch. 6 loss figures)::
+
+        ax.plot(np.arange(len(losses)), smooth_curve(losses))
+    """
+    values = np.asarray(values, dtype=np.float64)
+    half = window // 2
+    if values.size <= half:  # too short to mirror: nothing to smooth
+        return values.copy()
+    weights = np.kaiser(2 * half + 1, beta)
+    padded = np.pad(values, half, mode="reflect")  # (n + 2·half,)
+    return np.convolve(padded, weights / weights.sum(), mode="valid")  # (n,)
+
+
 def default_window(n: int) -> int:
     """About 1/20 of the run, at most 100 iterations (one textbook epoch is 600)."""
     return int(max(1, min(100, n // 20)))
