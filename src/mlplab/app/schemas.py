@@ -20,14 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mlplab.landscape.schedules import SCHEDULES
 from mlplab.nn.layers import ACTIVATION_LAYERS
-from mlplab.optim import OPTIMIZERS
-from mlplab.train.config import DTYPES, SAMPLINGS
+from mlplab.optim import OPTIMIZERS, hyperparameter_defaults
+from mlplab.train.config import DTYPES, SAMPLINGS, WEIGHT_INITS
 
 # Literal[("a", "b")] is Literal["a", "b"]: the registries' names become the allowed values.
 Optimizer = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
 Activation = Literal[tuple(ACTIVATION_LAYERS)]  # type: ignore[valid-type]
 Dtype = Literal[DTYPES]  # type: ignore[valid-type]
 Sampling = Literal[SAMPLINGS]  # type: ignore[valid-type]
+WeightInit = Literal[WEIGHT_INITS]  # type: ignore[valid-type]
 Schedule = Literal[SCHEDULES]  # type: ignore[valid-type]
 Theme = Literal["dark", "light"]
 
@@ -61,15 +62,26 @@ class TrainRequest(BaseModel):
     hidden: list[Annotated[int, Field(ge=1, le=MAX_HIDDEN)]] = Field([50], min_length=1, max_length=MAX_LAYERS)
     activation: Activation = "sigmoid"  # type: ignore[valid-type]
     optimizer: Optimizer = "sgd"  # type: ignore[valid-type]
-    weight_init_std: Annotated[float, Field(gt=0, le=10)] | Literal["he", "xavier", "auto"] = 0.01
+    weight_init_std: Annotated[float, Field(gt=0, le=10)] | WeightInit = 0.01  # type: ignore[valid-type]
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     dtype: Dtype = "float32"  # type: ignore[valid-type]
     sampling: Sampling = "replacement"  # type: ignore[valid-type]
     eval_every: int | None = Field(None, ge=1, le=MAX_ITERS)
     train_size: int | None = Field(None, ge=1, le=MAX_TRAIN_SIZE)
     test_size: int | None = Field(None, ge=1, le=MAX_TEST_SIZE)
+    # momentum, beta1, … (which ones: hyperparameter_defaults); each in [0, 1], the library checks the rest
+    optimizer_options: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict, max_length=4)
     name: str | None = Field(None, pattern=RUN_NAME_PATTERN)
     plots: bool = True  # draw the figures and report.html at the end, as `mlplab train` does
+
+    @model_validator(mode="after")
+    def _options_apply(self) -> TrainRequest:
+        known = hyperparameter_defaults(self.optimizer)
+        unknown = sorted(set(self.optimizer_options) - set(known))
+        if unknown:
+            raise ValueError(f"optimizer_options: {self.optimizer} has no setting {', '.join(unknown)}; "
+                             f"its settings are: {', '.join(known) or 'none besides lr'}")
+        return self
 
     def config_fields(self) -> dict[str, Any]:
         """The fields that are :class:`TrainConfig` settings."""
@@ -133,7 +145,8 @@ def limits() -> dict[str, Any]:
         "landscape": {"steps": [1, MAX_STEPS], "paths": MAX_PATHS, "expression": MAX_EXPRESSION,
                       "coordinate": MAX_COORDINATE, "lr": [0, 1000]},
         "optimizers": list(OPTIMIZERS), "activations": list(ACTIVATION_LAYERS), "dtypes": list(DTYPES),
-        "samplings": list(SAMPLINGS), "schedules": list(SCHEDULES),
+        "samplings": list(SAMPLINGS), "schedules": list(SCHEDULES), "weight_inits": list(WEIGHT_INITS),
+        "optimizer_options": {name: hyperparameter_defaults(name) for name in OPTIMIZERS},
     }
 
 

@@ -102,18 +102,39 @@ mlplab.escape = (text) =>
 
 mlplab.css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
+// Chart text follows the page's type size (16 px on a phone, 22 px on a projector: see html in app.css).
+mlplab.fontSize = () => Math.round(0.85 * parseFloat(getComputedStyle(document.documentElement).fontSize));
+
+// Titles sit on the left and the mode bar (shown on hover, top right) keeps to the right: they never overlap.
 mlplab.layout = (extra = {}) => ({
   paper_bgcolor: "rgba(0,0,0,0)",
   plot_bgcolor: "rgba(0,0,0,0)",
-  font: { color: mlplab.css("--fg"), size: 15 },
+  font: { color: mlplab.css("--fg"), size: mlplab.fontSize() },
+  title: { x: 0.01, xanchor: "left" },
   margin: { l: 64, r: 20, t: 44, b: 40 },
   legend: { orientation: "h", y: -0.3, x: 0 },
   xaxis: { gridcolor: mlplab.css("--line"), zerolinecolor: mlplab.css("--line"), title: { text: "iteration" } },
   yaxis: { gridcolor: mlplab.css("--line"), zerolinecolor: mlplab.css("--line") },
   ...extra,
+  ...(extra.title ? { title: { x: 0.01, xanchor: "left", ...extra.title } } : {}),
 });
 
-mlplab.plotConfig = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+// A title broken at spaces into lines that fit left of the mode bar (about 170 px at the top right).
+mlplab.fitTitle = (text, div) => {
+  const width = (typeof div === "string" ? document.getElementById(div) : div).clientWidth || 600;
+  const perLine = Math.max(16, Math.floor((width - 170) / (0.6 * mlplab.fontSize())));
+  const lines = [""];
+  for (const word of String(text).split(" ")) {
+    const line = lines[lines.length - 1];
+    if (line && (line + " " + word).length > perLine) lines.push(word);
+    else lines[lines.length - 1] = line ? line + " " + word : word;
+  }
+  return lines.join("<br>");
+};
+
+mlplab.plotConfig = { displaylogo: false, responsive: true,
+                      modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d", "zoomIn2d", "zoomOut2d",
+                                               "hoverClosestCartesian", "hoverCompareCartesian", "toggleSpikelines"] };
 
 // A vertical line at iteration `it` (the evaluation being replayed), or none.
 mlplab.marker = (it) =>
