@@ -28,7 +28,7 @@ from mlplab.optim import OPTIMIZERS, hyperparameter_defaults
 STABLE_SHARE = 0.5
 #: Adaptive optimizers: lr as a share of the box's longer side. RMSprop's first step is
 #: lr/√(1 − ρ) = 10·lr (its average of g² starts at 0), AdaGrad's steps shrink as 1/√t.
-BOX_SHARE = {"adam": 0.02, "rmsprop": 0.004, "adagrad": 0.1}
+BOX_SHARE = {"adam": 0.05, "rmsprop": 0.004, "adagrad": 0.1}
 
 
 def curvature_scale(function: Function) -> float:

@@ -105,18 +105,19 @@ mlplab.css = (name) => getComputedStyle(document.documentElement).getPropertyVal
 // Chart text follows the page's type size (16 px on a phone, 22 px on a projector: see html in app.css).
 mlplab.fontSize = () => Math.round(0.85 * parseFloat(getComputedStyle(document.documentElement).fontSize));
 
-// Titles sit on the left and the mode bar (shown on hover, top right) keeps to the right: they never overlap.
+const TITLE = { x: 0.01, xanchor: "left", y: 1, yref: "container", yanchor: "top", pad: { t: 10 } };
+// Titles sit on the left, from the top down (a wrapped title grows downwards, into margin.t) and the mode bar (shown on hover, top right) keeps to the right: they never overlap.
 mlplab.layout = (extra = {}) => ({
   paper_bgcolor: "rgba(0,0,0,0)",
   plot_bgcolor: "rgba(0,0,0,0)",
   font: { color: mlplab.css("--fg"), size: mlplab.fontSize() },
-  title: { x: 0.01, xanchor: "left" },
+  title: TITLE,
   margin: { l: 64, r: 20, t: 44, b: 40 },
   legend: { orientation: "h", y: -0.3, x: 0 },
   xaxis: { gridcolor: mlplab.css("--line"), zerolinecolor: mlplab.css("--line"), title: { text: "iteration" } },
   yaxis: { gridcolor: mlplab.css("--line"), zerolinecolor: mlplab.css("--line") },
   ...extra,
-  ...(extra.title ? { title: { x: 0.01, xanchor: "left", ...extra.title } } : {}),
+  ...(extra.title ? { title: { ...TITLE, ...extra.title } } : {}),
 });
 
 // A title broken at spaces into lines that fit left of the mode bar (about 170 px at the top right).

@@ -140,19 +140,16 @@ async function drawOverlay() {
   }
   if (seq !== overlaySeq) return;
   mlplab.showError($("overlay-error"), problems.length ? new Error(problems.join("\n")) : null);
-  const axes = (y) => mlplab.layout({
+  const axes = (y, title) => mlplab.layout({
+    title: { text: title },
     xaxis: { gridcolor: mlplab.css("--line"), title: { text: "iteration" }, rangemode: "tozero" },
     yaxis: { gridcolor: mlplab.css("--line"), ...y },
     legend: { orientation: "h", y: -0.25, x: 0 }, margin: { l: 64, r: 10, t: 44, b: 54 },
   });
-  Plotly.react("overlay-chart", acc, {
-    ...axes({ tickformat: ".0%", title: { text: "accuracy" }, range: [0, 1.02] }),
-    title: { x: 0.01, xanchor: "left", text: acc.length ? "Accuracy: train (solid), test (dashed)" : "Tick runs to overlay them" },
-  }, mlplab.plotConfig);
-  Plotly.react("overlay-loss", loss, {
-    ...axes({ title: { text: "cross-entropy" }, rangemode: "tozero" }),
-    title: { x: 0.01, xanchor: "left", text: loss.length ? "Loss: mini-batch average (solid), test (dashed)" : "" },
-  }, mlplab.plotConfig);
+  Plotly.react("overlay-chart", acc, axes({ tickformat: ".0%", title: { text: "accuracy" }, range: [0, 1.02] },
+    acc.length ? "Accuracy: train (solid), test (dashed)" : "Tick runs to overlay them"), mlplab.plotConfig);
+  Plotly.react("overlay-loss", loss, axes({ title: { text: "cross-entropy" }, rangemode: "tozero" },
+    loss.length ? "Loss: mini-batch average (solid), test (dashed)" : ""), mlplab.plotConfig);
 }
 
 // ---------------------------------------------------------------- sweeps
