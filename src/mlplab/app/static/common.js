@@ -8,11 +8,14 @@ const mlplab = (window.mlplab = window.mlplab || {});
 
 mlplab.theme = () => document.documentElement.dataset.theme || "dark";
 
+// The button names the other theme; on a phone only its symbol shows (the word is for screen readers too).
+const themeLabel = (theme) => (theme === "dark" ? "☀<span class=\"word\"> Light</span>" : "☾<span class=\"word\"> Dark</span>");
+
 mlplab.setTheme = (theme) => {
   document.documentElement.dataset.theme = theme;
   try { localStorage.setItem("mlplab-theme", theme); } catch (e) { /* private mode: not remembered */ }
   const button = document.getElementById("theme-toggle");
-  if (button) button.textContent = theme === "dark" ? "☀ Light" : "☾ Dark";
+  if (button) button.innerHTML = themeLabel(theme);
   window.dispatchEvent(new CustomEvent("themechange", { detail: theme }));
 };
 
@@ -30,7 +33,7 @@ mlplab.header = (current) => {
     links.map(([href, text, key]) => `<a href="${href}" class="${key === current ? "current" : ""}">${text}</a>`).join("") +
     `</nav><button id="theme-toggle" type="button" title="Switch between the dark and the light theme"></button>`;
   const button = document.getElementById("theme-toggle");
-  button.textContent = mlplab.theme() === "dark" ? "☀ Light" : "☾ Dark";
+  button.innerHTML = themeLabel(mlplab.theme());
   button.addEventListener("click", () => mlplab.setTheme(mlplab.theme() === "dark" ? "light" : "dark"));
 };
 
