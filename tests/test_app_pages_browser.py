@@ -74,7 +74,9 @@ def test_every_page_fits_the_screen_without_sideways_scrolling(page, base_url, s
         page.click("#add-optimizer")
         page.click("#add-optimizer")
         page.wait_for_function("document.querySelectorAll('#verdicts pre').length === 3")
-    page.wait_for_function("[...document.images].every(i => i.complete)", timeout=30_000)
+    # every picture shown has arrived (the run page fetches its PNGs after the page has loaded)
+    page.wait_for_function("[...document.images].every(i => i.classList.contains('hidden') || i.naturalWidth > 0)",
+                           timeout=60_000)
     page.wait_for_timeout(600)  # plotly's responsive resize
     seen = fits(page)
     assert seen["scroll"] <= seen["inner"], f"{route} is {seen['scroll']} px wide in a {width} px window"
@@ -167,7 +169,7 @@ def test_landscape_proposes_an_lr_per_optimizer_plays_and_clears_on_a_bad_expres
     page.click("#add-optimizer")  # momentum
     page.click("#add-optimizer")  # adam
     page.select_option("#function", "rosenbrock")
-    page.wait_for_function("document.getElementById('contour').layout.title.text.includes('rosenbrock')")
+    page.wait_for_function("document.getElementById('contour').layout?.title.text.includes('rosenbrock')")
     page.wait_for_function("document.querySelectorAll('#verdicts pre').length === 3")
     lrs = page.eval_on_selector_all(".opt-lr", "inputs => inputs.map(i => Number(i.value))")
     names = page.eval_on_selector_all(".opt-name", "s => s.map(x => x.value)")

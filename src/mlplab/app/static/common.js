@@ -105,6 +105,14 @@ mlplab.escape = (text) =>
 
 mlplab.css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
+// A legend under the x axis, measured in pixels from the chart's bottom (a share of the plot's height
+// lands on the axis title once the type is projector-sized): returns it with the bottom margin it needs.
+mlplab.legendBelow = (rows = 1) => {
+  const line = 1.45 * mlplab.fontSize();
+  return { legend: { orientation: rows > 1 ? "v" : "h", x: 0, xanchor: "left", y: 0, yref: "container", yanchor: "bottom" },
+           bottom: Math.round(3.4 * mlplab.fontSize() + rows * line) };
+};
+
 // Chart text follows the page's type size (16 px on a phone, 22 px on a projector: see html in app.css).
 mlplab.fontSize = () => Math.round(0.85 * parseFloat(getComputedStyle(document.documentElement).fontSize));
 
@@ -115,18 +123,20 @@ mlplab.layout = (extra = {}) => ({
   plot_bgcolor: "rgba(0,0,0,0)",
   font: { color: mlplab.css("--fg"), size: mlplab.fontSize() },
   title: TITLE,
-  margin: { l: 64, r: 20, t: 44, b: 40 },
-  legend: { orientation: "h", y: -0.3, x: 0 },
+  margin: { l: 64, r: 20, t: 44, b: mlplab.legendBelow().bottom },
+  legend: mlplab.legendBelow().legend,
   xaxis: { gridcolor: mlplab.css("--line"), zerolinecolor: mlplab.css("--line"), title: { text: "iteration" } },
   yaxis: { gridcolor: mlplab.css("--line"), zerolinecolor: mlplab.css("--line") },
   ...extra,
   ...(extra.title ? { title: { ...TITLE, ...extra.title } } : {}),
 });
 
-// A title broken at spaces into lines that fit left of the mode bar (about 170 px at the top right).
+// A title broken at spaces into lines that fit left of the mode bar (about 170 px at the top right;
+// hidden on a phone, where app.css's "max-width: 600px" rules apply).
 mlplab.fitTitle = (text, div) => {
   const width = (typeof div === "string" ? document.getElementById(div) : div).clientWidth || 600;
-  const perLine = Math.max(16, Math.floor((width - 170) / (0.6 * mlplab.fontSize())));
+  const modeBar = window.matchMedia("(max-width: 600px)").matches ? 0 : 170;
+  const perLine = Math.max(16, Math.floor((width - modeBar) / (0.6 * mlplab.fontSize())));
   const lines = [""];
   for (const word of String(text).split(" ")) {
     const line = lines[lines.length - 1];
@@ -135,6 +145,9 @@ mlplab.fitTitle = (text, div) => {
   }
   return lines.join("<br>");
 };
+
+// The top margin a (wrapped) title needs: a line of type per line, plus a little room.
+mlplab.titleMargin = (title) => Math.round(24 + 1.3 * mlplab.fontSize() * String(title).split("<br>").length);
 
 mlplab.plotConfig = { displaylogo: false, responsive: true,
                       modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d", "zoomIn2d", "zoomOut2d",
@@ -151,6 +164,15 @@ mlplab.marker = (it) =>
 const xaxis = (xRange) => ({ gridcolor: mlplab.css("--line"), zerolinecolor: mlplab.css("--line"), title: { text: "iteration" },
                              ...(xRange ? { range: xRange } : { rangemode: "tozero" }) });
 
+// Accuracy rises and loss falls, so the bottom right (accuracy) and the top right (loss) stay free:
+// the legend sits there, on a panel-coloured box, and the x axis keeps all the room below it.
+const legendInside = (side) => ({
+  legend: { orientation: "v", x: 0.99, xanchor: "right", y: side === "top" ? 0.99 : 0.03,
+            yanchor: side === "top" ? "top" : "bottom", bgcolor: mlplab.css("--panel"), bordercolor: mlplab.css("--line"),
+            borderwidth: 1 },
+  margin: { l: 64, r: 20, t: 44, b: Math.round(3.4 * mlplab.fontSize()) },
+});
+
 mlplab.drawAccuracy = (div, curves, markerIt = null, title = "Accuracy", xRange = null) => {
   const traces = [
     { x: curves.iterations, y: curves.train_acc, name: "train", mode: "lines+markers",
@@ -163,6 +185,7 @@ mlplab.drawAccuracy = (div, curves, markerIt = null, title = "Accuracy", xRange 
     xaxis: xaxis(xRange),
     yaxis: { gridcolor: mlplab.css("--line"), tickformat: ".0%", range: [0, 1.02], title: { text: "accuracy" } },
     shapes: mlplab.marker(markerIt),
+    ...legendInside("bottom"),
   }), mlplab.plotConfig);
 };
 
@@ -184,6 +207,7 @@ mlplab.drawLoss = (div, curves, markerIt = null, title = "Loss", xRange = null) 
     xaxis: xaxis(xRange),
     yaxis: { gridcolor: mlplab.css("--line"), title: { text: "cross-entropy" }, rangemode: "tozero" },
     shapes: mlplab.marker(markerIt),
+    ...legendInside("top"),
   }), mlplab.plotConfig);
 };
 

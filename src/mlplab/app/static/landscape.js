@@ -175,7 +175,7 @@ function draw() {
     title: { text: title },
     xaxis: { title: { text: "x" }, range: r.box[0], gridcolor: mlplab.css("--line") },
     yaxis: { title: { text: "y" }, range: r.box[1], gridcolor: mlplab.css("--line") },
-    legend: { orientation: "h", y: -0.17 }, margin: { l: 54, r: 10, t: 24 + 1.3 * mlplab.fontSize() * title.split("<br>").length, b: 50 },
+    legend: { orientation: "h", y: -0.17 }, margin: { l: 54, r: 10, t: mlplab.titleMargin(title), b: 50 },
   }), mlplab.plotConfig).then(bindContourClick);
   drawSurface(k);
   $("step-label").textContent = `step ${k} of ${r.steps}`;

@@ -133,23 +133,32 @@ async function drawOverlay() {
     if (!curves) { problems.push(`${row.name} is still training; open it to watch it live.`); continue; }
     const color = PALETTE[k % PALETTE.length];
     const group = { legendgroup: row.name };
-    acc.push({ x: curves.iterations, y: curves.train_acc, name: `${row.name} train`, mode: "lines", line: { color, width: 3 }, ...group });
-    acc.push({ x: curves.iterations, y: curves.test_acc, name: `${row.name} test`, mode: "lines", line: { color, width: 3, dash: "dash" }, ...group });
-    loss.push({ x: curves.smooth_x, y: curves.smooth, name: `${row.name} mini-batch (avg)`, mode: "lines", line: { color, width: 2.5 }, ...group });
-    loss.push({ x: curves.iterations, y: curves.test_loss, name: `${row.name} test`, mode: "lines", line: { color, width: 2.5, dash: "dash" }, ...group });
+    // one legend entry per run (its colour); a click on it hides both of its curves
+    const hidden = { showlegend: false, ...group };
+    acc.push({ x: curves.iterations, y: curves.train_acc, name: row.name, mode: "lines", line: { color, width: 3 }, ...group });
+    acc.push({ x: curves.iterations, y: curves.test_acc, name: `${row.name} test`, mode: "lines", line: { color, width: 3, dash: "dash" }, ...hidden });
+    loss.push({ x: curves.smooth_x, y: curves.smooth, name: row.name, mode: "lines", line: { color, width: 2.5 }, ...group });
+    loss.push({ x: curves.iterations, y: curves.test_loss, name: `${row.name} test`, mode: "lines", line: { color, width: 2.5, dash: "dash" }, ...hidden });
   }
   if (seq !== overlaySeq) return;
   mlplab.showError($("overlay-error"), problems.length ? new Error(problems.join("\n")) : null);
-  const axes = (y, title) => mlplab.layout({
-    title: { text: title },
-    xaxis: { gridcolor: mlplab.css("--line"), title: { text: "iteration" }, rangemode: "tozero" },
-    yaxis: { gridcolor: mlplab.css("--line"), ...y },
-    legend: { orientation: "h", y: -0.25, x: 0 }, margin: { l: 64, r: 10, t: 44, b: 54 },
-  });
+  const below = mlplab.legendBelow(Math.max(1, acc.length / 2));
+  const axes = (y, text, div) => {
+    const title = mlplab.fitTitle(text, div);
+    const top = mlplab.titleMargin(title);
+    return mlplab.layout({
+      title: { text: title },
+      xaxis: { gridcolor: mlplab.css("--line"), title: { text: "iteration", standoff: 6 }, automargin: true,
+               rangemode: "tozero" },
+      yaxis: { gridcolor: mlplab.css("--line"), ...y },
+      legend: below.legend, margin: { l: 64, r: 10, t: top, b: below.bottom },
+      height: 300 + top + below.bottom, // the plot keeps its size whatever the title and the runs listed below
+    });
+  };
   Plotly.react("overlay-chart", acc, axes({ tickformat: ".0%", title: { text: "accuracy" }, range: [0, 1.02] },
-    acc.length ? "Accuracy: train (solid), test (dashed)" : "Tick runs to overlay them"), mlplab.plotConfig);
+    acc.length ? "Accuracy: train (solid), test (dashed)" : "Tick runs to overlay them", "overlay-chart"), mlplab.plotConfig);
   Plotly.react("overlay-loss", loss, axes({ title: { text: "cross-entropy" }, rangemode: "tozero" },
-    loss.length ? "Loss: mini-batch average (solid), test (dashed)" : ""), mlplab.plotConfig);
+    loss.length ? "Loss: mini-batch average (solid), test (dashed)" : "", "overlay-loss"), mlplab.plotConfig);
 }
 
 // ---------------------------------------------------------------- sweeps
