@@ -171,11 +171,13 @@ function draw() {
                    hoverinfo: "skip", showlegend: false, marker: { size: 16, symbol: "star", color: "#fff", line: { width: 1.5, color: "#000" } } });
   }
   const title = mlplab.fitTitle(mlplab.escape(fn.label), "contour");
+  const below = mlplab.legendBelow(r.paths.length);
   Plotly.react("contour", contour, mlplab.layout({
     title: { text: title },
-    xaxis: { title: { text: "x" }, range: r.box[0], gridcolor: mlplab.css("--line") },
+    xaxis: { title: { text: "x", standoff: 6 }, automargin: true, range: r.box[0], gridcolor: mlplab.css("--line") },
     yaxis: { title: { text: "y" }, range: r.box[1], gridcolor: mlplab.css("--line") },
-    legend: { orientation: "h", y: -0.17 }, margin: { l: 54, r: 10, t: mlplab.titleMargin(title), b: 50 },
+    legend: below.legend, margin: { l: 54, r: 10, t: mlplab.titleMargin(title), b: below.bottom },
+    height: 400 + mlplab.titleMargin(title) + below.bottom, // the contour keeps its size, a legend line per path
   }), mlplab.plotConfig).then(bindContourClick);
   drawSurface(k);
   $("step-label").textContent = `step ${k} of ${r.steps}`;
