@@ -154,7 +154,8 @@ function draw() {
   const contour = [{
     type: "contour", x: r.x, y: r.y, z: r.log_gap, colorscale: "Viridis", ncontours: 24,
     contours: { coloring: "fill", showlines: true }, line: { width: 0.5, color: "rgba(0,0,0,0.25)" },
-    colorbar: { title: { text: "log₁₀(f − f*)", side: "right" } },
+    // a thin colour bar on a phone, so the contour keeps most of the width
+    colorbar: { title: { text: "log₁₀(f − f*)", side: "right" }, thickness: $("contour").clientWidth < 500 ? 12 : 24 },
     hovertemplate: "x=%{x:.3g}<br>y=%{y:.3g}<extra>click: start here</extra>",
   }];
   r.paths.forEach((p, i) => {
