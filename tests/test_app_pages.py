@@ -141,3 +141,24 @@ def test_the_options_list_each_optimizers_settings(client):
     assert options["optimizer_options"]["momentum"] == {"momentum": 0.9}
     assert options["optimizer_options"]["sgd"] == {}
     assert options["weight_inits"] == ["he", "xavier", "auto"]
+
+
+def test_a_diverging_path_is_drawn_to_the_frames_edge_and_the_view_stays_on_the_function(client):
+    body = {"function": "bowl", "steps": 30, "paths": [{"optimizer": "sgd", "lr": 1.5}]}  # lr·λ = 3 > 2
+    answer = client.post("/api/landscape/paths", json=body).json()
+    (x0, x1), (y0, y1) = answer["box"]
+    path = answer["paths"][0]
+    assert answer["box"] == answer["function"]["bounds"]  # not zoomed out to 10⁹
+    shown = path["shown"]
+    assert all(x0 <= x <= x1 and y0 <= y <= y1 for x, y in shown)
+    last = shown[-1]
+    assert min(abs(last[0] - x0), abs(last[0] - x1), abs(last[1] - y0), abs(last[1] - y1)) < 1e-9  # on the edge
+    assert path["left_at"] == len(shown) - 1 < len(path["points"]) - 1
+    assert shown[:-1] == path["points"][: len(shown) - 1]  # the real steps up to there
+
+
+def test_the_functions_come_with_a_proposed_lr_for_every_optimizer(client):
+    functions = client.get("/api/landscape/functions").json()["functions"]
+    rosenbrock = next(f for f in functions if f["name"] == "rosenbrock")
+    assert set(rosenbrock["lrs"]) == set(client.get("/api/options").json()["optimizers"])
+    assert rosenbrock["lrs"]["adam"] > 100 * rosenbrock["lrs"]["sgd"]
