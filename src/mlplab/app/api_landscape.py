@@ -20,7 +20,8 @@ from mlplab.app.responses import answer
 from mlplab.app.schemas import LandscapeRequest
 from mlplab.landscape import FUNCTIONS, FiniteSum, Function, Path, descend, get_function, judge, stochastic_descent
 from mlplab.landscape.budget import time_limit
-from mlplab.viz.landscape import gap_floor, plot_box, surface_grid
+from mlplab.landscape.learning_rates import proposed_lrs
+from mlplab.viz.landscape import gap_floor, plot_box, points_in_frame, surface_grid
 
 router = APIRouter(prefix="/api/landscape", tags=["landscape"])
 
@@ -29,15 +30,14 @@ router = APIRouter(prefix="/api/landscape", tags=["landscape"])
 VERDICT_STEPS = 10_000
 #: Seconds of computing one request may take (the slowest accepted expression needs about 1 s).
 REQUEST_SECONDS = 10.0
-#: A path that wanders further than this many times the function's own box is not followed by the
-#: view (the surface would become a flat plane); it leaves the picture instead.
 
 
 def function_info(function: Function) -> dict[str, Any]:
     return {"name": function.name, "label": function.label, "formula": function.formula, "note": function.note,
             "minima": [list(m) for m in function.minima], "f_min": function.f_min,
             "minima_note": function.minima_note, "bounds": [list(b) for b in function.bounds],
-            "start": list(function.start), "lr": function.lr, "quadratic": function.quadratic is not None}
+            "start": list(function.start), "lr": function.lr, "quadratic": function.quadratic is not None,
+            "lrs": proposed_lrs(function)}
 
 
 @router.get("/functions")
@@ -82,13 +82,16 @@ def _paths(body: LandscapeRequest) -> Response:
         "function": function_info(function), "start": list(start), "box": [list(b) for b in box],
         "x": X[0], "y": Y[:, 0], "z": Z, "log_gap": log_gap, "steps": body.steps,
         "stochastic": stochastic.model_dump() if stochastic is not None else None,
-        "paths": [_path_info(p, judge(p, stochastic=objective is not None, max_extra_steps=VERDICT_STEPS))
+        "paths": [_path_info(p, judge(p, stochastic=objective is not None, max_extra_steps=VERDICT_STEPS), box)
                   for p in found],
     })
 
 
-def _path_info(path: Path, verdict: Any) -> dict[str, Any]:
+def _path_info(path: Path, verdict: Any, box: Any) -> dict[str, Any]:
+    # what is drawn, as in the CLI: the points inside the view, the last one where the path leaves it
+    shown, left_at = points_in_frame(path, box)
     return {"label": path.label, "optimizer": path.optimizer, "hyperparameters": path.hyperparameters,
+            "shown": shown, "shown_values": path.function(shown[:, 0], shown[:, 1]), "left_at": left_at,
             "points": path.points, "values": path.values, "steps": path.steps, "diverged_at": path.diverged_at,
             "converged": verdict.converged, "headline": verdict.headline(), "distance": verdict.distance,
             "verdict": verdict.lines()}

@@ -269,6 +269,23 @@ def report(request: Request, name: str) -> Response:
     return FileResponse(path, media_type="text/html", headers={"Cache-Control": "no-store"})
 
 
+@router.delete("/{name:path}")
+def delete_run(request: Request, name: str) -> Response:
+    """Delete a finished run folder directly in the runs folder (never a link, a sweep's run or a running
+    training: see :meth:`RunsFolder.deletable`). The page asks for confirmation first."""
+    import shutil
+
+    from mlplab.app.responses import BusyError
+
+    path = _runs(request).deletable(name)
+    job = request.app.state.trainings.jobs.get(name)
+    if job is not None and job.active:
+        raise BusyError(f"run {name!r} is training; stop it first, then delete it.")
+    shutil.rmtree(path)  # removes links inside the folder, never what they point to
+    request.app.state.trainings.jobs.pop(name, None)
+    return answer({"deleted": name})
+
+
 @router.get("/{name:path}")
 def run_detail(request: Request, name: str) -> Response:
     """Everything the Run page needs that is not a picture: settings, curves, evaluations, diagnosis."""

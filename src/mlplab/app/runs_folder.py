@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlplab.app.responses import ForbiddenError, NotFoundError
+from mlplab.app.responses import BusyError, ForbiddenError, NotFoundError
 from mlplab.app.streaming import StreamFollower, stream_is_live
 from mlplab.errors import ConfigError, MlplabError, RunFolderError
 from mlplab.train import run_schema
@@ -77,6 +77,34 @@ class RunsFolder:
             except (MlplabError, OSError):
                 continue  # hidden folders (.partial), names with odd characters, escaping symlinks
         return [name for _, name in sorted(found, reverse=True)]
+
+    def deletable(self, name: str) -> Path:
+        """The folder of run ``name`` if it may be deleted: a real folder (not a symlink) directly in the
+        runs folder, holding ``config.json``, whose training is not running. Else the error that says why."""
+        check_name(name)
+        if "/" in name:
+            raise ForbiddenError(f"{name!r} is inside a sweep folder; only a run directly in the runs folder is "
+                                 "deleted here (a sweep's runs belong to its summary.csv).")
+        path = self.root / name  # not resolved: a symlink is refused below, never followed
+        if path.is_symlink():
+            raise ForbiddenError(f"{name!r} is a link, not a run folder; this server deletes only real folders "
+                                 "inside the runs folder.")
+        if not (path.is_dir() and (path / CONFIG).is_file()):
+            raise NotFoundError(f"there is no run {name!r} in {self.root}; pick one from the Runs page.")
+        if stream_is_live(path):
+            raise BusyError(f"run {name!r} is training; stop it first (Stop on the Train page, or Ctrl-C in its "
+                            "terminal), then delete it.")
+        return path
+
+    def sweeps(self) -> list[str]:
+        """Sweep folders (made by ``mlplab sweep``: they hold ``summary.csv``) directly in the runs folder."""
+        from mlplab.sweep.runner import SUMMARY  # here: importing mlplab.sweep takes most of a second
+
+        if not self.root.is_dir():
+            return []
+        found = [p for p in self.root.iterdir() if NAME_PART.fullmatch(p.name) and (p / SUMMARY).is_file()
+                 and p.resolve().is_relative_to(self.root.resolve())]
+        return sorted((p.name for p in found), key=lambda n: -_mtime(self.root / n / SUMMARY))
 
     def summary(self, name: str) -> dict[str, Any]:
         """What the Runs page shows: settings, status, final accuracies, live or not.

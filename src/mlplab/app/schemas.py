@@ -21,14 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from mlplab.data.reference import BOOK_SETTINGS
 from mlplab.landscape.schedules import SCHEDULES
 from mlplab.nn.layers import ACTIVATION_LAYERS
-from mlplab.optim import OPTIMIZERS
-from mlplab.train.config import DTYPES, SAMPLINGS
+from mlplab.optim import OPTIMIZERS, hyperparameter_defaults
+from mlplab.train.config import DTYPES, SAMPLINGS, WEIGHT_INITS
 
 # Literal[("a", "b")] is Literal["a", "b"]: the registries' names become the allowed values.
 Optimizer = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
 Activation = Literal[tuple(ACTIVATION_LAYERS)]  # type: ignore[valid-type]
 Dtype = Literal[DTYPES]  # type: ignore[valid-type]
 Sampling = Literal[SAMPLINGS]  # type: ignore[valid-type]
+WeightInit = Literal[WEIGHT_INITS]  # type: ignore[valid-type]
 Schedule = Literal[SCHEDULES]  # type: ignore[valid-type]
 Theme = Literal["dark", "light"]
 
@@ -62,15 +63,26 @@ class TrainRequest(BaseModel):
     hidden: list[Annotated[int, Field(ge=1, le=MAX_HIDDEN)]] = Field([50], min_length=1, max_length=MAX_LAYERS)
     activation: Activation = "sigmoid"  # type: ignore[valid-type]
     optimizer: Optimizer = "sgd"  # type: ignore[valid-type]
-    weight_init_std: Annotated[float, Field(gt=0, le=10)] | Literal["he", "xavier", "auto"] = 0.01
+    weight_init_std: Annotated[float, Field(gt=0, le=10)] | WeightInit = 0.01  # type: ignore[valid-type]
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     dtype: Dtype = "float32"  # type: ignore[valid-type]
     sampling: Sampling = "replacement"  # type: ignore[valid-type]
     eval_every: int | None = Field(None, ge=1, le=MAX_ITERS)
     train_size: int | None = Field(None, ge=1, le=MAX_TRAIN_SIZE)
     test_size: int | None = Field(None, ge=1, le=MAX_TEST_SIZE)
+    # momentum, beta1, … (which ones: hyperparameter_defaults); each in [0, 1], the library checks the rest
+    optimizer_options: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict, max_length=4)
     name: str | None = Field(None, pattern=RUN_NAME_PATTERN)
     plots: bool = True  # draw the figures and report.html at the end, as `mlplab train` does
+
+    @model_validator(mode="after")
+    def _options_apply(self) -> TrainRequest:
+        known = hyperparameter_defaults(self.optimizer)
+        unknown = sorted(set(self.optimizer_options) - set(known))
+        if unknown:
+            raise ValueError(f"optimizer_options: {self.optimizer} has no setting {', '.join(unknown)}; "
+                             f"its settings are: {', '.join(known) or 'none besides lr'}")
+        return self
 
     def config_fields(self) -> dict[str, Any]:
         """The fields that are :class:`TrainConfig` settings."""
@@ -134,7 +146,8 @@ def limits() -> dict[str, Any]:
         "landscape": {"steps": [1, MAX_STEPS], "paths": MAX_PATHS, "expression": MAX_EXPRESSION,
                       "coordinate": MAX_COORDINATE, "lr": [0, 1000]},
         "optimizers": list(OPTIMIZERS), "activations": list(ACTIVATION_LAYERS), "dtypes": list(DTYPES),
-        "samplings": list(SAMPLINGS), "schedules": list(SCHEDULES),
+        "samplings": list(SAMPLINGS), "schedules": list(SCHEDULES), "weight_inits": list(WEIGHT_INITS),
+        "optimizer_options": {name: hyperparameter_defaults(name) for name in OPTIMIZERS},
         "textbook": textbook_form(),
     }
 
@@ -142,12 +155,14 @@ def limits() -> dict[str, Any]:
 def textbook_form() -> dict[str, Any]:
     """The Train page's "Textbook" preset, from :data:`mlplab.data.reference.BOOK_SETTINGS`.
 
-    Blank sizes mean all of MNIST; the weight init and the sampling have no field and default to the book's.
+    Blank sizes mean all of MNIST (and a blank evaluation interval, one epoch); the dtype is mlplab's
+    default float32 (the book computes in float64; the run is the book's either way).
     """
     book = BOOK_SETTINGS
     return {"hidden": ",".join(map(str, book["hidden"])), "activation": book["activation"],
             "optimizer": book["optimizer"], "lr": book["lr"], "batch_size": book["batch_size"], "iters": book["iters"],
-            "train_size": "", "test_size": "", "eval_every": ""}
+            "train_size": "", "test_size": "", "eval_every": "", "weight_init": "number",
+            "weight_init_std": book["weight_init_std"], "dtype": "float32", "sampling": book["sampling"]}
 
 
 def validation_message(errors: list[dict[str, Any]]) -> str:

@@ -9,6 +9,7 @@ from mlplab.optim.optimizers import (
     Nesterov,
     Optimizer,
     RMSprop,
+    hyperparameter_defaults,
     make_optimizer,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "Nesterov",
     "Optimizer",
     "RMSprop",
+    "hyperparameter_defaults",
     "make_optimizer",
 ]

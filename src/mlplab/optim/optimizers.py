@@ -7,6 +7,7 @@ network's layers hold references to those very arrays.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -238,6 +239,14 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 }
 
 
+def hyperparameter_defaults(name: str) -> dict[str, float]:
+    """The settings of optimizer ``name`` besides ``lr``, with their defaults, read from its constructor
+    (so a form or a check never lists them a second time): ``adam`` → ``{beta1: 0.9, beta2: 0.999, eps: 1e-7}``."""
+    cls = OPTIMIZERS[name]
+    return {p.name: p.default for p in inspect.signature(cls.__init__).parameters.values()
+            if p.name not in ("self", "lr") and p.default is not inspect.Parameter.empty}
+
+
 def make_optimizer(name: str, lr: float, **hyperparameters: float) -> Optimizer:
     """Build an optimizer by its registry name, e.g. ``make_optimizer("adam", lr=0.001)``."""
     key = name.strip().lower()
@@ -245,4 +254,9 @@ def make_optimizer(name: str, lr: float, **hyperparameters: float) -> Optimizer:
         raise ConfigError(
             f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}."
         )
+    known = hyperparameter_defaults(key)
+    unknown = sorted(set(hyperparameters) - set(known))
+    if unknown:
+        raise ConfigError(f"{key} has no setting {', '.join(unknown)}; its settings are: "
+                          f"{', '.join(known) or 'none besides lr'}.")
     return OPTIMIZERS[key](lr=lr, **hyperparameters)

@@ -10,10 +10,12 @@ import numpy as np
 
 from mlplab.errors import ConfigError
 from mlplab.nn.layers import ACTIVATION_LAYERS
-from mlplab.optim import OPTIMIZERS
+from mlplab.optim import OPTIMIZERS, make_optimizer
 
 SAMPLINGS = ("replacement", "shuffle")
 DTYPES = ("float32", "float64")
+#: named initial weight scales (besides a number): He (ReLU), Xavier (sigmoid/tanh), auto (by activation)
+WEIGHT_INITS = ("he", "xavier", "auto")
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,13 @@ class TrainConfig:
         if self.seed is not None:
             _whole("seed", self.seed, 0)
         if isinstance(self.weight_init_std, str):
-            if self.weight_init_std not in ("he", "xavier", "auto"):
+            if self.weight_init_std not in WEIGHT_INITS:
                 raise ConfigError(
                     f"weight_init_std must be a number or one of he, xavier, auto; got {self.weight_init_std!r}."
                 )
         elif not (np.isfinite(self.weight_init_std) and self.weight_init_std > 0):
             raise ConfigError(f"weight_init_std must be > 0, got {self.weight_init_std!r}.")
+        make_optimizer(self.optimizer, self.lr, **self.optimizer_options)  # its own checks, before any data is read
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

@@ -8,11 +8,14 @@ const mlplab = (window.mlplab = window.mlplab || {});
 
 mlplab.theme = () => document.documentElement.dataset.theme || "dark";
 
+// The button names the other theme; on a phone only its symbol shows (the word is for screen readers too).
+const themeLabel = (theme) => (theme === "dark" ? "☀<span class=\"word\"> Light</span>" : "☾<span class=\"word\"> Dark</span>");
+
 mlplab.setTheme = (theme) => {
   document.documentElement.dataset.theme = theme;
   try { localStorage.setItem("mlplab-theme", theme); } catch (e) { /* private mode: not remembered */ }
   const button = document.getElementById("theme-toggle");
-  if (button) button.textContent = theme === "dark" ? "☀ Light" : "☾ Dark";
+  if (button) button.innerHTML = themeLabel(theme);
   window.dispatchEvent(new CustomEvent("themechange", { detail: theme }));
 };
 
@@ -30,7 +33,7 @@ mlplab.header = (current) => {
     links.map(([href, text, key]) => `<a href="${href}" class="${key === current ? "current" : ""}">${text}</a>`).join("") +
     `</nav><button id="theme-toggle" type="button" title="Switch between the dark and the light theme"></button>`;
   const button = document.getElementById("theme-toggle");
-  button.textContent = mlplab.theme() === "dark" ? "☀ Light" : "☾ Dark";
+  button.innerHTML = themeLabel(mlplab.theme());
   button.addEventListener("click", () => mlplab.setTheme(mlplab.theme() === "dark" ? "light" : "dark"));
 };
 
@@ -102,18 +105,53 @@ mlplab.escape = (text) =>
 
 mlplab.css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
+// A legend under the x axis, measured in pixels from the chart's bottom (a share of the plot's height
+// lands on the axis title once the type is projector-sized): returns it with the bottom margin it needs.
+mlplab.legendBelow = (rows = 1) => {
+  const line = 1.45 * mlplab.fontSize();
+  return { legend: { orientation: rows > 1 ? "v" : "h", x: 0, xanchor: "left", y: 0, yref: "container", yanchor: "bottom" },
+           bottom: Math.round(3.4 * mlplab.fontSize() + rows * line) };
+};
+
+// Chart text follows the page's type size (16 px on a phone, 22 px on a projector: see html in app.css).
+mlplab.fontSize = () => Math.round(0.85 * parseFloat(getComputedStyle(document.documentElement).fontSize));
+
+const TITLE = { x: 0.01, xanchor: "left", y: 1, yref: "container", yanchor: "top", pad: { t: 10 } };
+// Titles sit on the left, from the top down (a wrapped title grows downwards, into margin.t) and the mode bar (shown on hover, top right) keeps to the right: they never overlap.
 mlplab.layout = (extra = {}) => ({
   paper_bgcolor: "rgba(0,0,0,0)",
   plot_bgcolor: "rgba(0,0,0,0)",
-  font: { color: mlplab.css("--fg"), size: 15 },
-  margin: { l: 64, r: 20, t: 44, b: 40 },
-  legend: { orientation: "h", y: -0.3, x: 0 },
+  font: { color: mlplab.css("--fg"), size: mlplab.fontSize() },
+  title: TITLE,
+  margin: { l: 64, r: 20, t: 44, b: mlplab.legendBelow().bottom },
+  legend: mlplab.legendBelow().legend,
   xaxis: { gridcolor: mlplab.css("--line"), zerolinecolor: mlplab.css("--line"), title: { text: "iteration" } },
   yaxis: { gridcolor: mlplab.css("--line"), zerolinecolor: mlplab.css("--line") },
   ...extra,
+  ...(extra.title ? { title: { ...TITLE, ...extra.title } } : {}),
 });
 
-mlplab.plotConfig = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+// A title broken at spaces into lines that fit left of the mode bar (about 170 px at the top right;
+// hidden on a phone, where app.css's "max-width: 600px" rules apply).
+mlplab.fitTitle = (text, div) => {
+  const width = (typeof div === "string" ? document.getElementById(div) : div).clientWidth || 600;
+  const modeBar = window.matchMedia("(max-width: 600px)").matches ? 0 : 170;
+  const perLine = Math.max(16, Math.floor((width - modeBar) / (0.6 * mlplab.fontSize())));
+  const lines = [""];
+  for (const word of String(text).split(" ")) {
+    const line = lines[lines.length - 1];
+    if (line && (line + " " + word).length > perLine) lines.push(word);
+    else lines[lines.length - 1] = line ? line + " " + word : word;
+  }
+  return lines.join("<br>");
+};
+
+// The top margin a (wrapped) title needs: a line of type per line, plus a little room.
+mlplab.titleMargin = (title) => Math.round(24 + 1.3 * mlplab.fontSize() * String(title).split("<br>").length);
+
+mlplab.plotConfig = { displaylogo: false, responsive: true,
+                      modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d", "zoomIn2d", "zoomOut2d",
+                                               "hoverClosestCartesian", "hoverCompareCartesian", "toggleSpikelines"] };
 
 // A vertical line at iteration `it` (the evaluation being replayed), or none.
 mlplab.marker = (it) =>
@@ -125,6 +163,15 @@ mlplab.marker = (it) =>
 // curves: {iterations, train_acc, test_acc, loss_x, loss, smooth_x, smooth, test_loss}
 const xaxis = (xRange) => ({ gridcolor: mlplab.css("--line"), zerolinecolor: mlplab.css("--line"), title: { text: "iteration" },
                              ...(xRange ? { range: xRange } : { rangemode: "tozero" }) });
+
+// Accuracy rises and loss falls, so the bottom right (accuracy) and the top right (loss) stay free:
+// the legend sits there, on a panel-coloured box, and the x axis keeps all the room below it.
+const legendInside = (side) => ({
+  legend: { orientation: "v", x: 0.99, xanchor: "right", y: side === "top" ? 0.99 : 0.03,
+            yanchor: side === "top" ? "top" : "bottom", bgcolor: mlplab.css("--panel"), bordercolor: mlplab.css("--line"),
+            borderwidth: 1 },
+  margin: { l: 64, r: 20, t: 44, b: Math.round(3.4 * mlplab.fontSize()) },
+});
 
 mlplab.drawAccuracy = (div, curves, markerIt = null, title = "Accuracy", xRange = null) => {
   const traces = [
@@ -138,6 +185,7 @@ mlplab.drawAccuracy = (div, curves, markerIt = null, title = "Accuracy", xRange 
     xaxis: xaxis(xRange),
     yaxis: { gridcolor: mlplab.css("--line"), tickformat: ".0%", range: [0, 1.02], title: { text: "accuracy" } },
     shapes: mlplab.marker(markerIt),
+    ...legendInside("bottom"),
   }), mlplab.plotConfig);
 };
 
@@ -159,6 +207,7 @@ mlplab.drawLoss = (div, curves, markerIt = null, title = "Loss", xRange = null) 
     xaxis: xaxis(xRange),
     yaxis: { gridcolor: mlplab.css("--line"), title: { text: "cross-entropy" }, rangemode: "tozero" },
     shapes: mlplab.marker(markerIt),
+    ...legendInside("top"),
   }), mlplab.plotConfig);
 };
 

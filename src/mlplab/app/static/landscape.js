@@ -5,7 +5,7 @@ mlplab.header("landscape");
 const $ = (id) => document.getElementById(id);
 const PALETTE = { dark: ["#F0E442", "#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#D55E00"],
                   light: ["#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"] };
-const view = (mlplab.landscape = { functions: [], result: null, options: null, seq: 0 });
+const view = (mlplab.landscape = { functions: [], result: null, options: null, seq: 0, lrs: null, propose: false });
 
 function colorOf(k) { return PALETTE[mlplab.theme()][k % 6]; }
 
@@ -21,7 +21,7 @@ function optimizerRow(name = "sgd", lr = 0.9) {
   row.innerHTML = `
     <select class="opt-name" aria-label="optimizer">${view.options.optimizers.map((o) =>
       `<option ${o === name ? "selected" : ""}>${o}</option>`).join("")}</select>
-    <input class="opt-lr-range" type="range" min="-4" max="1" step="0.01" aria-label="learning rate (log scale)">
+    <input class="opt-lr-range" type="range" min="-5" max="2" step="0.01" aria-label="learning rate (log scale)">
     <input class="opt-lr" type="number" step="any" min="0" value="${lr}" aria-label="learning rate">
     <button type="button" class="opt-remove" title="remove this optimizer">✕</button>`;
   const range = row.querySelector(".opt-lr-range");
@@ -36,12 +36,27 @@ function optimizerRow(name = "sgd", lr = 0.9) {
     if (v > 0) range.value = String(Math.log10(v));
     schedule();
   });
-  row.querySelector(".opt-name").addEventListener("change", schedule);
+  row.querySelector(".opt-name").addEventListener("change", () => { // each optimizer its own lr: the proposal for it
+    if (view.lrs) setLr(row, view.lrs[row.querySelector(".opt-name").value]);
+    schedule();
+  });
   row.querySelector(".opt-remove").addEventListener("click", () => {
     if ($("optimizers").children.length > 1) { row.remove(); paintSwatches(); schedule(); }
   });
   $("optimizers").appendChild(row);
   paintSwatches();
+}
+
+function setLr(row, lr) {
+  if (!(lr > 0)) return;
+  row.querySelector(".opt-lr").value = String(lr);
+  row.querySelector(".opt-lr-range").value = String(Math.log10(lr));
+}
+
+// The server's proposal for every optimizer on this function (mlplab.landscape.learning_rates).
+function proposeLrs(lrs) {
+  view.lrs = lrs;
+  [...$("optimizers").children].forEach((row) => setLr(row, lrs[row.querySelector(".opt-name").value]));
 }
 
 function paintSwatches() {
@@ -82,13 +97,23 @@ function schedule() {
 async function run() {
   const seq = ++view.seq;
   const body = request();
-  if (!body.function) { mlplab.showError($("error"), new Error("type a function of x and y, e.g. x**2/100 + y**2")); return; }
+  if (!body.function) {
+    clearPicture();
+    mlplab.showError($("error"), new Error("type a function of x and y, e.g. x**2/100 + y**2"));
+    return;
+  }
   $("busy").innerHTML = `<span class="spinner"></span> computing…`;
   try {
     const result = await mlplab.post("/api/landscape/paths", body);
     if (seq !== view.seq) return; // a newer request is on its way
     view.result = result;
     mlplab.showError($("error"), null);
+    if (view.propose) { // a new expression: its own proposals, then the paths with them
+      view.propose = false;
+      proposeLrs(result.function.lrs);
+      run();
+      return;
+    }
     if ($("start-x").value === "") setStart(result.start);
     const slider = $("step");
     slider.max = String(result.steps);
@@ -97,17 +122,27 @@ async function run() {
     $("busy").textContent = "";
   } catch (e) {
     if (seq !== view.seq) return;
+    clearPicture(); // the old paths must not pass for this input's
     mlplab.showError($("error"), e);
     $("busy").textContent = "";
   }
 }
 
+function clearPicture() {
+  stopPlaying();
+  view.result = null;
+  for (const id of ["contour", "surface"]) { Plotly.purge(id); $(id).dataset.bound = ""; }
+  $("verdicts").innerHTML = "";
+  $("step-label").textContent = "";
+}
+
 // ---------------------------------------------------------------- drawing
 
+// The path up to step k as drawn: a path that leaves the view ends on its edge (``shown``, from the server).
 function upTo(path, k) {
-  const n = Math.min(k, path.points.length - 1) + 1;
-  return { x: path.points.slice(0, n).map((p) => p[0]), y: path.points.slice(0, n).map((p) => p[1]),
-           z: path.values.slice(0, n) };
+  const n = Math.min(k, path.shown.length - 1) + 1;
+  return { x: path.shown.slice(0, n).map((p) => p[0]), y: path.shown.slice(0, n).map((p) => p[1]),
+           z: path.shown_values.slice(0, n) };
 }
 
 function draw() {
@@ -119,7 +154,8 @@ function draw() {
   const contour = [{
     type: "contour", x: r.x, y: r.y, z: r.log_gap, colorscale: "Viridis", ncontours: 24,
     contours: { coloring: "fill", showlines: true }, line: { width: 0.5, color: "rgba(0,0,0,0.25)" },
-    colorbar: { title: { text: "log₁₀(f − f*)", side: "right" } },
+    // a thin colour bar on a phone, so the contour keeps most of the width
+    colorbar: { title: { text: "log₁₀(f − f*)", side: "right" }, thickness: $("contour").clientWidth < 500 ? 12 : 24 },
     hovertemplate: "x=%{x:.3g}<br>y=%{y:.3g}<extra>click: start here</extra>",
   }];
   r.paths.forEach((p, i) => {
@@ -135,21 +171,29 @@ function draw() {
     contour.push({ type: "scatter", mode: "markers", x: minima.map((m) => m[0]), y: minima.map((m) => m[1]), name: "minimum",
                    hoverinfo: "skip", showlegend: false, marker: { size: 16, symbol: "star", color: "#fff", line: { width: 1.5, color: "#000" } } });
   }
+  const title = mlplab.fitTitle(mlplab.escape(fn.label), "contour");
+  const below = mlplab.legendBelow(r.paths.length);
   Plotly.react("contour", contour, mlplab.layout({
-    title: { text: mlplab.escape(fn.label) },
-    xaxis: { title: { text: "x" }, range: r.box[0], gridcolor: mlplab.css("--line") },
+    title: { text: title },
+    xaxis: { title: { text: "x", standoff: 6 }, automargin: true, range: r.box[0], gridcolor: mlplab.css("--line") },
     yaxis: { title: { text: "y" }, range: r.box[1], gridcolor: mlplab.css("--line") },
-    legend: { orientation: "h", y: -0.17, font: { size: 13 } }, margin: { l: 54, r: 10, t: 44, b: 50 },
+    legend: below.legend, margin: { l: 54, r: 10, t: mlplab.titleMargin(title), b: below.bottom },
+    height: 400 + mlplab.titleMargin(title) + below.bottom, // the contour keeps its size, a legend line per path
   }), mlplab.plotConfig).then(bindContourClick);
   drawSurface(k);
   $("step-label").textContent = `step ${k} of ${r.steps}`;
   renderVerdicts();
 }
 
+// The path is drawn 1 % of the surface's height above it, so the surface does not hide it.
+function surfaceLift(r) {
+  const zs = r.z.flat().filter((v) => v !== null);
+  return 0.01 * (Math.max(...zs) - Math.min(...zs));
+}
+
 function drawSurface(k) {
   const r = view.result;
-  const zs = r.z.flat().filter((v) => v !== null);
-  const lift = 0.01 * (Math.max(...zs) - Math.min(...zs));
+  const lift = surfaceLift(r);
   const traces = [{ type: "surface", x: r.x, y: r.y, z: r.z, colorscale: "Viridis", opacity: 0.85, showscale: false,
                     name: "f(x, y)" }];
   r.paths.forEach((p, i) => {
@@ -211,14 +255,15 @@ async function init() {
     $("expression-field").classList.toggle("hidden", fn !== null);
     if (fn) {
       setStart(fn.start);
-      $("optimizers").querySelectorAll(".opt-lr").forEach((input) => { input.value = String(fn.lr); input.dispatchEvent(new Event("input")); });
+      proposeLrs(fn.lrs);
     } else {
       $("start-x").value = ""; $("start-y").value = "";
       if (!$("expression").value) $("expression").value = "sin(x)*cos(y) + (x**2 + y**2)/20";
+      view.propose = true;
     }
     schedule();
   });
-  $("expression").addEventListener("input", schedule);
+  $("expression").addEventListener("input", () => { view.propose = true; schedule(); });
   $("steps").addEventListener("input", schedule);
   $("start-x").addEventListener("change", schedule);
   $("start-y").addEventListener("change", schedule);
@@ -232,32 +277,58 @@ async function init() {
     const names = ["momentum", "adam", "rmsprop", "nesterov", "adagrad", "sgd"];
     const used = [...$("optimizers").querySelectorAll(".opt-name")].map((s) => s.value);
     const next = names.find((n) => !used.includes(n)) || "sgd";
-    const fn = currentFunction();
-    optimizerRow(next, next === "adam" || next === "rmsprop" || next === "adagrad" ? 0.1 : (fn ? fn.lr / 10 : 0.05));
+    optimizerRow(next, view.lrs ? view.lrs[next] : 0.01);
     schedule();
   });
   $("noisy").addEventListener("change", () => { $("noise-fields").classList.toggle("hidden", !$("noisy").checked); schedule(); });
   ["batch", "noise", "schedule", "sgd-seed"].forEach((id) => $(id).addEventListener("change", schedule));
-  $("step").addEventListener("input", () => {
-    const k = Number($("step").value);
-    const r = view.result;
-    if (!r) return;
-    // only the path traces change: restyle is much cheaper than redrawing the surface
-    const first = 1, count = r.paths.length;
-    const parts = r.paths.map((p) => upTo(p, k));
-    Plotly.restyle("contour", { x: parts.map((p) => p.x), y: parts.map((p) => p.y) },
-                   [...Array(count).keys()].map((i) => first + i));
-    const zs = r.z.flat().filter((v) => v !== null);
-    const lift = 0.01 * (Math.max(...zs) - Math.min(...zs));
-    try {
-      Plotly.restyle("surface", { x: parts.map((p) => p.x), y: parts.map((p) => p.y), z: parts.map((p) => p.z.map((v) => v + lift)) },
-                     [...Array(count).keys()].map((i) => 1 + i));
-    } catch (e) { /* no WebGL */ }
-    $("step-label").textContent = `step ${k} of ${r.steps}`;
-  });
+  $("step").addEventListener("input", () => { stopPlaying(); showStep(Number($("step").value)); });
+  $("play").addEventListener("click", () => (view.timer ? stopPlaying() : play()));
   $("controls").addEventListener("submit", (e) => { e.preventDefault(); run(); });
   setStart(f.start);
+  proposeLrs(f.lrs);
   run();
+}
+
+// Only the path traces change: restyle is much cheaper than redrawing the surface.
+function showStep(k) {
+  const r = view.result;
+  if (!r) return;
+  const traces = [...Array(r.paths.length).keys()].map((i) => 1 + i); // trace 0 is the contour / the surface
+  const parts = r.paths.map((p) => upTo(p, k));
+  Plotly.restyle("contour", { x: parts.map((p) => p.x), y: parts.map((p) => p.y) }, traces);
+  const lift = surfaceLift(r);
+  try {
+    Plotly.restyle("surface", { x: parts.map((p) => p.x), y: parts.map((p) => p.y),
+                                z: parts.map((p) => p.z.map((v) => v + lift)) }, traces);
+  } catch (e) { /* no WebGL */ }
+  $("step-label").textContent = `step ${k} of ${r.steps}`;
+}
+
+// Play: the paths grow from step 0 to the last in PLAY_SECONDS, whatever the number of steps; a slow
+// computer (the 3-D view redrawn in software) skips steps rather than slowing down.
+const PLAY_SECONDS = 4;
+function play() {
+  const r = view.result;
+  if (!r) return;
+  const slider = $("step");
+  const from = Number(slider.value) >= r.steps ? 0 : Number(slider.value);
+  const began = performance.now() - (from / r.steps) * PLAY_SECONDS * 1000;
+  $("play").textContent = "❚❚ Pause";
+  let drawn = -1;
+  const frame = (now) => {
+    if (view.timer === null) return;
+    const k = Math.min(r.steps, Math.round(((now - began) / (PLAY_SECONDS * 1000)) * r.steps));
+    if (k !== drawn) { slider.value = String(k); showStep(k); drawn = k; }
+    if (k >= r.steps) stopPlaying(); else view.timer = requestAnimationFrame(frame);
+  };
+  view.timer = requestAnimationFrame(frame);
+}
+
+function stopPlaying() {
+  if (view.timer) cancelAnimationFrame(view.timer);
+  view.timer = null;
+  $("play").textContent = "▶ Play";
 }
 
 window.addEventListener("themechange", () => { paintSwatches(); draw(); });

@@ -7,9 +7,10 @@ const curves = new mlplab.LiveCurves($("acc-chart"), $("loss-chart"));
 mlplab.live = curves;
 let current = null; // {name, stream}
 
+const BOOK_INIT = { weight_init: "number", weight_init_std: 0.01, dtype: "float32", sampling: "replacement" };
 const PRESETS = {
   quick: { hidden: "50", activation: "sigmoid", optimizer: "sgd", lr: 0.5, batch_size: 100, iters: 3000,
-           train_size: 10000, test_size: 2000, eval_every: 100 },
+           train_size: 10000, test_size: 2000, eval_every: 100, ...BOOK_INIT },
   textbook: null, // from /api/options: the book's settings are defined once, in mlplab.data.reference
 };
 
@@ -19,6 +20,12 @@ async function init() {
     PRESETS.textbook = options.textbook;
     $("activation").innerHTML = options.activations.map((a) => `<option>${a}</option>`).join("");
     $("optimizer").innerHTML = options.optimizers.map((o) => `<option>${o}</option>`).join("");
+    $("dtype").innerHTML = options.dtypes.map((d) => `<option>${d}</option>`).join("");
+    $("sampling").innerHTML = options.samplings.map((d) => `<option>${d}</option>`).join("");
+    $("weight_init").innerHTML = `<option value="number">a number</option>` +
+      options.weight_inits.map((w) => `<option>${w}</option>`).join("");
+    optimizerDefaults = options.optimizer_options;
+    optimizerFields();
     $("where").textContent = `Runs are saved in ${options.runs_dir}, like those of mlplab train; ` +
       `at most ${options.max_trainings} training${options.max_trainings > 1 ? "s" : ""} at a time.`;
     const jobs = await mlplab.api("/api/train");
@@ -28,6 +35,19 @@ async function init() {
     mlplab.showError($("error"), e);
   }
 }
+
+// One input per setting of the chosen optimizer (momentum, beta1, …), filled with the library's defaults.
+let optimizerDefaults = {};
+function optimizerFields() {
+  const defaults = optimizerDefaults[$("optimizer").value] || {};
+  $("optimizer-options").innerHTML = Object.entries(defaults).map(([key, value]) =>
+    `<div class="field"><label for="opt-${key}">${key}</label>` +
+    `<input id="opt-${key}" data-option="${key}" type="number" step="any" min="0" max="1" value="${value}"></div>`).join("");
+}
+$("optimizer").addEventListener("change", optimizerFields);
+$("weight_init").addEventListener("change", () => {
+  $("weight_init_std").classList.toggle("hidden", $("weight_init").value !== "number");
+});
 
 function number(id) {
   const text = $(id).value.trim();
@@ -44,8 +64,15 @@ function request() {
     hidden: hidden.map(Number), activation: $("activation").value, optimizer: $("optimizer").value,
     lr: number("lr"), batch_size: number("batch_size"), iters: number("iters"), seed: number("seed"),
     train_size: number("train_size"), test_size: number("test_size"), eval_every: number("eval_every"),
-    plots: $("plots").checked,
+    plots: $("plots").checked, dtype: $("dtype").value, sampling: $("sampling").value,
+    weight_init_std: $("weight_init").value === "number" ? number("weight_init_std") : $("weight_init").value,
+    optimizer_options: Object.fromEntries([...document.querySelectorAll("[data-option]")]
+      .map((input) => [input.dataset.option, number(input.id)])),
   };
+  if (body.weight_init_std === null) throw new Error("initial weights: give a std such as 0.01, or choose he or xavier.");
+  for (const [key, value] of Object.entries(body.optimizer_options)) {
+    if (value === null) throw new Error(`${key}: give a value, e.g. ${optimizerDefaults[body.optimizer][key]}.`);
+  }
   for (const key of ["lr", "batch_size", "iters"]) {
     if (body[key] === null) throw new Error(`${key.replace("_", " ")} is required.`);
   }
@@ -82,6 +109,8 @@ $("stop").addEventListener("click", async () => {
 
 document.querySelectorAll("[data-preset]").forEach((button) => button.addEventListener("click", () => {
   for (const [key, value] of Object.entries(PRESETS[button.dataset.preset] || {})) $(key).value = value;
+  optimizerFields();
+  $("weight_init").dispatchEvent(new Event("change"));
 }));
 
 function setStatus(status) {
