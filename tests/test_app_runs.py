@@ -336,6 +336,8 @@ def test_the_textbook_preset_is_a_run_the_book_is_compared_with(client):
     form = client.get("/api/options").json()["textbook"]
     request = {k: v for k, v in form.items() if v != ""}
     request["hidden"] = [int(h) for h in request["hidden"].split(",")]
+    if request.pop("weight_init") != "number":  # as train.js: the menu's choice, or the number field
+        request["weight_init_std"] = form["weight_init"]
     config = TrainConfig(**TrainRequest(**request).config_fields())
     assert book_differences(config, (784, *config.hidden, 10)) == []
 
