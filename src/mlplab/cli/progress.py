@@ -27,11 +27,18 @@ class ProgressBar(Observer):
         if self.bar is not None and (done % self.every == 0 or done == state.config.iters):
             self.bar.update(done - self.shown)
             self.shown = done
-            postfix = {"loss": f"{state.loss:.3f}"}
-            h = state.history
-            if h.train_acc:
-                postfix.update(train=f"{h.train_acc[-1]:.4f}", test=f"{h.test_acc[-1]:.4f}")
-            self.bar.set_postfix(postfix, refresh=False)
+            self._show(state, refresh=False)
+
+    def on_evaluation(self, state: TrainingState) -> None:
+        if self.bar is not None and len(state.history.loss) == state.config.iters:
+            self._show(state, refresh=True)  # the final model's numbers, measured after the last step
+
+    def _show(self, state: TrainingState, *, refresh: bool) -> None:
+        postfix = {"loss": f"{state.loss:.3f}"}
+        h = state.history
+        if h.train_acc:
+            postfix.update(train=f"{h.train_acc[-1]:.4f}", test=f"{h.test_acc[-1]:.4f}")
+        self.bar.set_postfix(postfix, refresh=refresh)
 
     def on_end(self, state: TrainingState) -> None:
         if self.bar is not None:
