@@ -41,9 +41,9 @@ def run_batchnorm(folder: str | Path, *, quick: bool = False) -> StudyResult:
     data = load_dataset(base)
     with_bn, without = [], []
     for scale in scales:
-        runs = train_settings({f"std {scale:.3g} batch norm": base.replace(weight_init_std=float(scale), batchnorm=True),
-                               f"std {scale:.3g} without": base.replace(weight_init_std=float(scale))},
-                              folder, data=data)
+        scaled = base.replace(weight_init_std=float(scale))
+        runs = train_settings({f"std {scale:.3g} batch norm": scaled.replace(batchnorm=True),
+                               f"std {scale:.3g} without": scaled}, folder, data=data)
         bn, plain = runs.values()
         with_bn.append(bn)
         without.append(plain)

@@ -190,8 +190,8 @@ def plot_search_best(curves: Sequence[dict[str, Any]], iters_per_epoch: int, *, 
             epochs = np.asarray(h.iterations) / iters_per_epoch
             ax.plot(epochs, h.val_acc, color=c["train"], lw=1.4)
             ax.plot(epochs, h.train_acc, "--", color=c["reference"], lw=1.0)
-            ax.set_title(f"#{k + 1} val {h.val_acc[-1]:.2f}\nlr {curves[k]['lr']:.1e}, λ {curves[k]['weight_decay']:.0e}",
-                         fontsize=8)
+            lr, decay = curves[k]["lr"], curves[k]["weight_decay"]
+            ax.set_title(f"#{k + 1} val {h.val_acc[-1]:.2f}\nlr {lr:.1e}, λ {decay:.0e}", fontsize=8)
             ax.set_ylim(0, 1.02)
             ax.tick_params(labelsize=7)
         fig.suptitle(f"Best {len(curves)} of the random search: validation (solid), training (dashed)")
@@ -334,7 +334,8 @@ def _draw_search(result: StudyResult, theme: str) -> tuple[dict[str, Figure], st
     rows = [(k + 1, f"{b['lr']:.2e}", f"{b['weight_decay']:.1e}", b["history"].val_acc[-1],
              b["history"].test_acc[-1]) for k, b in enumerate(d["best"][:5])]
     table = _table(rows, ("rank", "lr", "weight decay", "validation acc", "test acc (reported, not used)"))
-    table += f"<p>The book's best 5 (its run): {html.escape(', '.join(f'{v:.2f}' for v in result.book['best_val_acc'][:5]))}.</p>"
+    book_best = ", ".join(f"{v:.2f}" for v in result.book["best_val_acc"][:5])
+    table += f"<p>The book's best 5 validation accuracies (its run): {html.escape(book_best)}.</p>"
     intro = (f"{n['trials']} trials of {n['epochs']} epochs on 500 training images, 100 of them held out for "
              "validation; lr 10⁻⁶…10⁻², weight decay 10⁻⁸…10⁻⁴, log-uniform. Ranked on validation only.")
     return figures, "Hyper-parameter search (book §6.5)", intro, table
