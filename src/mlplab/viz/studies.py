@@ -148,7 +148,7 @@ def plot_batchnorm_grid(scales: Sequence[float], with_bn: Sequence[History], wit
         for ax in axes[:, 0]:
             ax.set_ylabel("train accuracy", fontsize=9)
         axes[0, 0].legend(loc="lower right", fontsize=7)
-        fig.suptitle("Batch norm (solid) against none (dashed) for 16 initial weight scales")
+        fig.suptitle(f"Batch norm (solid) against none (dashed) for {len(scales)} initial weight scales")
     return fig
 
 
@@ -270,8 +270,10 @@ def draw_study(result: StudyResult, *, theme: str = "dark", fmt: str = "png") ->
 
 def _book_table(result: StudyResult, quantity: str, mine: Mapping[str, Any], book: Mapping[str, Any]) -> str:
     mode = "quick mode: not comparable with the book" if result.quick else "full mode"
-    rows = [(label, mine.get(label), book.get(label)) for label in dict.fromkeys([*mine, *book])]
-    return _table(rows, ("setting", f"mlplab ({mode})", "the book")) + f"<p>{html.escape(quantity)}</p>"
+    last = result.numbers.get("mean_loss_last_500", {})
+    rows = [(label, mine.get(label), book.get(label), last.get(label)) for label in dict.fromkeys([*mine, *book])]
+    header = ("setting", f"mlplab ({mode})", "the book", "mlplab, mean of the last 500 iterations")
+    return _table(rows, header) + f"<p>{html.escape(quantity)}</p>"
 
 
 def _draw_init(result: StudyResult, theme: str) -> tuple[dict[str, Figure], str, str, str]:
@@ -281,8 +283,8 @@ def _draw_init(result: StudyResult, theme: str) -> tuple[dict[str, Figure], str,
         result.histories, theme=theme, title="MNIST, 784-100-100-100-100-10 ReLU, SGD lr 0.01: initial weight std"
     )["figure"]
     n = result.numbers
-    table = _book_table(result, f"mini-batch loss at iteration {n['iteration']} (the book prints iteration 1900)",
-                        n["loss_at_iteration"], result.book["loss_at_iteration_1900"])
+    table = _book_table(result, f"mean mini-batch loss at iterations {', '.join(map(str, n['iterations']))} "
+                        "(where the book prints it)", n["mean_printed_loss"], result.book["mean_printed_loss"])
     intro = ("Activation histograms of 5 layers × 100 units on 1000 random inputs for std 1, 0.01, Xavier and He "
              "with sigmoid, tanh and ReLU (book figs 6-10 to 6-14), and MNIST loss curves (fig 6-15).")
     return figures, "Weight initialisation (book §6.2)", intro, table
@@ -321,8 +323,8 @@ def _draw_optimizers(result: StudyResult, theme: str) -> tuple[dict[str, Figure]
         result.histories, theme=theme, title="MNIST, 784-100-100-100-100-10 ReLU, batch 128: six optimizers",
         ylim=(0, 1.0))["figure"]}
     n = result.numbers
-    table = _book_table(result, f"mini-batch loss at iteration {n['iteration']} (the book prints iteration 1900)",
-                        n["loss_at_iteration"], result.book["loss_at_iteration_1900"])
+    table = _book_table(result, f"mean mini-batch loss at iterations {', '.join(map(str, n['iterations']))} "
+                        "(where the book prints it)", n["mean_printed_loss"], result.book["mean_printed_loss"])
     intro = "Each optimizer with the book's default learning rate (SGD, Momentum, AdaGrad 0.01; Adam 0.001)."
     return figures, "Optimizers on MNIST (book fig 6-9)", intro, table
 
