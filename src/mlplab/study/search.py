@@ -31,10 +31,15 @@ BOOK_BEST_VAL_ACC = [0.87, 0.82, 0.82, 0.81, 0.75, 0.75, 0.73, 0.73, 0.72, 0.72,
                      0.55, 0.53, 0.52, 0.47, 0.41]
 
 
-def run_search(folder: str | Path, *, quick: bool = False, workers: int | None = None) -> StudyResult:
-    """The full search measures 1000 test images (reported, never used); ``quick``: 6 trials of 5 epochs, 500."""
+def run_search(folder: str | Path, *, quick: bool = False, workers: int | None = None,
+               trials: int | None = None) -> StudyResult:
+    """The full search measures 1000 test images (reported, never used); ``quick``: 6 trials of 5 epochs, 500.
+
+    ``trials`` overrides the number of trials; the draws are those of the full search's first
+    ``trials`` (the sweep keeps the first draws), so a search cut short resumes into the same folder.
+    """
     folder = Path(folder)
-    trials, epochs = (6, 5) if quick else (TRIALS, EPOCHS)
+    trials, epochs = (trials or 6, 5) if quick else (trials or TRIALS, EPOCHS)
     base = BASE.replace(iters=epochs * ITERS_PER_EPOCH, test_size=500 if quick else 1000)  # test: reported only
     space = SweepSpace(values={"lr": LR_RANGE, "weight_decay": DECAY_RANGE}, base=base, random=trials, seeds=(0,))
     sweep = run_sweep(plan_runs(space), folder / "runs", workers=workers)

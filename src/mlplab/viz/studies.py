@@ -110,13 +110,13 @@ def plot_train_test(histories: Mapping[str, History], iters_per_epoch: int, *, t
             ax.fill_between(epochs, test, train, color=c["gap"], alpha=0.25, lw=0, label="gap")
             ax.plot(epochs, train, color=c["train"], lw=1.6, label="train")
             ax.plot(epochs, test, color=c["test"], lw=1.6, label="test")
-            ax.annotate(f"gap {train[-1] - test[-1]:.2f}", (epochs[-1], (train[-1] + test[-1]) / 2), xytext=(-6, 0),
-                        textcoords="offset points", ha="right", va="center", color=c["gap"], fontweight="bold")
+            ax.text(0.97, 0.05, f"gap at the end {train[-1] - test[-1]:.2f}", transform=ax.transAxes, ha="right",
+                    va="bottom", color=c["gap"], fontweight="bold")  # below the curves, whatever their shape
             ax.set_title(f"{label}: train {train[-1]:.2f}, test {test[-1]:.2f}", fontsize=10)
             ax.set_xlabel("epoch")
             ax.set_ylim(0, 1.02)
         axes[0, 0].set_ylabel("accuracy")
-        axes[0, 0].legend(loc="lower right", fontsize=9)
+        axes[0, 0].legend(loc="center right", fontsize=9)
     return fig
 
 
