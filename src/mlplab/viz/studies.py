@@ -54,7 +54,7 @@ def plot_loss_curves(histories: Mapping[str, History], *, ax: Axes | None = None
         ax.set_ylabel("mini-batch loss (smoothed)")
         ax.set_ylim(*(ylim or (0, None)))
         ax.set_title(title)
-        ax.legend(loc="upper right", fontsize=9)
+        ax.legend(loc="center right", fontsize=9)  # the curves start high and end low: the right middle is free
     return drawn
 
 
