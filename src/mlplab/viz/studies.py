@@ -38,6 +38,17 @@ def series_colors(n: int) -> list[str]:
     return [cycle[k % len(cycle)] for k in range(n)]
 
 
+def panel_grid(n: int, *, cols: int, panel: tuple[float, float]) -> tuple[Figure, np.ndarray]:
+    """A grid of ``n`` panels sharing both axes, ``cols`` per row, each ``panel`` inches; the unused
+    panels of the last row hidden. Returns the figure and the 2-D array of axes."""
+    rows = max(1, math.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(panel[0] * cols, panel[1] * rows + 0.6), layout="constrained",
+                             sharex=True, sharey=True, squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
 # -- loss curves of several runs on one chart (figs 6-9, 6-15) -------------------------------------
 
 def plot_loss_curves(histories: Mapping[str, History], *, ax: Axes | None = None, theme: str = "dark",
@@ -127,15 +138,9 @@ def plot_batchnorm_grid(scales: Sequence[float], with_bn: Sequence[History], wit
     """A panel per initial weight std: training accuracy per epoch with (solid) and without (dashed)
     batch norm, as the book's fig 6-19."""
     c = colors(theme)
-    cols = 4
-    rows = math.ceil(len(scales) / cols)
     with theme_context(theme):
-        fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 2.3 * rows + 0.5), layout="constrained",
-                                 sharex=True, sharey=True, squeeze=False)
-        for k, ax in enumerate(axes.flat):
-            if k >= len(scales):
-                ax.set_visible(False)
-                continue
+        fig, axes = panel_grid(len(scales), cols=4, panel=(3.0, 2.3))
+        for k, ax in enumerate(axes.flat[: len(scales)]):
             for h, style, label, color in ((with_bn[k], "-", "batch norm", c["train"]),
                                            (without[k], "--", "without", c["test"])):
                 ax.plot(np.asarray(h.iterations) / iters_per_epoch, h.train_acc, style, color=color, lw=1.5,
@@ -177,15 +182,9 @@ def plot_search_best(curves: Sequence[dict[str, Any]], iters_per_epoch: int, *, 
     ``curves`` are dicts with ``history``, ``lr``, ``weight_decay`` and ``rank``, best first.
     """
     c = colors(theme)
-    cols = 5
-    rows = max(1, math.ceil(len(curves) / cols))
     with theme_context(theme):
-        fig, axes = plt.subplots(rows, cols, figsize=(2.8 * cols, 2.1 * rows + 0.6), layout="constrained",
-                                 sharex=True, sharey=True, squeeze=False)
-        for k, ax in enumerate(axes.flat):
-            if k >= len(curves):
-                ax.set_visible(False)
-                continue
+        fig, axes = panel_grid(len(curves), cols=5, panel=(2.8, 2.1))
+        for k, ax in enumerate(axes.flat[: len(curves)]):
             h = curves[k]["history"]
             epochs = np.asarray(h.iterations) / iters_per_epoch
             ax.plot(epochs, h.val_acc, color=c["train"], lw=1.4)
