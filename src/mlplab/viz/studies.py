@@ -145,6 +145,9 @@ def plot_batchnorm_grid(scales: Sequence[float], with_bn: Sequence[History], wit
                                            (without[k], "--", "without", c["test"])):
                 ax.plot(np.asarray(h.iterations) / iters_per_epoch, h.train_acc, style, color=color, lw=1.5,
                         label=label)
+            if without[k].status == "diverged":  # no accuracy after the loss became NaN: say so
+                ax.text(0.5, 0.55, "without: diverged\n(the loss became NaN)", transform=ax.transAxes,
+                        ha="center", va="center", color=c["test"], fontsize=8)
             ax.set_title(f"W std {scales[k]:.2g}", fontsize=9)
             ax.set_ylim(0, 1.02)
             ax.tick_params(labelsize=7)
@@ -170,7 +173,7 @@ def plot_accuracy_pair(histories: Mapping[str, History], iters_per_epoch: int, *
         ax.set_ylabel("accuracy")
         ax.set_ylim(0, 1.02)
         ax.set_title(title)
-        ax.legend(loc="lower right", fontsize=9)
+        ax.legend(loc="center right", fontsize=9)
     return fig
 
 
@@ -307,7 +310,7 @@ def _draw_batchnorm(result: StudyResult, theme: str) -> tuple[dict[str, Figure],
         "batchnorm_grid": plot_batchnorm_grid(d["scales"], d["with_bn"], d["without"], n["iters_per_epoch"],
                                               theme=theme),
         "batchnorm_pair": plot_accuracy_pair(d["pair"], n["iters_per_epoch"], theme=theme,
-                                             title=f"W std {n['pair_scale']:g}: with and without batch norm"),
+                                             title=f"W std {n['pair_scale']:.3g}: with and without batch norm"),
     }
     rows = [(f"{s:.3g}", a, b, *(result.book["final"][k] if k < len(result.book["final"]) else (None, None)))
             for k, (s, a, b) in enumerate(zip(d["scales"], n["final_with_bn"], n["final_without"], strict=True))]
