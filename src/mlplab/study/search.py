@@ -54,7 +54,9 @@ def run_search(folder: str | Path, *, quick: bool = False, workers: int | None =
     result.histories = {b["name"]: b["history"] for b in best}
     result.data = {"rows": sweep.rows, "best": best}
     result.numbers = {
-        "trials": trials, "epochs": epochs, "iters_per_epoch": ITERS_PER_EPOCH, "ranked_on": ranked[0].metric,
+        "trials": trials, "epochs": epochs, "lr_range": [LR_RANGE.low, LR_RANGE.high],
+        "decay_range": [DECAY_RANGE.low, DECAY_RANGE.high], "iters_per_epoch": ITERS_PER_EPOCH,
+        "ranked_on": ranked[0].metric,
         "best_val_acc": [r.mean for r in ranked[:BEST]],
         "best_test_acc": [r.test_mean for r in ranked[:BEST]],
         "best_settings": [{"lr": b["lr"], "weight_decay": b["weight_decay"]} for b in best[:5]],

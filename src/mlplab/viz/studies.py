@@ -25,6 +25,7 @@ from mlplab.study.common import SAME_SEED_NOTE, StudyResult
 from mlplab.train.history import History
 from mlplab.train.run_folder import atomic_write_text
 from mlplab.viz.panels import axes_or_new
+from mlplab.viz.sweep import _sequential_cmap as sequential_cmap  # viridis without the end lost in the background
 from mlplab.viz.theme import colors, save_figure, theme_context
 from mlplab.viz.training import smooth_curve
 
@@ -196,21 +197,32 @@ def plot_search_best(curves: Sequence[dict[str, Any]], iters_per_epoch: int, *, 
             ax.set_title(f"#{k + 1} val {h.val_acc[-1]:.2f}\nlr {lr:.1e}, λ {decay:.0e}", fontsize=8)
             ax.set_ylim(0, 1.02)
             ax.tick_params(labelsize=7)
+        for ax in axes[-1]:
+            ax.set_xlabel("epoch", fontsize=9)
+        for ax in axes[:, 0]:
+            ax.set_ylabel("accuracy", fontsize=9)
         fig.suptitle(f"Best {len(curves)} of the random search: validation (solid), training (dashed)")
     return fig
 
 
-def plot_search_scatter(rows: Sequence[Mapping[str, Any]], *, theme: str = "dark") -> Figure:
-    """Final validation accuracy of each trial over (learning rate, weight decay), both log scales."""
+def plot_search_scatter(rows: Sequence[Mapping[str, Any]], *, theme: str = "dark",
+                        lr_range: tuple[float, float] | None = None,
+                        decay_range: tuple[float, float] | None = None) -> Figure:
+    """Final validation accuracy of each trial over (learning rate, weight decay), both log scales;
+    the axes span the searched ranges when given, so an empty region shows as empty."""
     c = colors(theme)
     done = [r for r in rows if r.get("final_val_acc") is not None]
     with theme_context(theme):
         fig, ax = plt.subplots(figsize=(7.0, 4.8), layout="constrained")
         points = ax.scatter([r["lr"] for r in done], [r["weight_decay"] for r in done],
-                            c=[r["final_val_acc"] for r in done], cmap="viridis", vmin=0, vmax=1, s=36,
+                            c=[r["final_val_acc"] for r in done], cmap=sequential_cmap(theme), vmin=0, vmax=1, s=36,
                             edgecolors=c["foreground"], linewidths=0.3)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        if lr_range:
+            ax.set_xlim(lr_range[0] / 1.5, lr_range[1] * 1.5)
+        if decay_range:
+            ax.set_ylim(decay_range[0] / 1.5, decay_range[1] * 1.5)
         ax.set_xlabel("learning rate")
         ax.set_ylabel("weight decay λ")
         ax.set_title(f"Random search: validation accuracy of {len(done)} trials")
@@ -334,7 +346,8 @@ def _draw_optimizers(result: StudyResult, theme: str) -> tuple[dict[str, Figure]
 def _draw_search(result: StudyResult, theme: str) -> tuple[dict[str, Figure], str, str, str]:
     d, n = result.data, result.numbers
     figures = {"search_best": plot_search_best(d["best"], n["iters_per_epoch"], theme=theme),
-               "search_scatter": plot_search_scatter(d["rows"], theme=theme)}
+               "search_scatter": plot_search_scatter(d["rows"], theme=theme, lr_range=n.get("lr_range"),
+                                                     decay_range=n.get("decay_range"))}
     rows = [(k + 1, f"{b['lr']:.2e}", f"{b['weight_decay']:.1e}", b["history"].val_acc[-1],
              b["history"].test_acc[-1]) for k, b in enumerate(d["best"][:5])]
     table = _table(rows, ("rank", "lr", "weight decay", "validation acc", "test acc (reported, not used)"))
