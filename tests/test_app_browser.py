@@ -261,3 +261,30 @@ def test_a_damaged_run_is_shown_as_damaged_and_the_others_still_listed(page, bas
     finally:
         shutil.rmtree(root / "zz-damaged")
         shutil.rmtree(root / "zz-stream")
+
+
+def test_the_ch6_settings_of_the_train_form_reach_config_json(page, base_url, root):
+    page.goto(base_url + "/train")
+    page.wait_for_selector("#optimizer option", state="attached")
+    page.fill("#hidden", "30,30")
+    page.fill("#iters", "20")
+    page.fill("#seed", "2")
+    page.click("details summary")  # more settings
+    page.fill("#train_size", "600")
+    page.fill("#test_size", "200")
+    page.check("#batchnorm")
+    page.fill("#dropout", "0.15")
+    page.fill("#weight_decay", "0.1")
+    page.fill("#validation", "100")
+    page.fill("#name", "ch6-form")
+    page.uncheck("#plots")
+    page.click("#start")
+    config_file = root / "ch6-form" / "config.json"
+    page.wait_for_function("document.querySelector('#status .badge.completed') !== null", timeout=60_000)
+    config = json.loads(config_file.read_text())
+    settings = (config["batchnorm"], config["dropout"], config["weight_decay"], config["validation"])
+    assert settings == (True, 0.15, 0.1, 100)
+    assert json.loads((root / "ch6-form" / "history.json").read_text())["val_acc"]
+    page.click("[data-preset=textbook]")  # the preset switches them off again
+    assert not page.is_checked("#batchnorm") and page.input_value("#dropout") == "0"
+    assert page.input_value("#validation") == ""

@@ -25,7 +25,8 @@ from nbclient import NotebookClient
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = ("train_neuralnet", "gradient_descent_2d", "stochastic_gradient_descent_2d", "optimizers",
-             "backprop_step_by_step")
+             "backprop_step_by_step", "study_init", "study_overfit", "study_batchnorm", "study_optimizers",
+             "study_search")
 KERNEL = "python3"
 FIGURE_TAG = "figure"  # a code cell tagged so must display at least one PNG
 

@@ -23,7 +23,7 @@ from mlplab.viz.sweep import (
 )
 
 BASE = {"hidden": "50", "optimizer": "sgd", "lr": 0.1, "batch_size": 100, "activation": "sigmoid",
-        "weight_init_std": 0.01}
+        "weight_init_std": 0.01, "weight_decay": 0.0, "dropout": 0.0, "batchnorm": False}
 
 
 def row(seed: int, acc: float | None, status: str = "completed", **settings) -> dict:

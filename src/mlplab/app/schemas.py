@@ -39,6 +39,7 @@ MAX_LAYERS = 4
 MAX_BATCH = 10_000
 MAX_TRAIN_SIZE = 60_000  # MNIST's training set
 MAX_TEST_SIZE = 10_000
+MAX_WEIGHT_DECAY = 10.0  # λ = 10 already flattens every weight (the book's over-fitting study uses 0.1)
 MAX_LR = 10_000.0  # lr 1000 is a lesson of its own (issue 8: "too high")
 MAX_STEPS = 2_000  # landscape steps: more than any picture can show
 MAX_PATHS = 6
@@ -70,6 +71,10 @@ class TrainRequest(BaseModel):
     eval_every: int | None = Field(None, ge=1, le=MAX_ITERS)
     train_size: int | None = Field(None, ge=1, le=MAX_TRAIN_SIZE)
     test_size: int | None = Field(None, ge=1, le=MAX_TEST_SIZE)
+    batchnorm: bool = False
+    dropout: float = Field(0.0, ge=0, lt=1)
+    weight_decay: float = Field(0.0, ge=0, le=MAX_WEIGHT_DECAY)
+    validation: int = Field(0, ge=0, lt=MAX_TRAIN_SIZE)
     # momentum, beta1, … (which ones: hyperparameter_defaults); each in [0, 1], the library checks the rest
     optimizer_options: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict, max_length=4)
     name: str | None = Field(None, pattern=RUN_NAME_PATTERN)
@@ -162,7 +167,12 @@ def textbook_form() -> dict[str, Any]:
     return {"hidden": ",".join(map(str, book["hidden"])), "activation": book["activation"],
             "optimizer": book["optimizer"], "lr": book["lr"], "batch_size": book["batch_size"], "iters": book["iters"],
             "train_size": "", "test_size": "", "eval_every": "", "weight_init": "number",
-            "weight_init_std": book["weight_init_std"], "dtype": "float32", "sampling": book["sampling"]}
+            "weight_init_std": book["weight_init_std"], "dtype": "float32", "sampling": book["sampling"],
+            **CH6_OFF}
+
+
+#: The ch. 6 settings as the Train form shows them switched off (the book's ch. 4 run uses none of them).
+CH6_OFF: dict[str, Any] = {"batchnorm": False, "dropout": 0, "weight_decay": 0, "validation": ""}
 
 
 def validation_message(errors: list[dict[str, Any]]) -> str:

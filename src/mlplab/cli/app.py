@@ -14,7 +14,7 @@ import click
 
 from mlplab.errors import MlplabError
 
-COMMAND_MODULES = ("train", "plots", "landscape", "serve", "diagnose", "sweep", "explain")
+COMMAND_MODULES = ("train", "plots", "landscape", "calculus", "serve", "diagnose", "sweep", "explain", "study")
 #: The exit status shells expect after Ctrl-C: 128 + SIGINT (2).
 INTERRUPTED = 130
 

@@ -16,3 +16,15 @@ def parse_int_list(text: str, name: str) -> tuple[int, ...]:
         raise click.BadParameter(f"{text!r}: every size must be a whole number >= 1.", param_hint=name)
     return values
 
+
+
+def parse_float_list(text: str, name: str, count: int | None = None) -> tuple[float, ...]:
+    """``"0,20"`` → ``(0.0, 20.0)``: finite numbers, ``count`` of them if given; else a usage error."""
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        values = ()
+    if not values or not all(abs(v) < float("inf") for v in values) or (count is not None and len(values) != count):
+        what = f"{count} comma-separated numbers" if count else "comma-separated numbers"
+        raise click.BadParameter(f"{text!r} is not {what}, e.g. 0,20.", param_hint=name)
+    return values

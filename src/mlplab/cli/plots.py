@@ -60,14 +60,17 @@ def draw_and_report(run_dir: Path, *, theme: str, formats: tuple[str, ...], repo
 
 @click.command("plot")
 @click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("more_runs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--overlay", is_flag=True,
+              help="Draw RUN_DIR and MORE_RUNS on shared axes (loss, accuracy) into overlay.png beside them.")
 @theme_option
 @format_option
 @click.option("--at", "--at-eval", "at_eval", type=int, default=None,
               help="Draw the run as it was at evaluation K (0 = first, -1 = last), from its snapshots.")
 @click.option("--only", default=None, help="Comma-separated figure names (default: all).")
 @click.option("--no-animation", is_flag=True, help="Skip the animated GIF of the hidden units.")
-def plot_command(run_dir: Path, theme: str, formats: tuple[str, ...], at_eval: int | None, only: str | None,
-                 no_animation: bool) -> None:
+def plot_command(run_dir: Path, more_runs: tuple[Path, ...], overlay: bool, theme: str, formats: tuple[str, ...],
+                 at_eval: int | None, only: str | None, no_animation: bool) -> None:
     """(Re)draw every figure of a finished or interrupted run into RUN_DIR/figures.
 
     Figures: accuracy, loss, architecture, hidden_units (+ hidden_units.gif), confusion, mistakes,
@@ -79,7 +82,16 @@ def plot_command(run_dir: Path, theme: str, formats: tuple[str, ...], at_eval: i
       mlplab plot runs/20250101-120000
       mlplab plot runs/demo --theme light --format png --format svg
       mlplab plot runs/demo --at 3 --only architecture,hidden_units   # replay evaluation 3
+      mlplab plot studies/optimizers/runs/sgd studies/optimizers/runs/adam --overlay
     """
+    if overlay or more_runs:
+        from mlplab.errors import ConfigError
+        from mlplab.viz.overlay import overlay_runs
+
+        if not overlay:
+            raise ConfigError("several run folders are drawn together with --overlay; add it, or give one folder.")
+        click.echo(f"overlay     {overlay_runs([run_dir, *more_runs], theme=theme, fmt=formats[0])}")
+        return
     from mlplab.viz.diagnose import DIAGNOSE_FIGURES
     from mlplab.viz.run_figures import FIGURES, draw_run_figures
 

@@ -38,6 +38,12 @@ class OneLineErrors(click.Command):
 @click.option("--activation", default="sigmoid", show_default=True, help="Activations, comma-separated, or all.")
 @click.option("--weight-init-std", default="0.01", show_default=True,
               help="Initial weight stds: numbers, he, xavier, auto.")
+@click.option("--weight-decay", default="0", show_default=True,
+              help="L2 weight decay λ values, comma-separated, or a range LOW:HIGH (log-uniform, with --random).")
+@click.option("--dropout", default="0", show_default=True, help="Dropout ratios, comma-separated (0: none).")
+@click.option("--batchnorm", default="off", show_default=True, help="Batch norm: off, on, or off,on.")
+@click.option("--validation", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Hold out N training images in every run; runs are then ranked on them, not on the test set.")
 @click.option("--seeds", type=int, default=1, show_default=True, help="Seeds per configuration (0, 1, … N-1).")
 @click.option("--random", "n_random", type=int, default=None, help="Draw N random configurations instead of the grid.")
 @click.option("--sample-seed", type=int, default=0, show_default=True,
@@ -75,6 +81,7 @@ def sweep_command(**opts) -> None:
       mlplab sweep --lr 0.01,0.1,1 --hidden 20,50,100 --optimizer sgd,adam --seeds 3 --out runs/grid
       mlplab sweep --random 20 --lr 1e-4:1 --hidden 20:200 --iters 2000 --out runs/search --plan
       mlplab sweep --lr 0.1,1 --scheduler tcp://127.0.0.1:8786 --out runs/cluster
+      mlplab sweep --random 100 --lr 1e-6:1e-2 --weight-decay 1e-8:1e-4 --validation 100 --out runs/search
     """
     space = space_from_options(opts)
     runs = plan_runs(space)
@@ -120,6 +127,7 @@ def space_from_options(opts: dict) -> SweepSpace:
     base = TrainConfig(
         iters=opts["iters"], dtype=opts["dtype"], sampling=opts["sampling"], eval_every=opts["eval_every"],
         train_size=opts["train_size"], test_size=opts["test_size"], data_dir=opts["data_dir"],
+        validation=opts["validation"],
     )
     return SweepSpace(values=values, seeds=tuple(range(opts["seeds"])), base=base, random=opts["n_random"],
                       sample_seed=opts["sample_seed"])
@@ -208,7 +216,9 @@ def _report(result, opts, heatmap, color_by) -> None:
     for k, r in enumerate(ranked[:3]):
         spread = f" ± {r.std:.2%} over {r.completed} seeds" if r.completed > 1 else ""
         failed = f", {r.failed} failed" if r.failed else ""
-        click.echo(f"{'best' if k == 0 else '':<11} {k + 1}. {r.label(varied)}: test {r.mean:.2%}{spread}{failed}")
+        score = (f"validation {r.mean:.2%}{spread} (test {r.test_mean:.2%}, not used to choose)"
+                 if r.metric == "final_val_acc" else f"test {r.mean:.2%}{spread}")
+        click.echo(f"{'best' if k == 0 else '':<11} {k + 1}. {r.label(varied)}: {score}{failed}")
     click.echo(f"summary     {result.out_dir / 'summary.csv'}")
     if opts["no_figures"] or not ranked:
         return

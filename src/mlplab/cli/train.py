@@ -54,7 +54,8 @@ def accuracy_lines(h, config, sizes) -> list[str]:
         which = f"final model (after {len(h.loss)} iterations, {h.n_evaluations} evaluations)"
     else:  # diverged between evaluations: the saved weights were never measured
         which = f"last evaluation (after iteration {h.iterations[-1]}; the saved weights were not measured)"
-    lines = [f"accuracy    train {h.train_acc[-1]:.2%}  test {h.test_acc[-1]:.2%}  {which}"]
+    val = f"  validation {h.val_acc[-1]:.2%}" if h.val_acc else ""
+    lines = [f"accuracy    train {h.train_acc[-1]:.2%}{val}  test {h.test_acc[-1]:.2%}  {which}"]
     if is_book_run(config, sizes):
         book = load_book_curve()
         mine = h.accuracies_at(book.last_iteration)
@@ -76,7 +77,14 @@ def accuracy_lines(h, config, sizes) -> list[str]:
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZERS), case_sensitive=False), default="sgd",
               show_default=True)
 @click.option("--weight-init-std", default="0.01", show_default=True,
-              help="Initial weight std: a number, he, xavier or auto.")
+              help="Initial weight std: a number, he, xavier, auto, or the book's relu (= he), sigmoid (= xavier).")
+@click.option("--batchnorm", is_flag=True, help="Batch normalization after each hidden Affine (book §6.3).")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
+              help="Share of hidden units dropped in training, e.g. 0.15 (book §6.4.3; 0: none).")
+@click.option("--weight-decay", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="L2 weight decay λ: adds λ/2·Σ‖W‖² to the loss, e.g. 0.1 (book §6.4.2).")
+@click.option("--validation", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Hold out N training images (a seeded split) and record val_acc/val_loss (book §6.5.1).")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Random seed (default: a fresh one, recorded in config.json).")
 @click.option("--dtype", type=click.Choice(DTYPES), default="float32", show_default=True,
@@ -108,6 +116,7 @@ def train_command(**opts) -> None:
       mlplab train --hidden 100 --optimizer adam --lr 0.001 --seed 1 --out runs/adam
       mlplab train --iters 2000 --theme light --format png --format svg
       mlplab train --tensorboard runs/tb && tensorboard --logdir runs/tb
+      mlplab train --hidden 100,100 --activation relu --batchnorm --dropout 0.15 --validation 10000
     """
     observers = ()
     if opts["tensorboard_dir"]:
@@ -167,7 +176,8 @@ def config_from_options(opts: dict) -> TrainConfig:
         hidden=parse_int_list(opts["hidden"], "--hidden"), activation=opts["activation"],
         optimizer=opts["optimizer"].lower(), weight_init_std=std, seed=opts["seed"], dtype=opts["dtype"],
         sampling=opts["sampling"], eval_every=opts["eval_every"], train_size=opts["train_size"],
-        test_size=opts["test_size"], data_dir=opts["data_dir"],
+        test_size=opts["test_size"], data_dir=opts["data_dir"], batchnorm=opts["batchnorm"],
+        dropout=opts["dropout"], weight_decay=opts["weight_decay"], validation=opts["validation"],
     )
 
 

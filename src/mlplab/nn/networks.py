@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -219,6 +220,26 @@ class LayerNet:
             extras.append(f"weight decay {self.weight_decay_lambda:g}")
         return "-".join(str(s) for s in self.sizes) + f" {self.activation}" + "".join(f", {e}" for e in extras)
 
+    def running_statistics(self) -> Params:
+        """Batch norm's running mean and variance, ``running_mean{i}`` and ``running_var{i}`` (D_i,) for
+        hidden layer i (empty without batch norm). Not parameters (no gradient, no optimizer), but a
+        trained model needs them: evaluation normalises with them, so the run folder saves them too."""
+        stats: Params = {}
+        for i, bn in enumerate(self.batchnorm_layers, start=1):
+            stats[f"running_mean{i}"] = bn.running_mean
+            stats[f"running_var{i}"] = bn.running_var
+        return stats
+
+    def set_running_statistics(self, stats: Params) -> None:
+        """Copy saved running means and variances (:meth:`running_statistics`) into the batch norm layers."""
+        mine = self.running_statistics()
+        for key, value in stats.items():
+            if key not in mine or mine[key].shape != np.shape(value):
+                got = None if key not in mine else mine[key].shape
+                raise ConfigError(f"{key} has shape {np.shape(value)} but the network's is {got}; build the "
+                                  "network with batch norm and the sizes the statistics were saved with.")
+            mine[key][...] = value
+
     def set_params(self, params: Params) -> None:
         """Copy saved arrays into this network's params (shapes must match)."""
         for key, value in params.items():
@@ -367,11 +388,21 @@ def build_network(
     weight_init_std: float | str = 0.01,
     seed: Seed = None,
     dtype: type | np.dtype = np.float64,
+    weight_decay_lambda: float = 0.0,
+    use_batchnorm: bool = False,
+    dropout_ratio: float = 0.0,
 ) -> LayerNet:
-    """``TwoLayerNet`` for three sizes, ``MultiLayerNet`` otherwise."""
+    """``TwoLayerNet`` for three sizes, ``MultiLayerNet`` otherwise; ``MultiLayerNetExtend`` (any depth)
+    with weight decay, batch norm or dropout (``dropout_ratio=0``: no dropout layers)."""
     sizes = list(sizes)
     if len(sizes) < 3:
         raise ConfigError(f"a network needs input, hidden and output sizes, got {sizes}.")
+    if weight_decay_lambda or use_batchnorm or dropout_ratio:
+        return MultiLayerNetExtend(
+            sizes[0], sizes[1:-1], sizes[-1], activation=activation, weight_init_std=weight_init_std,
+            weight_decay_lambda=weight_decay_lambda, use_dropout=bool(dropout_ratio),
+            dropout_ratio=dropout_ratio or 0.5, use_batchnorm=use_batchnorm, seed=seed, dtype=dtype,
+        )
     if len(sizes) == 3:
         return TwoLayerNet(*sizes, weight_init_std, activation=activation, seed=seed, dtype=dtype)
     return MultiLayerNet(
@@ -381,10 +412,17 @@ def build_network(
 
 
 def network_from_params(params: Params, sizes: Sequence[int], activation: str,
-                        dtype: type | np.dtype = np.float64) -> LayerNet:
+                        dtype: type | np.dtype = np.float64, **extend: Any) -> LayerNet:
     """A network of ``sizes`` holding a copy of ``params`` (a float16 snapshot, a float32 model), in
     ``dtype`` (float64 by default: for checks and pictures). ``seed=0`` because the drawn weights
-    are replaced at once, and ``seed=None`` would move NumPy's global random state."""
-    network = build_network(sizes, activation=activation, seed=0, dtype=dtype)
-    network.set_params({k: np.asarray(v, dtype=dtype) for k, v in params.items()})
+    are replaced at once, and ``seed=None`` would move NumPy's global random state.
+
+    ``params`` may hold batch norm's ``running_mean{i}``/``running_var{i}`` too; ``extend`` passes
+    ``weight_decay_lambda``, ``use_batchnorm`` and ``dropout_ratio`` on to :func:`build_network`
+    (batch norm is switched on when ``params`` holds ``gamma1``)."""
+    extend.setdefault("use_batchnorm", "gamma1" in params)
+    network = build_network(sizes, activation=activation, seed=0, dtype=dtype, **extend)
+    stats = {k: v for k, v in params.items() if k.startswith("running_")}
+    network.set_params({k: np.asarray(v, dtype=dtype) for k, v in params.items() if k not in stats})
+    network.set_running_statistics({k: np.asarray(v, dtype=dtype) for k, v in stats.items()})
     return network

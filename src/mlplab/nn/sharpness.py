@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlplab.nn.layers import Relu
-from mlplab.nn.networks import LayerNet, build_network
+from mlplab.nn.networks import LayerNet, network_from_params
 
 Vector = np.ndarray  # all parameters in one flat float64 array, in the order of ``network.params``
 
@@ -96,8 +96,10 @@ class FrozenRelu(Relu):
 def gradient_function(network: LayerNet, x: np.ndarray, t: np.ndarray) -> tuple[Callable[[Vector], Vector], Vector]:
     """``(grad, θ)``: ``grad(θ')`` is ∇L at flat parameters θ' on the batch ``(x, t)``, by backprop, in
     float64 on a private copy of the network (the caller's network and its arrays are never touched)."""
-    net = build_network(network.sizes, activation=network.activation, dtype=np.float64, seed=0)
-    net.set_params(network.params)
+    # the loss the optimizer sees: with the network's weight decay and batch norm (on batch statistics)
+    net = network_from_params(network.params, network.sizes, network.activation, np.float64,
+                              weight_decay_lambda=network.weight_decay_lambda,
+                              use_batchnorm=bool(network.batchnorm_layers))
     keys = list(net.params)
     x64 = np.asarray(x, dtype=np.float64).reshape(x.shape[0], -1)
     net.predict(x64)  # sets each ReLU's on/off mask at θ

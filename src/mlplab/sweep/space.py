@@ -5,7 +5,7 @@ Two ways to cover a space, both from the textbook's ch. 6.5 (hyper-parameter sea
 - a **grid**: every combination of the values given, e.g. ``--lr 0.01,0.1,1 --hidden 20,50,100``
   is 3 × 3 = 9 configurations;
 - a **random search**: ``--random N`` draws N configurations. A range ``LOW:HIGH`` for the learning
-  rate is sampled *log-uniformly*, ``lr = 10 ** uniform(log10 LOW, log10 HIGH)``, as the textbook
+  rate (or the weight decay) is sampled *log-uniformly*, ``lr = 10 ** uniform(log10 LOW, log10 HIGH)``, as the textbook
   does, because 0.001 and 0.01 differ as much as 0.1 and 1. A range of sizes (``--hidden 20:200``,
   ``--batch-size 50:200``) is sampled as uniform whole numbers; a list is sampled uniformly.
 
@@ -32,15 +32,21 @@ from mlplab.train.config import TrainConfig
 from mlplab.train.limits import sweep_size
 
 #: The settings a sweep can vary, in the order they appear in run names and in the grid.
-SWEPT = ("hidden", "optimizer", "lr", "batch_size", "activation", "weight_init_std")
+SWEPT = ("hidden", "optimizer", "lr", "batch_size", "activation", "weight_init_std",
+         "weight_decay", "dropout", "batchnorm")
+
+#: The ch. 6 settings and the value that leaves them out of a run's name (so the names of sweeps
+#: made before they existed, and of runs that do not use them, stay as they were).
+NAMED_ONLY_IF_SET = {"weight_decay": 0.0, "dropout": 0.0, "batchnorm": False}
 
 #: Command-line option of each swept setting (for error messages).
 OPTION = {name: "--" + name.replace("_", "-") for name in SWEPT}
 
 #: Short prefix of each setting in a run name: ``h50-sgd-lr0.1-b100-sigmoid-w0.01-s0``.
-_NAME_PREFIX = {"hidden": "h", "optimizer": "", "lr": "lr", "batch_size": "b", "activation": "", "weight_init_std": "w"}
+_NAME_PREFIX = {"hidden": "h", "optimizer": "", "lr": "lr", "batch_size": "b", "activation": "", "weight_init_std": "w",
+                "weight_decay": "wd", "dropout": "do", "batchnorm": ""}
 
-INIT_NAMES = ("he", "xavier", "auto")
+INIT_NAMES = ("he", "xavier", "auto", "relu", "sigmoid")  # the last two: the book's names for he, xavier
 
 
 @dataclass(frozen=True)
@@ -169,7 +175,8 @@ def run_name(settings: Mapping[str, Any], seed: int) -> str:
     Every setting is in the name (not only those that vary), so adding a value to a sweep later
     keeps the names of the runs already done — and the sweep can resume into the same folder.
     """
-    parts = [_NAME_PREFIX[n] + format_value(n, settings[n]) for n in SWEPT]
+    parts = [_NAME_PREFIX[n] + format_value(n, settings[n]) for n in SWEPT
+             if n not in NAMED_ONLY_IF_SET or settings[n] != NAMED_ONLY_IF_SET[n]]
     return "-".join([*parts, f"s{seed}"])
 
 
@@ -177,6 +184,8 @@ def format_value(name: str, value: Any) -> str:
     """How a value is written in names, tables and summary.csv: hidden ``(100, 50)`` → ``100x50``."""
     if name == "hidden":
         return "x".join(str(h) for h in value)
+    if name == "batchnorm":
+        return "bn" if value else "nobn"
     if isinstance(value, float):
         short = f"{value:g}"
         return short if float(short) == value else repr(value)
@@ -200,7 +209,8 @@ def _count(values: Values) -> int | None:
 def parse_values(name: str, text: str) -> Values:
     """Turn an option's text into the values of one setting, or raise a one-line :class:`ConfigError`.
 
-    ``"0.01,0.1,1"`` → ``(0.01, 0.1, 1.0)``; ``"1e-4:1e-1"`` → ``LogRange(1e-4, 0.1)`` (lr);
+    ``"0.01,0.1,1"`` → ``(0.01, 0.1, 1.0)``; ``"1e-4:1e-1"`` → ``LogRange(1e-4, 0.1)`` (lr, weight decay);
+    ``"off,on"`` → ``(False, True)`` (batchnorm);
     ``"50,100x50"`` → ``((50,), (100, 50))`` (hidden; ``x`` separates layers); ``"20:200"`` → a
     range of single-layer widths; ``"sgd,adam"`` → ``("sgd", "adam")``; ``all`` → every optimizer or
     activation. Duplicates are dropped, order is kept.
@@ -228,6 +238,17 @@ def _parse_item(name: str, part: str) -> Any:
         if value is None or not value > 0:
             raise ConfigError(f"{option}: {part!r} is not a positive number; give e.g. {option} {_example(name)}.")
         return value
+    if name in ("weight_decay", "dropout"):
+        value = _number(part)
+        top = "< 1" if name == "dropout" else ""
+        if value is None or value < 0 or (name == "dropout" and value >= 1):
+            raise ConfigError(f"{option}: {part!r} is not a number >= 0 {top}; give e.g. {option} {_example(name)}.")
+        return value
+    if name == "batchnorm":
+        flags = {"on": True, "true": True, "yes": True, "bn": True, "off": False, "false": False, "no": False}
+        if part.lower() not in flags:
+            raise ConfigError(f"{option}: {part!r} is not on or off; give e.g. {option} off,on.")
+        return flags[part.lower()]
     if name == "hidden":
         layers = [_whole(p) for p in part.split("x")]
         if any(h is None or h < 1 for h in layers):
@@ -257,11 +278,12 @@ def _parse_item(name: str, part: str) -> Any:
 def _parse_range(name: str, text: str) -> LogRange | IntRange:
     option = OPTION[name]
     low_text, _, high_text = text.partition(":")
-    if name == "lr":
+    if name in ("lr", "weight_decay"):
         low, high = _number(low_text), _number(high_text)
         if low is None or high is None or not 0 < low < high:
             raise ConfigError(
-                f"{option} {text!r} is not a range LOW:HIGH with 0 < LOW < HIGH, e.g. {option} 1e-4:1e-1."
+                f"{option} {text!r} is not a range LOW:HIGH with 0 < LOW < HIGH, e.g. {option} 1e-4:1e-1 "
+                "(sampled log-uniformly)."
             )
         return LogRange(low, high)
     if name in ("hidden", "batch_size"):
@@ -292,4 +314,5 @@ def _whole(text: str) -> int | None:
 
 def _example(name: str) -> str:
     return {"lr": "0.01,0.1,1", "hidden": "20,50,100", "optimizer": "sgd,adam", "batch_size": "50,100",
-            "activation": "sigmoid,relu", "weight_init_std": "0.01,he"}[name]
+            "activation": "sigmoid,relu", "weight_init_std": "0.01,he", "weight_decay": "0,0.1",
+            "dropout": "0,0.15", "batchnorm": "off,on"}[name]

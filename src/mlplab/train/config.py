@@ -9,13 +9,15 @@ from typing import Any
 import numpy as np
 
 from mlplab.errors import ConfigError
+from mlplab.nn.book_compat import BOOK_WEIGHT_INIT
 from mlplab.nn.layers import ACTIVATION_LAYERS
 from mlplab.optim import OPTIMIZERS, make_optimizer
 
 SAMPLINGS = ("replacement", "shuffle")
 DTYPES = ("float32", "float64")
-#: named initial weight scales (besides a number): He (ReLU), Xavier (sigmoid/tanh), auto (by activation)
-WEIGHT_INITS = ("he", "xavier", "auto")
+#: named initial weight scales (besides a number): He (ReLU), Xavier (sigmoid/tanh), auto (by activation),
+#: and the book's names for the first two ('relu', 'sigmoid'; :data:`mlplab.nn.book_compat.BOOK_WEIGHT_INIT`)
+WEIGHT_INITS = ("he", "xavier", "auto", *BOOK_WEIGHT_INIT)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,12 @@ class TrainConfig:
     test_size: int | None = None  # use only the first N test images (None: all)
     data_dir: str | None = None
     optimizer_options: dict[str, float] = field(default_factory=dict)
+    # ch. 6 (§6.3-6.5): batch norm after each hidden Affine, dropout after each hidden activation,
+    # L2 weight decay λ, and N training images held out for validation (a seeded split)
+    batchnorm: bool = False
+    dropout: float = 0.0  # the share of hidden units dropped in training (0: no dropout layers)
+    weight_decay: float = 0.0
+    validation: int = 0  # held-out training images (0: none); ranks sweeps instead of the test set
 
     def __post_init__(self) -> None:
         hidden = self.hidden
@@ -67,10 +75,18 @@ class TrainConfig:
         if isinstance(self.weight_init_std, str):
             if self.weight_init_std not in WEIGHT_INITS:
                 raise ConfigError(
-                    f"weight_init_std must be a number or one of he, xavier, auto; got {self.weight_init_std!r}."
+                    f"weight_init_std must be a number or one of {', '.join(WEIGHT_INITS)}; "
+                    f"got {self.weight_init_std!r}."
                 )
         elif not (np.isfinite(self.weight_init_std) and self.weight_init_std > 0):
             raise ConfigError(f"weight_init_std must be > 0, got {self.weight_init_std!r}.")
+        if not isinstance(self.batchnorm, (bool, np.bool_)):
+            raise ConfigError(f"batchnorm must be true or false, got {self.batchnorm!r}.")
+        if not (_is_number(self.dropout) and 0 <= self.dropout < 1):
+            raise ConfigError(f"dropout must be a ratio in [0, 1), got {self.dropout!r}; the book uses 0.15.")
+        if not (_is_number(self.weight_decay) and self.weight_decay >= 0):
+            raise ConfigError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}; the book uses 0.1.")
+        _whole("validation", self.validation, 0)
         make_optimizer(self.optimizer, self.lr, **self.optimizer_options)  # its own checks, before any data is read
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,6 +104,11 @@ class TrainConfig:
 
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+        and bool(np.isfinite(value))
 
 
 def _whole(name: str, value: Any, minimum: int) -> None:

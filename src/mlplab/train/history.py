@@ -15,6 +15,8 @@ class History:
     ``test_acc[k]`` (and the full-set losses ``train_loss[k]``, ``test_loss[k]``); ``loss[i]`` is the
     mini-batch loss of iteration ``i`` (counted from 0). Evaluations happen every epoch and once more
     after the last iteration (9999 for 10000 iterations), so ``final_*`` are the saved model's numbers.
+    With a validation split, ``val_acc[k]`` and ``val_loss[k]`` are measured on the held-out training
+    images at the same evaluations (both lists are empty without one).
     ``status`` is ``running``, ``completed``, ``interrupted``, ``stopped`` or ``diverged``; ``message``
     says why a run ended early.
     """
@@ -24,6 +26,8 @@ class History:
     test_acc: list[float] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
     test_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)  # on the held-out rows (empty without --validation)
+    val_loss: list[float] = field(default_factory=list)
     eval_seconds: list[float] = field(default_factory=list)  # wall time since start at each evaluation
     loss: list[float] = field(default_factory=list)
     status: str = "running"
@@ -50,6 +54,10 @@ class History:
     @property
     def final_test_acc(self) -> float | None:
         return self.test_acc[-1] if self.test_acc else None
+
+    @property
+    def final_val_acc(self) -> float | None:
+        return self.val_acc[-1] if self.val_acc else None
 
     def accuracies_at(self, iteration: int) -> tuple[float, float] | None:
         """``(train_acc, test_acc)`` measured after ``iteration``, or ``None`` if it was not evaluated."""

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from mlplab.errors import RunFolderError
-from mlplab.nn.layers import Affine, Relu, Sigmoid, Tanh
+from mlplab.nn.layers import MODE_LAYERS, Affine, Dropout, Relu, Sigmoid, Tanh
 from mlplab.nn.networks import LayerNet
 from mlplab.nn.sharpness import sharpness
 from mlplab.train import run_schema
@@ -123,9 +123,15 @@ def activation_summary(layer: Any, out: np.ndarray) -> dict[str, float | None]:
 
 
 def probe_activations(network: LayerNet, x: np.ndarray) -> list[tuple[Any, np.ndarray]]:
-    """``(activation layer, its output (N, H))`` for every hidden layer, from the network's own layers."""
+    """``(activation layer, its output (N, H))`` for every hidden layer, from the network's own layers.
+
+    Batch norm and dropout run in evaluation mode: a probe must not move the running statistics
+    (that would change the training) nor drop units."""
     outputs = []
     for layer in network.layers:
+        if isinstance(layer, MODE_LAYERS):
+            x = layer.forward(x, False)
+            continue
         x = layer.forward(x)
         if not isinstance(layer, Affine):
             outputs.append((layer, x))
@@ -267,8 +273,8 @@ class LayerStatsRecorder(Observer):
 
     def _sharpness(self, net: LayerNet) -> float | None:
         """λ_max on the labelled probe rows, or None without labels or when the weights are not finite."""
-        if self.probe_labels is None:
-            return None
+        if self.probe_labels is None or any(isinstance(layer, Dropout) for layer in net.layers):
+            return None  # with dropout the training loss is random: no Hessian to measure
         n = len(self.probe_labels)
         found = sharpness(net, self.probe[:n], self.probe_labels, start=self.eigenvector,
                           tol=SHARPNESS_TOL, max_iterations=SHARPNESS_MAX_PRODUCTS)

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from mlplab.errors import RunFolderError
-from mlplab.nn.networks import LayerNet, build_network
+from mlplab.nn.networks import LayerNet, network_from_params
 from mlplab.train import run_schema
 from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
@@ -199,11 +199,14 @@ def config_record(config: TrainConfig, network: LayerNet) -> dict[str, Any]:
 def write_metrics_csv(path: Path, history: History) -> None:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["eval", "iteration", "train_acc", "test_acc", "train_loss", "test_loss", "seconds"])
+    validation = bool(history.val_acc)  # the two validation columns only for a run with a split
+    writer.writerow(["eval", "iteration", "train_acc", "test_acc", "train_loss", "test_loss", "seconds",
+                     *(["val_acc", "val_loss"] if validation else [])])
     for k, it in enumerate(history.iterations):
         writer.writerow([
             k, it, history.train_acc[k], history.test_acc[k],
             history.train_loss[k], history.test_loss[k], round(history.eval_seconds[k], 4),
+            *([history.val_acc[k], history.val_loss[k]] if validation else []),
         ])
     atomic_write_text(path, out.getvalue())
 
@@ -217,7 +220,9 @@ def save_results(run_dir: Path, history: History, network: LayerNet) -> list[str
     run_dir = Path(run_dir)
     writes = {
         HISTORY: lambda path: write_json(path, history.to_dict()),
-        MODEL: lambda path: write_npz(path, {k: np.asarray(v) for k, v in network.params.items()}),
+        # batch norm's running statistics too: without them a loaded network would not predict the same
+        MODEL: lambda path: write_npz(path, {k: np.asarray(v) for k, v in
+                                             {**network.params, **network.running_statistics()}.items()}),
         METRICS: lambda path: write_metrics_csv(path, history),
     }
     failed = []
@@ -267,14 +272,20 @@ def load_run(run_dir: str | os.PathLike) -> Run:
     config, record, sizes = run_schema.parse_config(run_schema.read_file(path / CONFIG), str(path / CONFIG))
     history = run_schema.parse_history(run_schema.read_file(path / HISTORY), str(path / HISTORY))
     try:
-        params = run_schema.read_npz(path / MODEL, run_schema.parameter_shapes(sizes))
+        params = run_schema.read_npz(path / MODEL, run_schema.model_shapes(sizes, config.batchnorm))
     except FileNotFoundError:
         raise RunFolderError(f"{path} has no {MODEL}; the run did not finish writing. Re-run it.") from None
-    # seed=0: the drawn weights are replaced at once, and seed=None would draw them from (and so
+    # seed=0 inside: the drawn weights are replaced at once, and seed=None would draw them from (and so
     # move) NumPy's global random state, changing what a book-style script does after loading a run.
-    network = build_network(sizes, activation=config.activation, seed=0, dtype=np.dtype(config.dtype))
-    network.set_params(params)
+    network = network_from_params(params, sizes, config.activation, np.dtype(config.dtype),
+                                  **network_options(config))
     return Run(path=path, config=config, record=record, history=history, network=network)
+
+
+def network_options(config: TrainConfig) -> dict[str, Any]:
+    """The ch. 6 layers a run's network was built with, as :func:`mlplab.nn.networks.build_network` takes them."""
+    return {"weight_decay_lambda": config.weight_decay, "use_batchnorm": config.batchnorm,
+            "dropout_ratio": config.dropout}
 
 
 def load_snapshots(run_dir: str | os.PathLike, run: Run | None = None) -> dict[str, np.ndarray]:
@@ -285,7 +296,7 @@ def load_snapshots(run_dir: str | os.PathLike, run: Run | None = None) -> dict[s
     run = run if run is not None else load_run(run_dir)
     path = Path(run_dir) / SNAPSHOTS
     try:
-        saved = run_schema.read_npz(path, run_schema.parameter_shapes(list(run.sizes)),
+        saved = run_schema.read_npz(path, run_schema.parameter_shapes(list(run.sizes), run.config.batchnorm),
                                      frames=run.history.n_evaluations)
     except FileNotFoundError:
         raise RunFolderError(f"{Path(run_dir)} has no {SNAPSHOTS}; re-run the training to record them.") from None

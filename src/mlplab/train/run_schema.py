@@ -44,6 +44,8 @@ _RETRAIN = "re-run the training to recreate it"
 
 #: History lists with one entry per evaluation (``eval_seconds`` and the losses came later: may be absent).
 EVAL_LISTS = ("iterations", "train_acc", "test_acc", "train_loss", "test_loss", "eval_seconds")
+#: Per-evaluation lists on the held-out rows: empty (or absent, before mlplab had them) without validation.
+VALIDATION_LISTS = ("val_acc", "val_loss")
 
 
 def damaged(path: str | os.PathLike, problem: str) -> RunFolderError:
@@ -93,12 +95,25 @@ def read_file(path: Path) -> bytes:
                              "check the file's permissions.") from None
 
 
-def parameter_shapes(sizes: list[int]) -> dict[str, tuple[int, ...]]:
-    """``{"W1": (784, 50), "b1": (50,), "W2": (50, 10), "b2": (10,)}`` for sizes ``[784, 50, 10]``."""
+def parameter_shapes(sizes: list[int], batchnorm: bool = False) -> dict[str, tuple[int, ...]]:
+    """``{"W1": (784, 50), "b1": (50,), "W2": (50, 10), "b2": (10,)}`` for sizes ``[784, 50, 10]``;
+    with ``batchnorm``, also ``gamma{j}`` and ``beta{j}`` for each hidden layer j."""
     shapes: dict[str, tuple[int, ...]] = {}
     for j in range(1, len(sizes)):
         shapes[f"W{j}"] = (sizes[j - 1], sizes[j])
         shapes[f"b{j}"] = (sizes[j],)
+        if batchnorm and j < len(sizes) - 1:
+            shapes[f"gamma{j}"] = shapes[f"beta{j}"] = (sizes[j],)
+    return shapes
+
+
+def model_shapes(sizes: list[int], batchnorm: bool = False) -> dict[str, tuple[int, ...]]:
+    """What ``model.npz`` holds: the parameters and, with batch norm, each hidden layer's
+    ``running_mean{j}`` and ``running_var{j}`` (evaluation normalises with them)."""
+    shapes = parameter_shapes(sizes, batchnorm)
+    if batchnorm:
+        for j in range(1, len(sizes) - 1):
+            shapes[f"running_mean{j}"] = shapes[f"running_var{j}"] = (sizes[j],)
     return shapes
 
 
@@ -132,7 +147,7 @@ def parse_history(raw: bytes, name: str = "history.json") -> History:
     for key in ("iterations", "train_acc", "test_acc", "loss"):
         if key not in d:
             raise damaged(name, f"it has no '{key}' list")
-    for key in (*EVAL_LISTS, "loss"):
+    for key in (*EVAL_LISTS, *VALIDATION_LISTS, "loss"):
         if key in d:
             values = d[key]
             check = _is_int if key == "iterations" else _is_number
@@ -143,13 +158,16 @@ def parse_history(raw: bytes, name: str = "history.json") -> History:
     for key in EVAL_LISTS[1:]:
         if key in d and len(d[key]) != n:
             raise damaged(name, f"'{key}' has {len(d[key])} entries but 'iterations' has {n}")
+    for key in VALIDATION_LISTS:  # absent (older runs) or empty (no validation split), else one per evaluation
+        if d.get(key) and len(d[key]) != n:
+            raise damaged(name, f"'{key}' has {len(d[key])} entries but 'iterations' has {n}")
     its = d["iterations"]
     if any(i < 0 for i in its) or any(b <= a for a, b in itertools.pairwise(its)):
         raise damaged(name, "'iterations' must be increasing whole numbers >= 0")
     if its and its[-1] > len(d["loss"]):  # (== allows an evaluation recorded after the last step)
         raise damaged(name, f"evaluation after iteration {its[-1]} but only {len(d['loss'])} losses recorded")
-    for key in ("train_acc", "test_acc"):  # a share of correct answers: never NaN, even in a diverged run
-        if not all(0 <= v <= 1 for v in d[key]):
+    for key in ("train_acc", "test_acc", "val_acc"):  # a share of correct answers: never NaN, even in a diverged run
+        if not all(0 <= v <= 1 for v in d.get(key, [])):
             raise damaged(name, f"'{key}' holds values that are not accuracies between 0 and 1")
     for key in ("status", "message"):
         if key in d and not isinstance(d[key], str):

@@ -133,7 +133,24 @@ def initial_network(config: TrainConfig, n_features: int = 784, n_classes: int =
         (n_features, *config.hidden, max(n_classes, 2)),
         activation=config.activation, weight_init_std=config.weight_init_std,
         seed=np.random.default_rng(init_seq), dtype=np.dtype(dtype or config.dtype),
+        weight_decay_lambda=config.weight_decay, use_batchnorm=config.batchnorm, dropout_ratio=config.dropout,
     )
+
+
+def validation_rows(config: TrainConfig, n_train: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(train_rows, validation_rows)``: ``config.validation`` of the ``n_train`` training rows held out.
+
+    The held-out rows are a seeded random choice (the book's ch. 6 shuffles, then takes the first 20 %),
+    drawn from a third stream of the seed (``SeedSequence(seed).spawn(3)[2]``), so the weights and the
+    batches' streams are those of the same seed without validation. Both index arrays are sorted.
+    """
+    if config.validation >= n_train:
+        raise ConfigError(f"validation must be smaller than the {n_train} training images, got "
+                          f"{config.validation}; hold out fewer, e.g. --validation {max(n_train // 5, 1)}.")
+    if config.seed is None:
+        raise ConfigError("a validation split needs a seed; train with a seed.")
+    order = np.random.default_rng(np.random.SeedSequence(config.seed).spawn(3)[2]).permutation(n_train)
+    return np.sort(order[config.validation:]), np.sort(order[: config.validation])
 
 
 def train(
@@ -166,9 +183,14 @@ def train(
     t_train, t_test = np.asarray(t_train), np.asarray(t_test)
     if t_train.ndim != 1 or t_test.ndim != 1:
         raise ConfigError("the trainer needs integer labels (N,), not one-hot rows.")
-    n_train = x_train.shape[0]
-    x_train = x_train.reshape(n_train, -1)
+    x_train = x_train.reshape(x_train.shape[0], -1)
     x_test = x_test.reshape(x_test.shape[0], -1)
+    x_val = t_val = None
+    if config.validation:  # held out before anything trains: the validation rows are never a batch
+        keep, held = validation_rows(config, x_train.shape[0])
+        x_val, t_val = x_train[held], t_train[held]
+        x_train, t_train = x_train[keep], t_train[keep]
+    n_train = x_train.shape[0]
     n_classes = int(max(t_train.max(), t_test.max())) + 1
     # before the network exists: a size too large for this machine is one sentence, not a MemoryError
     check_training(config, n_features=x_train.shape[1], n_classes=n_classes, rows=(n_train, x_test.shape[0]),
@@ -205,6 +227,10 @@ def train(
         with blas_threads(eval_threads):  # large products: every core
             train_acc, train_loss = evaluate(network, x_train, t_train)
             test_acc, test_loss = evaluate(network, x_test, t_test)
+            if x_val is not None:
+                val_acc, val_loss = evaluate(network, x_val, t_val)
+                history.val_acc.append(val_acc)
+                history.val_loss.append(val_loss)
         history.iterations.append(i)
         history.train_acc.append(train_acc)
         history.test_acc.append(test_acc)

@@ -231,7 +231,8 @@ def _best_title(rows: Sequence[Row]) -> str:
     if not ranked or not ranked[0].completed:
         return "no run completed"
     best = ranked[0]
-    how = f"mean test accuracy over {best.completed} seeds" if best.completed > 1 else "test accuracy"
+    which = "validation" if best.metric == "final_val_acc" else "test"  # what the sweep ranked on
+    how = f"mean {which} accuracy over {best.completed} seeds" if best.completed > 1 else f"{which} accuracy"
     return f"best: {best.label(varied_settings(rows))} — {best.mean:.2%} {how}"
 
 
@@ -426,7 +427,9 @@ def plot_best(
         right.spines["right"].set_visible(False)
         ax.set_yticks(y, [r.label(varied) for r in shown], fontsize=9)
         _percent(ax.xaxis)
-        ax.set_xlabel("final test accuracy" + (" (mean over seeds; whiskers: worst to best seed)" if several else ""))
+        which = "validation" if shown and shown[0].metric == "final_val_acc" else "test"  # what was ranked on
+        spread = " (mean over seeds; whiskers: worst to best seed)" if several else ""
+        ax.set_xlabel(f"final {which} accuracy{spread}")
         ax.set_title(f"best {len(shown)} of {len(ranked)} configurations", fontsize=11)
         ax.grid(axis="y", visible=False)
     return {"figure": fig, "bars": bars, "shown": shown}

@@ -7,7 +7,8 @@ const curves = new mlplab.LiveCurves($("acc-chart"), $("loss-chart"));
 mlplab.live = curves;
 let current = null; // {name, stream}
 
-const BOOK_INIT = { weight_init: "number", weight_init_std: 0.01, dtype: "float32", sampling: "replacement" };
+const BOOK_INIT = { weight_init: "number", weight_init_std: 0.01, dtype: "float32", sampling: "replacement",
+                    batchnorm: false, dropout: 0, weight_decay: 0, validation: "" };
 const PRESETS = {
   quick: { hidden: "50", activation: "sigmoid", optimizer: "sgd", lr: 0.5, batch_size: 100, iters: 3000,
            train_size: 10000, test_size: 2000, eval_every: 100, ...BOOK_INIT },
@@ -66,6 +67,8 @@ function request() {
     train_size: number("train_size"), test_size: number("test_size"), eval_every: number("eval_every"),
     plots: $("plots").checked, dtype: $("dtype").value, sampling: $("sampling").value,
     weight_init_std: $("weight_init").value === "number" ? number("weight_init_std") : $("weight_init").value,
+    batchnorm: $("batchnorm").checked, dropout: number("dropout") ?? 0, weight_decay: number("weight_decay") ?? 0,
+    validation: number("validation") ?? 0,
     optimizer_options: Object.fromEntries([...document.querySelectorAll("[data-option]")]
       .map((input) => [input.dataset.option, number(input.id)])),
   };
@@ -108,7 +111,9 @@ $("stop").addEventListener("click", async () => {
 });
 
 document.querySelectorAll("[data-preset]").forEach((button) => button.addEventListener("click", () => {
-  for (const [key, value] of Object.entries(PRESETS[button.dataset.preset] || {})) $(key).value = value;
+  for (const [key, value] of Object.entries(PRESETS[button.dataset.preset] || {})) {
+    if ($(key).type === "checkbox") $(key).checked = Boolean(value); else $(key).value = value;
+  }
   optimizerFields();
   $("weight_init").dispatchEvent(new Event("change"));
 }));
