@@ -32,16 +32,17 @@ STYLE_DIR = Path(__file__).parent
 DEFAULT_DPI = 150
 
 #: One colour per optimizer, by name, the same in both themes and in every figure (CLI, notebooks,
-#: the web playground through ``/api/options``). None of them is a viridis colour (purple, blue, teal,
-#: green, yellow), so a path stands out on the contour; :data:`PATH_OUTLINE` keeps it readable where
-#: the bands are light.
+#: the web playground through ``/api/options``). None is a viridis hue (dark purple, blue, teal, green,
+#: yellow) and all read on white and on the dark background; on a contour or surface the path also
+#: gets a :data:`PATH_OUTLINE`, so it reads on the yellow bands too. The textbook's four (fig. 6-8:
+#: sgd, momentum, adagrad, adam) are the four most different.
 OPTIMIZER_COLORS = {
     "sgd": "#E8384F",       # red
-    "momentum": "#FF8C1A",  # orange
-    "nesterov": "#A0522D",  # sienna
-    "adagrad": "#F26BCE",   # pink
-    "rmsprop": "#56B4E9",   # sky blue
-    "adam": "#FFFFFF",      # white (outlined in black)
+    "momentum": "#56B4E9",  # sky blue
+    "nesterov": "#B388FF",  # lavender
+    "adagrad": "#FF8C1A",   # orange
+    "rmsprop": "#C49A6C",   # tan
+    "adam": "#F26BCE",      # pink
 }
 #: A path's dark outline (matplotlib path effect / plotly marker line) on the contour and surface.
 PATH_OUTLINE = "#000000"
