@@ -83,7 +83,8 @@ def draw_and_report(run_dir: Path, *, theme: str, formats: tuple[str, ...], repo
 @format_option
 @dpi_option
 @click.option("--at", "--at-eval", "at_eval", type=int, default=None,
-              help="Draw the run as it was at evaluation K (0 = first, -1 = last), from its snapshots.")
+              help="Draw the run as it was at evaluation K, from its snapshots. Evaluations are counted "
+                   "from 0 everywhere (0 = first, -1 = last; the figures go to eval_KK).")
 @click.option("--only", default=None, help="Comma-separated figure names (default: all).")
 @click.option("--no-animation", is_flag=True, help="Skip the animated GIF of the hidden units.")
 def plot_command(run_dir: Path, theme: str, formats: tuple[str, ...], at_eval: int | None, only: str | None,
