@@ -166,5 +166,6 @@ def hidden_units_gif(
 def _same_state(final: np.ndarray, snapshot: np.ndarray) -> bool:
     """Is the float16 ``snapshot`` the final ``W1`` rounded (the run ended on an evaluation)?"""
     final = np.asarray(final)
-    return final.shape == snapshot.shape and np.array_equal(final.astype(np.float16), np.asarray(snapshot, np.float16),
-                                                            equal_nan=True)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverged run's weights overflow float16 as the snapshot did
+        return final.shape == snapshot.shape and np.array_equal(final.astype(np.float16),
+                                                                np.asarray(snapshot, np.float16), equal_nan=True)

@@ -37,12 +37,12 @@ DEFAULT_DPI = 150
 #: gets a :data:`PATH_OUTLINE`, so it reads on the yellow bands too. The textbook's four (fig. 6-8:
 #: sgd, momentum, adagrad, adam) are the four most different.
 OPTIMIZER_COLORS = {
-    "sgd": "#E8384F",       # red
-    "momentum": "#56B4E9",  # sky blue
-    "nesterov": "#B388FF",  # lavender
-    "adagrad": "#FF8C1A",   # orange
-    "rmsprop": "#C49A6C",   # tan
-    "adam": "#F26BCE",      # pink
+    "sgd": "#e8384f",       # red
+    "momentum": "#56b4e9",  # sky blue
+    "nesterov": "#b388ff",  # lavender
+    "adagrad": "#ff8c1a",   # orange
+    "rmsprop": "#c49a6c",   # tan
+    "adam": "#f26bce",      # pink
 }
 #: A path's dark outline (matplotlib path effect / plotly marker line) on the contour and surface.
 PATH_OUTLINE = "#000000"
