@@ -286,3 +286,19 @@ def test_evaluations_are_counted_from_zero():
     assert "evaluation 0 of 0–12" in frame_title(0, 0, 13, None)
     assert "final model" in frame_title(1199, None, 13, None)
     assert "Evaluations are counted from 0" in " ".join(invoke("plot", "--help").output.split())
+
+
+def test_colour_bar_labels_do_not_run_into_the_neighbouring_axes(paths):
+    verdicts = [judge(p) for p in paths]
+    for theme in ("dark", "light"):
+        fig = plot_compare_overlay(paths, verdicts, theme=theme)["figure"]
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer()
+        bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+        assert bars
+        for bar in bars:
+            label = bar.yaxis.label.get_window_extent(renderer)
+            others = [ax for ax in fig.axes if ax is not bar and ax.get_label() != "<colorbar>"]
+            for ax in others:
+                assert not label.overlaps(ax.get_tightbbox(renderer)), ax.get_title()
+    plt.close("all")
