@@ -201,12 +201,16 @@ def plot_contour(
             drawn["paths"].append(draw_path_2d(ax, path, color, arrows=arrows, c=c, box=box))
         if paths:
             starts = np.array([p.start for p in paths])
-            ends = np.array([p.end for p in paths if points_in_frame(p, box)[1] is None] or np.empty((0, 2)))
+            stayed = [points_in_frame(p, box)[1] is None for p in paths]
+            ends = np.array([p.end for p, s in zip(paths, stayed, strict=True) if s] or np.empty((0, 2)))
+            end_colors = [col for col, s in zip(path_colors, stayed, strict=False) if s]
             ax.plot(starts[:, 0], starts[:, 1], "o", ms=9, mfc=c["start"], mec=c["foreground"], mew=1,
                     zorder=6, label="start")
             if len(ends):
-                ax.plot(ends[:, 0], ends[:, 1], "s", ms=7, mfc=c["end"], mec=c["foreground"], mew=1,
-                        zorder=6, label="end")
+                # each end in its path's colour (an "end" colour would read as one more optimizer)
+                ax.scatter(ends[:, 0], ends[:, 1], s=49, marker="s", c=end_colors[: len(ends)],
+                           edgecolors=PATH_OUTLINE, linewidths=1.2, zorder=6)
+                ax.plot([], [], "s", ms=7, mfc="none", mec=c["foreground"], label="end")  # the legend's key
             if len(paths) == 1 and len(ends):
                 drawn["end_label"] = ax.annotate(
                     f"end {fmt_point(ends[0])}\nafter {paths[0].steps} steps", ends[0], xytext=(8, -10),
@@ -305,7 +309,7 @@ def plot_surface(
             ax.scatter([x[0]], [y[0]], [z[0]], s=70, color=c["start"], edgecolor=c["foreground"],
                        zorder=6, depthshade=False)
             if left_at is None:
-                ax.scatter([x[-1]], [y[-1]], [z[-1]], s=55, marker="s", color=c["end"],
+                ax.scatter([x[-1]], [y[-1]], [z[-1]], s=55, marker="s", color=color,
                            edgecolor=c["foreground"], zorder=6, depthshade=False)
         if function.minima:
             m = np.array(function.minima)
