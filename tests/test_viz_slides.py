@@ -302,3 +302,17 @@ def test_colour_bar_labels_do_not_run_into_the_neighbouring_axes(paths):
             for ax in others:
                 assert not label.overlaps(ax.get_tightbbox(renderer)), ax.get_title()
     plt.close("all")
+
+
+def test_accuracy_legend_covers_no_curve_when_a_run_jumps_at_its_first_evaluation():
+    its = list(range(0, 10_001, 600))
+    train = [0.1, 0.78, *np.linspace(0.88, 0.948, len(its) - 2)]
+    h = History(iterations=its, train_acc=train, test_acc=[a - 0.002 for a in train], train_loss=[1.0] * len(its),
+                test_loss=[1.0] * len(its), loss=[1.0] * 10_001, status="completed")
+    drawn = plot_accuracy(h, iters_per_epoch=600)
+    fig = drawn["figure"]
+    fig.draw_without_rendering()
+    ax = fig.axes[0]
+    box = drawn["legend"].get_window_extent(fig.canvas.get_renderer())
+    assert points_inside(box, line_points(ax, ax.get_lines()), pad=0) == 0
+    plt.close("all")
