@@ -29,6 +29,7 @@ from matplotlib.ticker import FuncFormatter
 from mlplab.landscape import Function, Path
 from mlplab.landscape.verdict import Verdict, fmt_point
 from mlplab.viz.panels import axes_or_new
+from mlplab.viz.placement import ladder, place_label
 from mlplab.viz.theme import PATH_OUTLINE, colors, optimizer_color, path_effects, theme_context
 
 Box = tuple[tuple[float, float], tuple[float, float]]
@@ -369,14 +370,10 @@ def plot_convergence(
             minima = np.array(function.minima)
             dist = np.min(np.linalg.norm(path.points[:, None, :] - minima[None], axis=2), axis=1)
             drawn["distance"] = _log_line(ax_d, steps, dist, mine, "this path")
-            if dist[-1] > 0:
-                at_edge = path.steps > 0.8 * horizon
-                logs = np.log10(np.append(dist[dist > 0], verdict.tol))
-                high = (np.log10(dist[-1]) - logs.min()) > 0.5 * np.ptp(logs)  # upper half: label below
-                ax_d.annotate(f"after {path.steps} steps: {dist[-1]:.4g}", (path.steps, dist[-1]),
-                              xytext=(-6 if at_edge else 10, -8 if high else 8), textcoords="offset points",
-                              ha="right" if at_edge else "left", va="top" if high else "bottom",
-                              color=mine, fontweight="bold", fontsize=9)
+            if dist[-1] > 0:  # placed in free space once the layout is done (below)
+                drawn["distance_label"] = ax_d.annotate(
+                    f"after {path.steps} steps: {dist[-1]:.4g}", (path.steps, dist[-1]), xytext=(0, 0),
+                    textcoords="offset points", color=mine, fontweight="bold", fontsize=9)
             if closed:
                 drawn["d_theory"] = _log_line(ax_d, k, q.distances(path.lr, k, path.start), c["reference"],
                                               "closed form", dashed=True)
@@ -411,7 +408,22 @@ def plot_convergence(
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize=8, loc="best")
         fig.suptitle(f"{path.label} on {function.label}: {verdict.headline()}", fontsize=11)
+        if "distance_label" in drawn:  # off the closed-form line, the tolerance and the legend
+            fig.draw_without_rendering()
+            steps_out = (8, 18, 30, 44, 60)
+            candidates = [*ladder("down", steps_out, dxs=(10, 40), ha="left"),
+                          *ladder("up", steps_out, dxs=(10, 40), ha="left"),
+                          *ladder("down", steps_out, dxs=(-6, -40), ha="right"),
+                          *ladder("up", steps_out, dxs=(-6, -40), ha="right")]
+            label = drawn["distance_label"]
+            place_label(ax_d, label, candidates, ax_d.get_lines(), boxes=_text_boxes(ax_d, label))
     return drawn
+
+
+def _text_boxes(ax: Axes, skip: Any) -> list:
+    """The display boxes of the other texts on ``ax`` (a label must not cover another)."""
+    renderer = ax.get_figure(root=True).canvas.get_renderer()
+    return [t.get_window_extent(renderer) for t in ax.texts if t.get_text() and t is not skip]
 
 
 def _log_only_if_wide(ax: Axes, decades: float = 1.5) -> None:
