@@ -35,7 +35,7 @@ def landscape_figure(paths: Sequence[Path], *, theme: str = "dark", grid: int = 
     box = plot_box(function, paths)
     X, Y, Z = surface_grid(function, box, n=grid)
     lift = path_lift(Z)
-    surface = go.Surface(x=X, y=Y, z=Z, colorscale="Viridis", opacity=0.85, name="f(x, y)",
+    surface = go.Surface(x=X, y=Y, z=Z, colorscale="Viridis", opacity=1.0, name="f(x, y)",
                          colorbar=dict(title=dict(text="f(x, y)")), hoverinfo="x+y+z")
     palette = optimizer_colors(paths)  # the same colour per optimizer as every other figure
     # Each path twice: a wide dark line (its outline, no legend entry) under the coloured one with
@@ -91,8 +91,10 @@ def landscape_figure(paths: Sequence[Path], *, theme: str = "dark", grid: int = 
         paper_bgcolor=c["background"], font=dict(color=c["foreground"]),
         title=dict(text=f"{function.label}: {', '.join(p.label for p in paths[:6])}"
                         + (" …" if len(paths) > 6 else "")),
+        # seen from above and from the valley's end, so its floor, where the paths run, is not hidden
+        # behind a wall; the surface is opaque, because WebGL blends a translucent one over the paths
         scene=dict(xaxis_title="x", yaxis_title="y", zaxis_title="f(x, y)",
-                   camera=dict(eye=dict(x=-1.2, y=-1.6, z=1.0))),
+                   camera=dict(eye=dict(x=-1.3, y=-0.8, z=2.0))),
         sliders=[slider], updatemenus=[play], margin=dict(l=10, r=10, t=60, b=10),
         legend=dict(x=0.01, y=0.98),
     )
