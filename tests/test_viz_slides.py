@@ -316,3 +316,21 @@ def test_accuracy_legend_covers_no_curve_when_a_run_jumps_at_its_first_evaluatio
     box = drawn["legend"].get_window_extent(fig.canvas.get_renderer())
     assert points_inside(box, line_points(ax, ax.get_lines()), pad=0) == 0
     plt.close("all")
+
+
+def test_plot_and_gradcheck_write_at_the_asked_dpi_and_the_help_says_the_default(tmp_path):
+    from mlplab.train import TrainConfig, train
+
+    run_dir = tmp_path / "run"
+    train(TrainConfig(iters=30, train_size=300, test_size=200, eval_every=15, hidden=(8,), seed=0), run_dir=run_dir)
+    result = invoke("plot", run_dir, "--only", "accuracy,architecture", "--dpi", "72", "--format", "png",
+                    "--format", "svg", "--no-animation")
+    assert result.exit_code == 0, result.output
+    for name in ("accuracy", "architecture"):
+        assert png_dpi((run_dir / "figures" / f"{name}.png").read_bytes())[0] == pytest.approx(72, abs=0.1)
+        assert ET.parse(run_dir / "figures" / f"{name}.svg").getroot().tag == SVG
+    plot = tmp_path / "g.png"
+    result = invoke("gradcheck", "--samples", "1", "--hidden", "4", "--plot", plot, "--dpi", "60")
+    assert result.exit_code == 0, result.output
+    assert png_dpi(plot.read_bytes())[0] == pytest.approx(60, abs=0.1)
+    assert f"default {DEFAULT_DPI}" in invoke("plot", "--help").output
