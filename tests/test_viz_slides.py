@@ -334,3 +334,16 @@ def test_plot_and_gradcheck_write_at_the_asked_dpi_and_the_help_says_the_default
     assert result.exit_code == 0, result.output
     assert png_dpi(plot.read_bytes())[0] == pytest.approx(60, abs=0.1)
     assert f"default {DEFAULT_DPI}" in invoke("plot", "--help").output
+
+
+def test_sweep_curves_coloured_by_optimizer_use_the_optimizer_colours():
+    from mlplab.viz.sweep import plot_all_curves
+
+    base = {"hidden": "50", "lr": 0.1, "batch_size": 100, "activation": "sigmoid", "weight_init_std": 0.01,
+            "seed": 0, "iters": 100, "status": "completed", "final_train_acc": 0.9, "final_test_acc": 0.9,
+            "best_test_acc": 0.9, "iterations_done": 100, "seconds": 1.0, "reason": ""}
+    rows = [{**base, "name": name, "optimizer": name} for name in ("adam", "sgd")]
+    drawn = plot_all_curves(rows, {r["name"]: ([0, 100], [0.1, 0.9]) for r in rows}, color_by="optimizer")
+    for name in ("adam", "sgd"):
+        assert to_hex(drawn["lines"][name].get_color()) == OPTIMIZER_COLORS[name]
+    plt.close("all")
