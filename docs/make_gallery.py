@@ -3,6 +3,7 @@
     python docs/make_gallery.py                 # train_*.png and landscape_*.png (a minute or two)
     python docs/make_gallery.py --sweep         # also sweep_*.png: the 54-run grid of docs/sweep.md (minutes)
     python docs/make_gallery.py --out /tmp/img  # write elsewhere, e.g. to compare before replacing
+    python docs/make_gallery.py --run /tmp/textbook   # draw train_*.png from a run of `mlplab train --seed 0`
 
 Every picture is drawn by mlplab's own figure functions from a real run, with the settings a user gets
 by default:
@@ -66,17 +67,19 @@ def publish(source: Path, out_dir: Path, name: str, max_bytes: int) -> Path:
     return target
 
 
-def train_gallery(work: Path, out_dir: Path, max_bytes: int) -> list[Path]:
-    """The textbook run and its eight figures."""
-    from mlplab.train import TrainConfig, train
+def train_gallery(work: Path, out_dir: Path, max_bytes: int, run_dir: Path | None = None) -> list[Path]:
+    """The textbook run and its eight figures (``run_dir``: an existing run of ``mlplab train --seed 0``,
+    drawn into ``work`` instead of training again)."""
+    from mlplab.train import TrainConfig, load_run, train
     from mlplab.viz.run_figures import draw_run_figures
 
     started = time.perf_counter()
-    result = train(TrainConfig(seed=0), run_dir=work / "textbook")
-    h = result.history
+    if run_dir is None:
+        run_dir = train(TrainConfig(seed=0), run_dir=work / "textbook").run_dir
+    h = load_run(run_dir).history
     print(f"textbook run: {h.status}, train {h.final_train_acc:.2%}, test {h.final_test_acc:.2%} "
           f"({time.perf_counter() - started:.0f} s)")
-    figures = draw_run_figures(result.run_dir, theme="dark", formats=("png",), names=TRAIN_FIGURES,
+    figures = draw_run_figures(run_dir, theme="dark", formats=("png",), names=TRAIN_FIGURES,
                                animation=False)
     if figures.skipped:
         raise SystemExit(f"figures were skipped: {figures.skipped}")
@@ -135,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=IMG_DIR, help=f"folder for the images (default {IMG_DIR})")
     parser.add_argument("--sweep", action="store_true", help="also run the 54-run sweep for sweep_*.png")
+    parser.add_argument("--run", type=Path, default=None,
+                        help="draw train_*.png from this run of `mlplab train --seed 0` instead of training")
     parser.add_argument("--max-kb", type=int, default=300, help="re-encode PNGs larger than this (default 300)")
     args = parser.parse_args(argv)
     if args.max_kb < 1:
@@ -143,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     max_bytes = args.max_kb * 1000
     with tempfile.TemporaryDirectory(prefix="mlplab-gallery-") as tmp:
         work = Path(tmp)
-        written = train_gallery(work, args.out, max_bytes) + landscape_gallery(work, args.out, max_bytes)
+        written = train_gallery(work, args.out, max_bytes, args.run) + landscape_gallery(work, args.out, max_bytes)
         if args.sweep:
             written += sweep_gallery(work, args.out, max_bytes)
     print(f"{len(written)} images in {args.out}")

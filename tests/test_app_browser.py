@@ -190,8 +190,8 @@ def test_run_page_confusion_cell_replay_and_hidden_unit(page, base_url, shots):
     assert page.inner_text("#replay-label").startswith("final model (after 401 iterations) · train ")
     # replay: the first evaluation, then the pictures are those of iteration 0
     page.locator("#replay").evaluate("(s) => { s.value = '0'; s.dispatchEvent(new Event('input')); }")
-    page.wait_for_function("document.getElementById('confusion-acc').textContent.includes('evaluation 1')")
-    assert page.inner_text("#replay-label").startswith("evaluation 1 of 5 · iteration 0")
+    page.wait_for_function("document.getElementById('confusion-acc').textContent.includes('evaluation 0 ')")
+    assert page.inner_text("#replay-label").startswith("evaluation 0 of 0–4 · iteration 0")
     assert page.evaluate("document.getElementById('acc-chart').layout.shapes[0].x0") == 0
     page.click("#theme-toggle")
     assert page.evaluate("document.documentElement.dataset.theme") == "light"

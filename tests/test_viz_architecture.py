@@ -78,11 +78,12 @@ def test_drawing_follows_the_real_sizes(sizes, digit):
         assert f"{size} sigmoid" in texts
         if size > 50:
             assert "50 strongest shown" in texts
-    # the edges show the real weights between the drawn nodes, at most max_edges per layer
-    for k, (lines, w) in enumerate(zip(drawn["edges"], drawn["edge_weights"], strict=True)):
-        W = net.params[f"W{k + 1}"][np.ix_(columns[k].shown, columns[k + 1].shown)]
-        assert len(lines.get_segments()) == w.size == min(200, W.size)
-        assert np.abs(w).min() >= np.sort(np.abs(W).ravel())[-w.size]
+    # the edges show the largest contributions a·w between the drawn nodes, at most max_edges per layer
+    acts = layer_activations(net, x)
+    for k, (lines, w) in enumerate(zip(drawn["edges"], drawn["edge_values"], strict=True)):
+        C = (acts[k][:, None] * net.params[f"W{k + 1}"])[np.ix_(columns[k].shown, columns[k + 1].shown)]
+        assert len(lines.get_segments()) == w.size == min(200, C.size)
+        assert np.abs(w).min() >= np.sort(np.abs(C).ravel())[-w.size]
     # each label says how many of the layer's edges are drawn
     assert f"of {sizes[0] * sizes[1]:,} edges" in texts
     assert drawn["probabilities"] == pytest.approx(layer_activations(net, x)[-1])

@@ -210,7 +210,7 @@ def network(request: Request, name: str, digit: int = Query(0, ge=0, le=MAX_TEST
     for that unit's weights."""
     import matplotlib.pyplot as plt
 
-    from mlplab.viz.architecture import plot_architecture
+    from mlplab.viz.architecture import plot_architecture, run_contribution_scale
     from mlplab.viz.theme import figure_bytes
 
     data = _cache(request).get(_runs(request).path(name))
@@ -219,7 +219,8 @@ def network(request: Request, name: str, digit: int = Query(0, ge=0, le=MAX_TEST
         raise ConfigError(f"digit must be a test-set index between 0 and {len(data.t_test) - 1}, got {digit}.")
     with _render_lock(request):
         drawn = plot_architecture(data.params_at(k), data.run.sizes, activation=data.run.config.activation,
-                                  x=data.x_test[digit], label=int(data.t_test[digit]), theme=theme)
+                                  x=data.x_test[digit], label=int(data.t_test[digit]), theme=theme,
+                                  scale=run_contribution_scale(data, data.x_test[digit]))  # one scale per run
         fig = drawn["figure"]
         try:
             png = figure_bytes(fig, "png")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from mlplab.cli.plots import theme_option
+from mlplab.cli.plots import dpi_option, theme_option
 
 
 @click.command("diagnose")
@@ -17,6 +17,7 @@ from mlplab.cli.plots import theme_option
               help="Iterations of each --verify rerun (default: one epoch, at least 600, at most the run's length; "
                    "over-fitting: the run's length).")
 @theme_option
+@dpi_option
 def diagnose_command(run_dir: str, verify: bool, budget: int | None, theme: str) -> None:
     """Check a finished run folder for common training problems and print what to change.
 

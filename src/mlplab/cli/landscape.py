@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from mlplab.cli.plots import dpi_option, format_option
 from mlplab.errors import ConfigError
 from mlplab.landscape import FUNCTIONS, SCHEDULES, TOLERANCE, get_function, judge
 from mlplab.optim import OPTIMIZERS
@@ -86,16 +87,18 @@ def finish(folder: Path, text_lines: list[str], csv_text: str, figures: list[Pat
 
 
 def common_options(command):
-    """Options every landscape command has: ``--out --theme --html --gif --tol``."""
+    """Options every landscape command has: ``--out --theme --format --dpi --html --gif --tol``."""
     options = [
         click.option("--tol", type=Number(float, 0, above=True), default=TOLERANCE, show_default=True,
                      help="Distance to a minimum below which a path counts as converged."),
         click.option("--out", default=None, help="Output folder (default: runs/landscape-<timestamp>)."),
         click.option("--theme", default="dark", show_default=True, help="Figure theme: dark or light."),
+        format_option,
+        dpi_option,
         click.option("--html", is_flag=True, help="Also write landscape.html: interactive 3-D, works offline."),
         click.option("--gif", is_flag=True, help="Also write path.gif: the path drawn step by step."),
     ]
-    for option in reversed(options):
+    for option in reversed(options):  # the first in the list is the first in --help
         command = option(command)
     return command
 
@@ -121,7 +124,7 @@ def check_theme_option(theme: str) -> str:
 @click.option("--steps", type=Number(int, 0, maximum=100_000), default=30, show_default=True, help="Steps to take.")
 @start_option
 @common_options
-def descent_command(function_spec, optimizer, lr, steps, start, tol, out, theme, html, gif) -> None:
+def descent_command(function_spec, optimizer, lr, steps, start, tol, out, theme, formats, html, gif) -> None:
     """Gradient descent (or any optimizer) on a 2-D function, with the honest verdict.
 
     Prints f - f*, the distance to the nearest minimum and the gradient norm, says "converged" only
@@ -134,6 +137,7 @@ def descent_command(function_spec, optimizer, lr, steps, start, tol, out, theme,
       mlplab descent --steps 500 --gif --html     # long enough to converge, animated and interactive
       mlplab descent --function rosenbrock --optimizer adam --lr 0.05 --steps 300
       mlplab descent --function "x**2/20 + y**2" --start=-7,2 --theme light
+      mlplab descent --format svg --format png --dpi 300   # for a slide and for print
     """
     from mlplab.landscape import descend, paths_csv
 
@@ -146,7 +150,7 @@ def descent_command(function_spec, optimizer, lr, steps, start, tol, out, theme,
 
     from mlplab.viz.landscape_files import descent_files
 
-    figures = descent_files(verdict, folder, theme=theme, gif=gif, html=html)
+    figures = descent_files(verdict, folder, theme=theme, formats=formats, gif=gif, html=html)
     finish(folder, verdict.lines(), paths_csv([path]), figures)
 
 
@@ -172,7 +176,7 @@ def descent_command(function_spec, optimizer, lr, steps, start, tol, out, theme,
 @start_option
 @common_options
 def sgd_command(function_spec, optimizer, lr, steps, batch_size, noise, n_examples, runs, schedule, sampling,
-                seed, start, tol, out, theme, html, gif) -> None:
+                seed, start, tol, out, theme, formats, html, gif) -> None:
     """SGD on a real finite sum f(w) = (1/N) sum_i [f(w) + sigma xi_i.w]: noise, ensembles, batch sizes.
 
     The xi_i are drawn once from --seed and centred, so the mini-batch gradient is exactly unbiased
@@ -201,7 +205,7 @@ def sgd_command(function_spec, optimizer, lr, steps, batch_size, noise, n_exampl
 
     from mlplab.viz.landscape_files import sgd_files
 
-    figures = sgd_files(study, folder, theme=theme, gif=gif, html=html)
+    figures = sgd_files(study, folder, theme=theme, formats=formats, gif=gif, html=html)
     finish(folder, lines, paths_csv([*study.runs, study.full_batch]), figures)
 
 
@@ -218,7 +222,8 @@ def sgd_command(function_spec, optimizer, lr, steps, batch_size, noise, n_exampl
 @click.option("--steps", type=Number(int, 0, maximum=100_000), default=None, help="Steps (default: the preset's, 30).")
 @click.option("--start", default=None, help="Start point x,y (default: the preset's, -7,2).")
 @common_options
-def compare_command(preset, function_spec, optimizer_specs, lr, steps, start, tol, out, theme, html, gif) -> None:
+def compare_command(preset, function_spec, optimizer_specs, lr, steps, start, tol, out, theme, formats, html,
+                    gif) -> None:
     """Optimizers side by side on one function: the textbook's figure as a preset.
 
     Prints one verdict line per optimizer (distance to the minimum, f - f*, and the steps it would
@@ -259,7 +264,7 @@ def compare_command(preset, function_spec, optimizer_specs, lr, steps, start, to
 
     from mlplab.viz.landscape_files import compare_files
 
-    figures = compare_files(paths, verdicts, folder, theme=theme, gif=gif, html=html)
+    figures = compare_files(paths, verdicts, folder, theme=theme, formats=formats, gif=gif, html=html)
     finish(folder, lines, paths_csv(paths), figures)
 
 

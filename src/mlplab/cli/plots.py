@@ -6,6 +6,7 @@ Both are thin: they parse options and call :func:`mlplab.viz.run_figures.draw_ru
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -21,6 +22,24 @@ theme_option = click.option("--theme", type=click.Choice(THEME_CHOICES), default
 format_option = click.option("--format", "formats", type=click.Choice(FORMAT_CHOICES), multiple=True,
                              default=("png",), show_default=True,
                              help="Figure file format; repeat for several (--format png --format svg).")
+
+
+def dpi_option(command):
+    """``--dpi N`` for a command that writes figures: every figure it saves is at N dpi.
+
+    Put it under ``@click.command``; the command's function never sees ``dpi``: it runs inside
+    :func:`mlplab.viz.theme.figure_dpi`, which holds the default (150) and the bounds.
+    """
+
+    @functools.wraps(command)
+    def run_at_dpi(*args, dpi: int | None, **kwargs):
+        from mlplab.viz.theme import figure_dpi
+
+        with figure_dpi(dpi):
+            return command(*args, **kwargs)
+
+    return click.option("--dpi", type=int, default=None, metavar="N",
+                        help="Resolution of the figures (default 150: sharp on a slide; 300 for print).")(run_at_dpi)
 
 
 def figure_lines(figures, run_dir: Path) -> list[str]:
@@ -65,8 +84,10 @@ def draw_and_report(run_dir: Path, *, theme: str, formats: tuple[str, ...], repo
               help="Draw RUN_DIR and MORE_RUNS on shared axes (loss, accuracy) into overlay.png beside them.")
 @theme_option
 @format_option
+@dpi_option
 @click.option("--at", "--at-eval", "at_eval", type=int, default=None,
-              help="Draw the run as it was at evaluation K (0 = first, -1 = last), from its snapshots.")
+              help="Draw the run as it was at evaluation K, from its snapshots. Evaluations are counted "
+                   "from 0 everywhere (0 = first, -1 = last; the figures go to eval_KK).")
 @click.option("--only", default=None, help="Comma-separated figure names (default: all).")
 @click.option("--no-animation", is_flag=True, help="Skip the animated GIF of the hidden units.")
 def plot_command(run_dir: Path, more_runs: tuple[Path, ...], overlay: bool, theme: str, formats: tuple[str, ...],
@@ -81,6 +102,7 @@ def plot_command(run_dir: Path, more_runs: tuple[Path, ...], overlay: bool, them
     Example:
       mlplab plot runs/20250101-120000
       mlplab plot runs/demo --theme light --format png --format svg
+      mlplab plot runs/demo --dpi 300 --only accuracy,loss             # for print
       mlplab plot runs/demo --at 3 --only architecture,hidden_units   # replay evaluation 3
       mlplab plot studies/optimizers/runs/sgd studies/optimizers/runs/adam --overlay
     """

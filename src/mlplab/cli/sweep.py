@@ -10,6 +10,7 @@ import click
 
 from mlplab.cli.plots import FORMAT_CHOICES as FORMATS
 from mlplab.cli.plots import THEME_CHOICES as THEMES
+from mlplab.cli.plots import dpi_option
 from mlplab.errors import ConfigError
 from mlplab.sweep.lock import sweep_lock
 from mlplab.sweep.space import SWEPT, SweepSpace, format_value, parse_values, plan_runs
@@ -69,6 +70,7 @@ class OneLineErrors(click.Command):
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="png", show_default=True)
 @click.option("--no-figures", is_flag=True, help="Write summary.csv only.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@dpi_option
 def sweep_command(**opts) -> None:
     """Train every configuration of a grid (or a random draw) and compare them.
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from mlplab.cli.app import INTERRUPTED
 from mlplab.cli.options import parse_int_list
-from mlplab.cli.plots import FORMAT_CHOICES, draw_and_report, format_option, theme_option
+from mlplab.cli.plots import FORMAT_CHOICES, dpi_option, draw_and_report, format_option, theme_option
 from mlplab.cli.progress import ProgressBar
 from mlplab.data.reference import is_book_run, load_book_curve
 from mlplab.nn.layers import ACTIVATION_LAYERS
@@ -103,6 +103,7 @@ def accuracy_lines(h, config, sizes) -> list[str]:
 @click.option("--tensorboard", "tensorboard_dir", type=click.Path(), default=None,
               help='Also write TensorBoard event files to this folder (needs pip install "mlplab[tensorboard]").')
 @format_option
+@dpi_option
 @theme_option
 def train_command(**opts) -> None:
     """Train the network on MNIST and write a run folder, with its figures and report.html.
@@ -114,7 +115,7 @@ def train_command(**opts) -> None:
     Example:
       mlplab train                                  # textbook: 784-50-10, 10000 iters, lr 0.1
       mlplab train --hidden 100 --optimizer adam --lr 0.001 --seed 1 --out runs/adam
-      mlplab train --iters 2000 --theme light --format png --format svg
+      mlplab train --iters 2000 --theme light --format png --format svg --dpi 300
       mlplab train --tensorboard runs/tb && tensorboard --logdir runs/tb
       mlplab train --hidden 100,100 --activation relu --batchnorm --dropout 0.15 --validation 10000
     """
@@ -237,6 +238,7 @@ def duration_note(config: TrainConfig) -> str | None:
               type=click.Path(path_type=Path),
               help="Also draw |numerical - backprop| per parameter to this file (--plot alone: gradcheck.png).")
 @theme_option
+@dpi_option
 def gradcheck_command(samples, hidden, activation, seed, tolerance, data_dir, plot_path, theme) -> None:
     """Check backprop against numerical (central-difference) gradients, per parameter.
 

@@ -7,10 +7,17 @@ Reading the picture, left to right:
   (pixel value × Σ|weights leaving it|), each linked to its place in the image;
 - hidden layers: one circle per unit (the strongest ``max_nodes`` when a layer is larger), filled by
   its activation for this digit (dark = 0, bright = 1);
-- the output layer, labelled 0–9, filled by the softmax probability; the predicted class is ringed;
-- edges coloured by the learned weight: blue negative, red positive, thicker and more opaque when
-  larger. Each layer's colours are scaled to its own largest |weight| (written under it), and only
-  the strongest ``max_edges`` edges of each layer are drawn, so the picture stays legible.
+- the output layer, labelled 0–9, filled by the softmax probability; the predicted class is ringed,
+  the true class boxed;
+- edges coloured by what they carry *for this digit*: the contribution ``a_i · W[i, j]`` of unit ``i``
+  to unit ``j``'s input (pixel value × weight into the first hidden layer, hidden activation × weight
+  after it) — blue pushes ``j`` down, red pushes it up, thicker and more opaque when larger. Summed
+  over ``i`` (plus the bias) they are exactly ``j``'s pre-activation, so a learner can follow which
+  pixels and units made a 5 look like a 6. Without a digit the edges show the raw weights. Only the
+  strongest ``max_edges`` edges of each layer are drawn, so the picture stays legible.
+- one colour scale per layer for a whole run (``scale``: the largest |contribution| over all of the
+  run's saved states, :func:`contribution_scale`), so an untrained network looks untrained in a
+  replay instead of being stretched to full colour.
 
 The function takes the parameters as arrays, so it can draw any saved state (the final model or a
 snapshot of an earlier evaluation).
@@ -84,6 +91,44 @@ def make_column(size: int, shown: np.ndarray, center: float) -> Column:
     return Column(size, np.asarray(shown), center, x, y, min(0.42 * room, 0.34))
 
 
+def edge_values(weights: Sequence[np.ndarray], acts: Sequence[np.ndarray] | None) -> list[np.ndarray]:
+    """What each edge carries: ``a_i · W[i, j]`` for this digit (``acts`` from :func:`layer_activations`),
+    or ``W`` itself without a digit. One ``(n_in, n_out)`` array per weight matrix.
+
+    Row sums plus the bias are each unit's pre-activation: ``(a[:, None] * W).sum(0) + b == a @ W + b``.
+    """
+    if acts is None:
+        return [np.asarray(W, dtype=np.float64) for W in weights]
+    return [np.asarray(a, dtype=np.float64)[:, None] * W for a, W in zip(acts, weights, strict=False)]
+
+
+def contribution_scale(states: Sequence[dict[str, np.ndarray]], sizes: Sequence[int], activation: str,
+                       x: np.ndarray | None) -> tuple[float, ...]:
+    """Per layer, the largest |edge value| over ``states`` (a run's snapshots and its final model).
+
+    Drawing every evaluation against this one scale makes the replay honest: at evaluation 1 the small
+    initial weights carry almost nothing and the edges are faint; they darken as the network learns.
+    """
+    top = np.zeros(len(sizes) - 1)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverged run's huge weights
+        for params in states:
+            weights = [np.asarray(params[f"W{i}"], dtype=np.float64) for i in range(1, len(sizes))]
+            acts = layer_activations(network_from_params(params, sizes, activation), x) if x is not None else None
+            for k, values in enumerate(edge_values(weights, acts)):
+                finite = np.abs(values[np.isfinite(values)])
+                if finite.size:
+                    top[k] = max(top[k], float(finite.max()))
+    return tuple(float(t) if t > 0 else 1.0 for t in top)
+
+
+def run_contribution_scale(data: Any, x: np.ndarray | None) -> tuple[float, ...]:
+    """:func:`contribution_scale` over a run's every saved state: each snapshot and the final model
+    (``data`` a :class:`~mlplab.viz.run_figures.RunData`). The same for every evaluation drawn."""
+    n = 0 if data.snapshots is None else len(data.snapshots["iterations"])
+    states = [data.params_at(k) for k in range(n)] + [data.params_at(None)]
+    return contribution_scale(states, data.run.sizes, data.run.config.activation, x)
+
+
 def choose_units(weights_out: np.ndarray | None, size: int, max_nodes: int) -> np.ndarray:
     """All units if ``size <= max_nodes``, else the ``max_nodes`` with the largest Σ|outgoing weights|."""
     if size <= max_nodes or weights_out is None:
@@ -139,13 +184,18 @@ def plot_architecture(
     n_inputs: int = 16,
     max_edges: int = 250,
     title: str | None = None,
+    scale: Sequence[float] | None = None,
 ) -> dict[str, Any]:
     """Draw the network ``sizes`` (e.g. ``(784, 50, 10)``) with weights ``params`` (``W1, b1, …``).
 
-    ``x`` ``(784,)`` is the digit whose activations fill the nodes (``label`` its true class); without
-    it the nodes are hollow. Returns the artists and what was chosen: ``columns`` (one
-    :class:`Column` per layer), ``edges`` (a ``LineCollection`` per weight matrix), ``edge_weights``
-    (the weights those lines show), ``nodes``, ``output_labels`` (texts "0"…"9"), ``probabilities``.
+    ``x`` ``(784,)`` is the digit whose activations fill the nodes and whose contributions
+    ``a_i · W[i, j]`` colour the edges (``label`` its true class); without it the nodes are hollow and
+    the edges show the weights. ``scale`` gives each layer's |edge value| drawn at full colour (default:
+    this state's own largest; pass :func:`contribution_scale` to draw a run's evaluations alike).
+    Returns the artists and what was chosen: ``columns`` (one :class:`Column` per layer), ``edges``
+    (a ``LineCollection`` per weight matrix), ``edge_values`` (what those lines show: contribution or
+    weight), ``edge_index`` (their ``(i, j)`` unit indices into the layers), ``scale``, ``nodes``,
+    ``output_labels`` (texts "0"…"9"), ``probabilities``.
     """
     sizes = [int(s) for s in sizes]
     c = colors(theme)
@@ -157,22 +207,26 @@ def plot_architecture(
     show_image = x is not None and side is not None
     x0 = 7.0 if show_image else 1.5  # the input column, right of the digit image
 
+    values_all = edge_values(weights, acts)
+    own = [float(np.nanmax(np.abs(v))) if np.isfinite(np.nanmax(np.abs(v))) else 1.0 for v in values_all]
+    scale = tuple(own if scale is None else scale)
     columns = [make_column(sizes[0], choose_inputs(x, weights[0], n_inputs), x0)]
     for k in range(1, n_layers):
-        w_out = weights[k] if k < n_layers - 1 else None
-        columns.append(make_column(sizes[k], choose_units(w_out, sizes[k], max_nodes), x0 + k * LAYER_GAP))
+        v_out = values_all[k] if k < n_layers - 1 else None  # with a digit: what the unit sends on
+        columns.append(make_column(sizes[k], choose_units(v_out, sizes[k], max_nodes), x0 + k * LAYER_GAP))
 
     with theme_context(theme):
         fig, ax = axes_or_new(ax, (3.2 + 2.2 * n_layers + (2.0 if show_image else 0.0), 6.4))
         ax.set_aspect("equal")
         ax.axis("off")
-        drawn: dict[str, Any] = {"figure": fig, "ax": ax, "columns": columns, "edges": [], "edge_weights": [],
-                                 "nodes": [], "sizes": tuple(sizes)}
+        drawn: dict[str, Any] = {"figure": fig, "ax": ax, "columns": columns, "edges": [], "edge_values": [],
+                                 "edge_index": [], "scale": scale, "nodes": [], "sizes": tuple(sizes)}
         edge_cmap = DIVERGING_CMAP
-        for k, W in enumerate(weights):
+        what = "a·w" if acts is not None else "w"
+        for k, V in enumerate(values_all):
             left, right = columns[k], columns[k + 1]
-            i, j, w = strongest_edges(W, left.shown, right.shown, max_edges)
-            vmax = float(np.nanmax(np.abs(W))) if np.isfinite(np.nanmax(np.abs(W))) else 1.0
+            i, j, w = strongest_edges(V, left.shown, right.shown, max_edges)
+            vmax = scale[k]
             rel = np.clip(np.nan_to_num(w / max(vmax, 1e-12)), -1, 1)  # (n_edges,) in [-1, 1]
             segments = np.stack([np.column_stack([left.x[i], left.y[i]]),
                                  np.column_stack([right.x[j], right.y[j]])], axis=1)
@@ -184,9 +238,11 @@ def plot_architecture(
             lines.set_color(rgba)
             ax.add_collection(lines)
             drawn["edges"].append(lines)
-            drawn["edge_weights"].append(w)
-            total = W.shape[0] * W.shape[1]
-            ax.text((left.center + right.center) / 2, -0.55, f"W{k + 1}: {w.size} of {total:,} edges\n|w| ≤ {vmax:.2g}",
+            drawn["edge_values"].append(w)
+            drawn["edge_index"].append((left.shown[i], right.shown[j]))
+            total = V.shape[0] * V.shape[1]
+            ax.text((left.center + right.center) / 2, -0.55,
+                    f"W{k + 1}: {w.size} of {total:,} edges\nfull colour: |{what}| = {vmax:.2g}",
                     ha="center", va="top", fontsize=9, color=c["reference"])
 
         act_cmap = _activation_cmap(theme)
@@ -213,7 +269,7 @@ def plot_architecture(
         probs = acts[-1] if acts is not None else None
         drawn["probabilities"] = probs
         drawn["output_labels"] = [
-            ax.text(out.center + out.radius + 0.25, y, str(unit), ha="left", va="center", fontsize=11,
+            ax.text(out.center + 1.6 * out.radius + 0.12, y, str(unit), ha="left", va="center", fontsize=11,
                     fontweight="bold")
             for unit, y in zip(out.shown, out.y, strict=True)
         ]
@@ -224,16 +280,26 @@ def plot_architecture(
             ring_y = out.y[np.searchsorted(out.shown, predicted)]
             ax.add_patch(Circle((out.center, ring_y), out.radius * 1.6, fill=False, lw=2,
                                 ec=c["good"] if good else c["bad"], zorder=4))
-            ax.text(out.center + out.radius + 0.9, ring_y, f"{probs[predicted]:.1%}", ha="left", va="center",
-                    fontsize=10, color=c["good"] if good else c["bad"], fontweight="bold")
-            xmax += 1.6
+            said = "predicted" + (" = true" if label is not None and good else "")
+            ax.text(out.center + 1.6 * out.radius + 0.75, ring_y, f"{probs[predicted]:.1%} {said}", ha="left",
+                    va="center", fontsize=10, color=c["good"] if good else c["bad"], fontweight="bold")
+            if label is not None:  # the true class: its digit boxed, and its probability if it lost
+                true_text = drawn["output_labels"][int(np.searchsorted(out.shown, label))]
+                true_text.set_bbox(dict(boxstyle="round,pad=0.15", fc="none", ec=c["good"], lw=1.6))
+                drawn["true_label"] = true_text
+                if not good:
+                    ax.text(out.center + 1.6 * out.radius + 0.75, out.y[np.searchsorted(out.shown, label)],
+                            f"{probs[label]:.1%} true", ha="left", va="center", fontsize=10, color=c["good"],
+                            fontweight="bold")
+            xmax += 3.4
         if show_image:
             drawn["image"] = _draw_digit(ax, x, side, columns[0], theme)
 
         ax.set_xlim(-0.3 if show_image else 0.0, xmax)
         ax.set_ylim(-2.0, HEIGHT + 2.4)  # room for three-line column titles
         ax.set_title(title or _title(sizes, activation, probs, label), fontsize=12)
-        _colorbars(fig, ax, edge_cmap, act_cmap, theme, under_image=show_image, activation=activation)
+        _colorbars(fig, ax, edge_cmap, act_cmap, theme, under_image=show_image, activation=activation,
+                   for_digit=acts is not None)
     return drawn
 
 
@@ -284,14 +350,15 @@ def _frame(left: float, bottom: float, size: float, color: str):
 
 
 def _colorbars(fig, ax: Axes, edge_cmap: str, act_cmap: LinearSegmentedColormap, theme: str,
-               under_image: bool, activation: str) -> None:
+               under_image: bool, activation: str, for_digit: bool) -> None:
     """Two small keys: weight colour and activation grey level (under the digit when there is one)."""
     from matplotlib.cm import ScalarMappable
 
     relu_note = " ÷ layer max" if activation == "relu" else ""
     keys = []
     for n, (norm, cmap, label) in enumerate((
-        (Normalize(-1, 1), edge_cmap, "edge colour: weight\n(÷ its layer's largest |w|)"),
+        (Normalize(-1, 1), edge_cmap, "edge: activation × weight, what it adds\nto the next unit (one scale per layer)"
+         if for_digit else "edge colour: weight\n(÷ its layer's largest |w|)"),
         (Normalize(0, 1), act_cmap, f"node fill: {activation} activation{relu_note}\nor probability"),
     )):
         mappable = ScalarMappable(norm, cmap)

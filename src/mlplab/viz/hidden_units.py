@@ -4,8 +4,11 @@ Unit ``j`` computes ``σ(Σ_i x_i · W1[i, j] + b1[j])``, so column ``W1[:, j]``
 pattern of ink that excites it (red, positive weights) or inhibits it (blue, negative weights). All
 units share one symmetric colour scale, so their strengths can be compared.
 
-:func:`hidden_units_gif` animates the grid across the evaluations recorded in ``snapshots.npz``:
-the units start as noise (the random initialisation) and grow into strokes and blobs.
+:func:`hidden_units_gif` animates the grid across the evaluations recorded in ``snapshots.npz``,
+ending on the final model, all frames on one colour scale: the units start as faint noise (the
+random initialisation) and grow into strokes and blobs.
+
+Evaluations are counted from 0, as ``mlplab plot --at K`` and the run folder's ``eval_KK`` count them.
 """
 
 from __future__ import annotations
@@ -76,9 +79,17 @@ def plot_hidden_units(
     return {"figure": fig, "image": image, "colorbar": colorbar, "vmax": vmax, "ncols": cols}
 
 
-def frame_title(iteration: int, k: int, n: int, test_acc: float | None) -> str:
+def frame_title(iteration: int, k: int | None, n: int, test_acc: float | None) -> str:
+    """``k`` counted from 0 (``None``: the final model, drawn after the ``n`` evaluations)."""
     acc = f" · test accuracy {test_acc:.1%}" if test_acc is not None else ""
-    return f"Hidden units after iteration {iteration} (evaluation {k + 1} of {n}){acc}"
+    when = "final model" if k is None else f"evaluation {k} of 0–{n - 1}"
+    return f"Hidden units after iteration {iteration} ({when}){acc}"
+
+
+def shared_limit(states: Sequence[np.ndarray]) -> float:
+    """One colour limit for several ``W1`` states (a run's snapshots and its final model): the
+    :func:`~mlplab.viz.panels.symmetric_limit` of all of them together, so growth shows."""
+    return symmetric_limit(np.concatenate([np.asarray(s, dtype=np.float64).ravel() for s in states]))
 
 
 def save_hidden_units_gif(
@@ -88,12 +99,13 @@ def save_hidden_units_gif(
     *,
     theme: str = "dark",
     test_acc: Sequence[float] | None = None,
+    final: tuple[np.ndarray, int, float | None] | None = None,
 ) -> Path:
     """Write :func:`hidden_units_gif` to ``path`` atomically (never half a file)."""
     from mlplab.train.run_folder import atomic_write_bytes
 
     path = Path(path)
-    atomic_write_bytes(path, hidden_units_gif(frames, iterations, theme=theme, test_acc=test_acc))
+    atomic_write_bytes(path, hidden_units_gif(frames, iterations, theme=theme, test_acc=test_acc, final=final))
     return path
 
 
@@ -105,13 +117,15 @@ def hidden_units_gif(
     test_acc: Sequence[float] | None = None,
     seconds_per_frame: float = 0.5,
     dpi: int = 72,
+    final: tuple[np.ndarray, int, float | None] | None = None,
 ) -> bytes:
     """An animated GIF of the hidden-unit grid across evaluations: ``frames`` is ``(n_evals, 784, H)``.
 
-    Each frame has its own colour scale (the weights grow a hundredfold from their 0.01
-    initialisation; one fixed scale would leave the early frames blank), printed in the colorbar.
-    The figure is laid out once and only the image data change, so 17 frames take about a second.
-    The last frame is held three times as long.
+    ``final`` = ``(W1, iteration, test accuracy)`` of the final model: it is the last frame unless the
+    last snapshot already is that model (snapshots are float16). All frames share one colour scale
+    (:func:`shared_limit`), so the weights are seen growing from their small initialisation. The
+    figure is laid out once and only the image data change, so 17 frames take about a second. The
+    last frame is held three times as long.
     """
     from PIL import Image
 
@@ -120,7 +134,11 @@ def hidden_units_gif(
         raise ConfigError(f"frames must be (n_evals, 784, H) with n_evals >= 1, got shape {frames.shape}.")
     n = frames.shape[0]
     accs = list(test_acc) if test_acc is not None else [None] * n
-    drawn = plot_hidden_units(frames[0], theme=theme, title=frame_title(int(iterations[0]), 0, n, accs[0]))
+    states = [(frames[k], frame_title(int(iterations[k]), k, n, accs[k])) for k in range(n)]
+    if final is not None and not _same_state(final[0], frames[-1]):
+        states.append((np.asarray(final[0]), frame_title(int(final[1]), None, n, final[2])))
+    vmax = shared_limit([w for w, _ in states])
+    drawn = plot_hidden_units(states[0][0], theme=theme, title=states[0][1], vmax=vmax)
     image, fig = drawn["image"], drawn["figure"]
     fig.set_dpi(dpi)
     fig.canvas.draw()
@@ -128,20 +146,26 @@ def hidden_units_gif(
     pictures = []
     try:
         with theme_context(theme):  # set_title re-reads the theme's title colour
-            for k in range(n):
-                vmax = symmetric_limit(frames[k])
-                image.set_data(tile_images(unit_images(frames[k]), drawn["ncols"]))
-                image.set_clim(-vmax, vmax)
-                image.axes.set_title(frame_title(int(iterations[k]), k, n, accs[k]), fontsize=12)
+            for weights, title in states:
+                image.set_data(tile_images(unit_images(weights), drawn["ncols"]))
+                image.axes.set_title(title, fontsize=12)
                 fig.canvas.draw()
                 rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
                 pictures.append(Image.fromarray(rgb).quantize(colors=96, method=Image.Quantize.MEDIANCUT,
                                                                 dither=Image.Dither.NONE))
     finally:
         plt.close(fig)
-    durations = [int(seconds_per_frame * 1000)] * n
+    durations = [int(seconds_per_frame * 1000)] * len(pictures)
     durations[-1] *= 3
     buffer = io.BytesIO()
     pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=durations,
                      loop=0, optimize=False)
     return buffer.getvalue()
+
+
+def _same_state(final: np.ndarray, snapshot: np.ndarray) -> bool:
+    """Is the float16 ``snapshot`` the final ``W1`` rounded (the run ended on an evaluation)?"""
+    final = np.asarray(final)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverged run's weights overflow float16 as the snapshot did
+        return final.shape == snapshot.shape and np.array_equal(final.astype(np.float16),
+                                                                np.asarray(snapshot, np.float16), equal_nan=True)

@@ -22,9 +22,8 @@ import numpy as np
 
 from mlplab.landscape import Path
 from mlplab.train.run_folder import atomic_write_text
-from mlplab.viz.landscape import frame_steps, plot_box, surface_grid
-from mlplab.viz.landscape_compare import path_colors
-from mlplab.viz.theme import colors, theme_context
+from mlplab.viz.landscape import frame_steps, optimizer_colors, path_lift, plot_box, surface_grid
+from mlplab.viz.theme import PATH_OUTLINE, colors
 
 
 def landscape_figure(paths: Sequence[Path], *, theme: str = "dark", grid: int = 80):
@@ -35,20 +34,23 @@ def landscape_figure(paths: Sequence[Path], *, theme: str = "dark", grid: int = 
     function = paths[0].function
     box = plot_box(function, paths)
     X, Y, Z = surface_grid(function, box, n=grid)
-    lift = 0.01 * float(np.nanmax(Z) - np.nanmin(Z))  # keep the path just above the surface
-    surface = go.Surface(x=X, y=Y, z=Z, colorscale="Viridis", opacity=0.85, name="f(x, y)",
+    lift = path_lift(Z)
+    surface = go.Surface(x=X, y=Y, z=Z, colorscale="Viridis", opacity=1.0, name="f(x, y)",
                          colorbar=dict(title=dict(text="f(x, y)")), hoverinfo="x+y+z")
-    with theme_context(theme):  # the same colours as the matplotlib figures of this theme
-        palette = [c["path"]] if len(paths) == 1 else path_colors(len(paths))
+    palette = optimizer_colors(paths)  # the same colour per optimizer as every other figure
+    # Each path twice: a wide dark line (its outline, no legend entry) under the coloured one with
+    # outlined markers, so it reads on the yellow and the purple parts of the surface alike.
     path_traces = []
-    for k, p in enumerate(paths):
-        color = palette[k % len(palette)]
+    for p, color in zip(paths, palette, strict=True):
+        path_traces.append(go.Scatter3d(
+            x=p.points[:, 0], y=p.points[:, 1], z=p.values + lift, mode="lines", showlegend=False,
+            line=dict(color=PATH_OUTLINE, width=11), hoverinfo="skip", name=f"{p.label} outline"))
         path_traces.append(go.Scatter3d(
             x=p.points[:, 0], y=p.points[:, 1], z=p.values + lift, mode="lines+markers", name=p.label,
-            line=dict(color=color, width=6), marker=dict(size=3, color=color),
-            hovertemplate="step %{customdata}<br>x=%{x:.4g}<br>y=%{y:.4g}<br>f=%{z:.4g}<extra>"
+            line=dict(color=color, width=6), marker=dict(size=4, color=color, line=dict(color=PATH_OUTLINE, width=1)),
+            hovertemplate="step %{customdata[0]}<br>x=%{x:.4g}<br>y=%{y:.4g}<br>f=%{customdata[1]:.4g}<extra>"
                           + p.label + "</extra>",
-            customdata=np.arange(len(p.points)),
+            customdata=_step_and_value(p, p.steps),
         ))
     starts = np.array([p.start for p in paths])
     marks = [go.Scatter3d(x=starts[:, 0], y=starts[:, 1], z=[p.values[0] + lift for p in paths],
@@ -59,25 +61,28 @@ def landscape_figure(paths: Sequence[Path], *, theme: str = "dark", grid: int = 
                                   mode="markers", name="minimum",
                                   marker=dict(size=7, color=c["minimum"], symbol="diamond")))
     last = max(p.steps for p in paths)
-    trace_ids = list(range(1, 1 + len(paths)))
+    trace_ids = list(range(1, 1 + len(path_traces)))  # outline, line, outline, line, … after the surface
     shown = frame_steps(last)  # at most 100 slider positions, however long the path
     frames = [go.Frame(name=str(k), traces=trace_ids, data=[
         go.Scatter3d(x=p.points[: k + 1, 0], y=p.points[: k + 1, 1], z=p.values[: k + 1] + lift,
-                     customdata=np.arange(min(k, p.steps) + 1))
-        for p in paths]) for k in shown]
+                     customdata=_step_and_value(p, k))
+        for p in paths for _ in ("outline", "line")]) for k in shown]
+    # Up to 100 tick labels would overlap into a grey bar: they are transparent, and the current
+    # step is written large above the slider instead.
     slider = dict(
-        active=len(shown) - 1, currentvalue=dict(prefix="step "), pad=dict(t=40),
+        active=len(shown) - 1, currentvalue=dict(prefix="step ", font=dict(size=16, color=c["foreground"])),
+        pad=dict(t=50), font=dict(color="rgba(0,0,0,0)"), len=0.86, x=0.14, ticklen=4, minorticklen=2,
         steps=[dict(label=str(k), method="animate",
                     args=[[str(k)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
                                          transition=dict(duration=0))])
                for k in shown],
     )
     play = dict(type="buttons", direction="left", x=0.0, y=0.0, xanchor="left", yanchor="top",
-                pad=dict(t=40, r=10), showactive=False, buttons=[
-                    dict(label="play", method="animate",
+                pad=dict(t=50, r=10), showactive=False, font=dict(size=14), buttons=[
+                    dict(label="▶ play", method="animate",
                          args=[None, dict(frame=dict(duration=150, redraw=True), fromcurrent=False,
                                           transition=dict(duration=0))]),
-                    dict(label="pause", method="animate",
+                    dict(label="❚❚ pause", method="animate",
                          args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False))]),
                 ])
     fig = go.Figure(data=[surface, *path_traces, *marks], frames=frames)
@@ -86,12 +91,20 @@ def landscape_figure(paths: Sequence[Path], *, theme: str = "dark", grid: int = 
         paper_bgcolor=c["background"], font=dict(color=c["foreground"]),
         title=dict(text=f"{function.label}: {', '.join(p.label for p in paths[:6])}"
                         + (" …" if len(paths) > 6 else "")),
+        # seen from above and from the valley's end, so its floor, where the paths run, is not hidden
+        # behind a wall; the surface is opaque, because WebGL blends a translucent one over the paths
         scene=dict(xaxis_title="x", yaxis_title="y", zaxis_title="f(x, y)",
-                   camera=dict(eye=dict(x=-1.2, y=-1.6, z=1.0))),
-        sliders=[slider], updatemenus=[play], margin=dict(l=0, r=0, t=60, b=0),
+                   camera=dict(eye=dict(x=-1.3, y=-0.8, z=2.0))),
+        sliders=[slider], updatemenus=[play], margin=dict(l=10, r=10, t=60, b=10),
         legend=dict(x=0.01, y=0.98),
     )
     return fig
+
+
+def _step_and_value(path: Path, k: int) -> np.ndarray:
+    """``(step, f)`` of the points up to step ``k``, for the hover: the path is drawn lifted."""
+    n = min(k, path.steps) + 1
+    return np.column_stack([np.arange(n), path.values[:n]])
 
 
 def landscape_html(paths: Sequence[Path], *, theme: str = "dark") -> str:

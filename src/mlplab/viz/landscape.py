@@ -29,7 +29,8 @@ from matplotlib.ticker import FuncFormatter
 from mlplab.landscape import Function, Path
 from mlplab.landscape.verdict import Verdict, fmt_point
 from mlplab.viz.panels import axes_or_new
-from mlplab.viz.theme import colors, theme_context
+from mlplab.viz.placement import ladder, place_label
+from mlplab.viz.theme import PATH_OUTLINE, colors, optimizer_color, path_effects, theme_context
 
 Box = tuple[tuple[float, float], tuple[float, float]]
 SURFACE_CMAP = "viridis"
@@ -111,6 +112,13 @@ def surface_grid(function: Function, box: Box, n: int = 240) -> tuple[np.ndarray
     return X, Y, function(X, Y)
 
 
+def path_lift(Z: np.ndarray) -> float:
+    """How far above the surface a path is drawn: 3 % of the height drawn, so the semi-transparent
+    surface does not swallow it (the hover still reports the true ``f``)."""
+    finite = Z[np.isfinite(Z)]
+    return 0.03 * float(finite.max() - finite.min()) if finite.size else 0.0
+
+
 def gap_floor(function: Function, Z: np.ndarray) -> float:
     """What ``f`` is measured from in the pictures: ``f*`` if known, else the lowest value drawn."""
     finite = Z[np.isfinite(Z)]
@@ -134,11 +142,10 @@ def gap_label(function: Function) -> str:
     return "f − f*" if function.f_min is not None else "f − (lowest f drawn)"
 
 
-def _path_colors(paths: Sequence[Path], theme: str) -> list[str]:
-    if len(paths) == 1:
-        return [colors(theme)["path"]]
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    return [cycle[k % len(cycle)] for k in range(len(paths))]
+def optimizer_colors(paths: Sequence[Path]) -> list[str]:
+    """Each path in its optimizer's colour (:data:`~mlplab.viz.theme.OPTIMIZER_COLORS`), whatever its
+    position, so Adam is the same colour in every figure."""
+    return [optimizer_color(p.optimizer) for p in paths]
 
 
 def plot_contour(
@@ -189,18 +196,22 @@ def plot_contour(
             bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             bar.ax.minorticks_off()
             drawn["colorbar"] = bar
-        path_colors = list(path_colors or _path_colors(paths, theme))
+        path_colors = list(path_colors or optimizer_colors(paths))
         drawn["paths"] = []
         for path, color in zip(paths, path_colors, strict=False):
             drawn["paths"].append(draw_path_2d(ax, path, color, arrows=arrows, c=c, box=box))
         if paths:
             starts = np.array([p.start for p in paths])
-            ends = np.array([p.end for p in paths if points_in_frame(p, box)[1] is None] or np.empty((0, 2)))
+            stayed = [points_in_frame(p, box)[1] is None for p in paths]
+            ends = np.array([p.end for p, s in zip(paths, stayed, strict=True) if s] or np.empty((0, 2)))
+            end_colors = [col for col, s in zip(path_colors, stayed, strict=False) if s]
             ax.plot(starts[:, 0], starts[:, 1], "o", ms=9, mfc=c["start"], mec=c["foreground"], mew=1,
                     zorder=6, label="start")
             if len(ends):
-                ax.plot(ends[:, 0], ends[:, 1], "s", ms=7, mfc=c["end"], mec=c["foreground"], mew=1,
-                        zorder=6, label="end")
+                # each end in its path's colour (an "end" colour would read as one more optimizer)
+                ax.scatter(ends[:, 0], ends[:, 1], s=49, marker="s", c=end_colors[: len(ends)],
+                           edgecolors=PATH_OUTLINE, linewidths=1.2, zorder=6)
+                ax.plot([], [], "s", ms=7, mfc="none", mec=c["foreground"], label="end")  # the legend's key
             if len(paths) == 1 and len(ends):
                 drawn["end_label"] = ax.annotate(
                     f"end {fmt_point(ends[0])}\nafter {paths[0].steps} steps", ends[0], xytext=(8, -10),
@@ -239,8 +250,9 @@ def draw_path_2d(ax: Axes, path: Path, color: str, *, arrows: bool = True, c: di
         d = np.diff(pts, axis=0)
         return ax.quiver(pts[:-1, 0], pts[:-1, 1], d[:, 0], d[:, 1], angles="xy", scale_units="xy",
                          scale=1, color=color, width=0.004, headwidth=4, headlength=5, zorder=5,
-                         label=path.label)
-    (line,) = ax.plot(pts[:, 0], pts[:, 1], "-o", color=color, lw=1.5, ms=2.5, zorder=5, label=path.label)
+                         label=path.label, edgecolor=PATH_OUTLINE, linewidth=0.6)
+    (line,) = ax.plot(pts[:, 0], pts[:, 1], "-o", color=color, lw=1.8, ms=3, mec=PATH_OUTLINE, mew=0.5, zorder=5,
+                      label=path.label, path_effects=path_effects(1.8))
     return line
 
 
@@ -285,19 +297,20 @@ def plot_surface(
         drawn: dict[str, Any] = {"figure": fig}
         drawn["surface"] = ax.plot_surface(X, Y, Z, cmap=SURFACE_CMAP, rstride=2, cstride=2, alpha=0.72,
                                            linewidth=0, antialiased=True, zorder=1)
-        path_colors = list(path_colors or _path_colors(paths, theme))
+        path_colors = list(path_colors or optimizer_colors(paths))
         drawn["paths"] = []
-        lift = 0.01 * float(np.nanmax(Z) - np.nanmin(Z))  # keep the path visibly above the surface
+        lift = path_lift(Z)
         for path, color in zip(paths, path_colors, strict=False):
             pts, left_at = points_in_frame(path, box)  # a 3-D axes does not clip: stop at the frame
             x, y = pts[:, 0], pts[:, 1]
             z = function(x, y) + lift
-            (line,) = ax.plot(x, y, z, "-o", color=color, lw=2, ms=3, zorder=5, label=path.label)
+            (line,) = ax.plot(x, y, z, "-o", color=color, lw=2.2, ms=3.5, mec=PATH_OUTLINE, mew=0.5, zorder=5,
+                              label=path.label, path_effects=path_effects(2.2))
             drawn["paths"].append(line)
             ax.scatter([x[0]], [y[0]], [z[0]], s=70, color=c["start"], edgecolor=c["foreground"],
                        zorder=6, depthshade=False)
             if left_at is None:
-                ax.scatter([x[-1]], [y[-1]], [z[-1]], s=55, marker="s", color=c["end"],
+                ax.scatter([x[-1]], [y[-1]], [z[-1]], s=55, marker="s", color=color,
                            edgecolor=c["foreground"], zorder=6, depthshade=False)
         if function.minima:
             m = np.array(function.minima)
@@ -330,6 +343,7 @@ def plot_convergence(
     """
     path, function = verdict.path, verdict.path.function
     c = colors(theme)
+    mine = optimizer_color(path.optimizer)
     with theme_context(theme):
         if axes is None:
             fig, axes = plt.subplots(1, 3, figsize=(12.5, 4.0), layout="constrained")
@@ -345,7 +359,7 @@ def plot_convergence(
         ax_f, ax_d, ax_g = axes
 
         gap = path.values - (function.f_min if function.f_min is not None else 0.0)
-        _log_line(ax_f, steps, gap, c["path"], "this path", log=function.f_min is not None)
+        _log_line(ax_f, steps, gap, mine, "this path", log=function.f_min is not None)
         if closed:
             predicted = q.value(q.gd_path(path.lr, horizon, path.start)) - function.f_min
             drawn["f_theory"] = _log_line(ax_f, k, predicted, c["reference"], "closed form", dashed=True)
@@ -355,15 +369,11 @@ def plot_convergence(
         if function.minima:
             minima = np.array(function.minima)
             dist = np.min(np.linalg.norm(path.points[:, None, :] - minima[None], axis=2), axis=1)
-            drawn["distance"] = _log_line(ax_d, steps, dist, c["path"], "this path")
-            if dist[-1] > 0:
-                at_edge = path.steps > 0.8 * horizon
-                logs = np.log10(np.append(dist[dist > 0], verdict.tol))
-                high = (np.log10(dist[-1]) - logs.min()) > 0.5 * np.ptp(logs)  # upper half: label below
-                ax_d.annotate(f"after {path.steps} steps: {dist[-1]:.4g}", (path.steps, dist[-1]),
-                              xytext=(-6 if at_edge else 10, -8 if high else 8), textcoords="offset points",
-                              ha="right" if at_edge else "left", va="top" if high else "bottom",
-                              color=c["path"], fontweight="bold", fontsize=9)
+            drawn["distance"] = _log_line(ax_d, steps, dist, mine, "this path")
+            if dist[-1] > 0:  # placed in free space once the layout is done (below)
+                drawn["distance_label"] = ax_d.annotate(
+                    f"after {path.steps} steps: {dist[-1]:.4g}", (path.steps, dist[-1]), xytext=(0, 0),
+                    textcoords="offset points", color=mine, fontweight="bold", fontsize=9)
             if closed:
                 drawn["d_theory"] = _log_line(ax_d, k, q.distances(path.lr, k, path.start), c["reference"],
                                               "closed form", dashed=True)
@@ -384,7 +394,7 @@ def plot_convergence(
             ax_d.set_title("Distance to a minimum")
         ax_d.set_ylabel("distance")
 
-        _log_line(ax_g, steps, np.linalg.norm(path.gradients, axis=1), c["path"], "this path")
+        _log_line(ax_g, steps, np.linalg.norm(path.gradients, axis=1), mine, "this path")
         if closed:
             grads = q.gd_path(path.lr, horizon, path.start) @ q.hessian + q.linear  # ∇f = Hw + b
             drawn["g_theory"] = _log_line(ax_g, k, np.linalg.norm(grads, axis=1), c["reference"],
@@ -398,7 +408,22 @@ def plot_convergence(
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize=8, loc="best")
         fig.suptitle(f"{path.label} on {function.label}: {verdict.headline()}", fontsize=11)
+        if "distance_label" in drawn:  # off the closed-form line, the tolerance and the legend
+            fig.draw_without_rendering()
+            steps_out = (8, 18, 30, 44, 60)
+            candidates = [*ladder("down", steps_out, dxs=(10, 40), ha="left"),
+                          *ladder("up", steps_out, dxs=(10, 40), ha="left"),
+                          *ladder("down", steps_out, dxs=(-6, -40), ha="right"),
+                          *ladder("up", steps_out, dxs=(-6, -40), ha="right")]
+            label = drawn["distance_label"]
+            place_label(ax_d, label, candidates, ax_d.get_lines(), boxes=_text_boxes(ax_d, label))
     return drawn
+
+
+def _text_boxes(ax: Axes, skip: Any) -> list:
+    """The display boxes of the other texts on ``ax`` (a label must not cover another)."""
+    renderer = ax.get_figure(root=True).canvas.get_renderer()
+    return [t.get_window_extent(renderer) for t in ax.texts if t.get_text() and t is not skip]
 
 
 def _log_only_if_wide(ax: Axes, decades: float = 1.5) -> None:

@@ -17,9 +17,8 @@ from PIL import Image
 
 from mlplab.landscape import Path
 from mlplab.train.run_folder import atomic_write_bytes
-from mlplab.viz.landscape import frame_steps, plot_box, plot_contour
-from mlplab.viz.landscape_compare import path_colors
-from mlplab.viz.theme import colors, theme_context
+from mlplab.viz.landscape import frame_steps, optimizer_colors, plot_box, plot_contour
+from mlplab.viz.theme import PATH_OUTLINE, colors, path_effects, theme_context
 
 
 def animate_paths(
@@ -45,9 +44,10 @@ def animate_paths(
     with theme_context(theme):
         fig, ax = plt.subplots(figsize=size, layout="constrained")
         box = plot_box(function, paths)
-        palette = [c["path"]] if len(paths) == 1 else path_colors(len(paths))
+        palette = optimizer_colors(paths)
         plot_contour(function, [], ax=ax, theme=theme, box=box, legend=False, raster=True)
-        lines = [ax.plot([], [], "-o", color=color, lw=2, ms=3, label=p.label)[0]
+        lines = [ax.plot([], [], "-o", color=color, lw=2, ms=3, mec=PATH_OUTLINE, mew=0.5, label=p.label,
+                         path_effects=path_effects(2))[0]
                  for p, color in zip(paths, palette, strict=True)]
         heads = [ax.plot([], [], "o", ms=8, mfc=color, mec=c["foreground"])[0] for color in palette]
         for p in paths:

@@ -12,15 +12,9 @@ import numpy as np
 
 from mlplab.landscape import Path
 from mlplab.landscape.verdict import Verdict, fmt, fmt_point
-from mlplab.viz.landscape import plot_box, plot_contour
+from mlplab.viz.landscape import optimizer_colors, plot_box, plot_contour
 from mlplab.viz.panels import grid_shape
 from mlplab.viz.theme import theme_context
-
-
-def path_colors(n: int) -> list[str]:
-    """The theme's cycle colours, one per path (call inside ``theme_context``)."""
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    return [cycle[k % len(cycle)] for k in range(n)]
 
 
 def plot_compare_grid(paths: Sequence[Path], verdicts: Sequence[Verdict], *, theme: str = "dark") -> dict[str, Any]:
@@ -32,7 +26,7 @@ def plot_compare_grid(paths: Sequence[Path], verdicts: Sequence[Verdict], *, the
                                  squeeze=False)
         box = plot_box(function, paths)
         drawn: dict[str, Any] = {"figure": fig, "axes": []}
-        for k, (path, verdict, color) in enumerate(zip(paths, verdicts, path_colors(len(paths)), strict=True)):
+        for k, (path, verdict, color) in enumerate(zip(paths, verdicts, optimizer_colors(paths), strict=True)):
             ax = axes.flat[k]
             plot_contour(function, [path], ax=ax, theme=theme, box=box, arrows=False, colorbar=False,
                          legend=False, path_colors=[color], title=f"{path.label}: {verdict.headline()}")
@@ -50,7 +44,7 @@ def plot_compare_overlay(paths: Sequence[Path], verdicts: Sequence[Verdict], *, 
     with theme_context(theme):
         fig, (ax_map, ax_gap) = plt.subplots(1, 2, figsize=(13.5, 5.0), layout="constrained",
                                              gridspec_kw={"width_ratios": [1.5, 1]})
-        palette = path_colors(len(paths))
+        palette = optimizer_colors(paths)
         plot_contour(function, paths, ax=ax_map, theme=theme, arrows=False, path_colors=palette,
                      title=f"All paths on {function.label}")
         f_min = function.f_min if function.f_min is not None else 0.0

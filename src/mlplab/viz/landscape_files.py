@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path as FilePath
 
+import matplotlib.pyplot as plt
+
 from mlplab.landscape import Path, Verdict
 from mlplab.landscape.sgd_study import SgdStudy
 from mlplab.viz.landscape import plot_contour, plot_convergence, plot_surface
 from mlplab.viz.landscape_compare import plot_compare_grid, plot_compare_overlay
 from mlplab.viz.landscape_sgd import plot_sgd_study
-from mlplab.viz.theme import save_figure
+from mlplab.viz.theme import check_format, save_figure
 
 
 def _extras(folder: FilePath, paths: Sequence[Path], theme: str, gif: bool, html: bool) -> list[FilePath]:
@@ -30,38 +32,45 @@ def _extras(folder: FilePath, paths: Sequence[Path], theme: str, gif: bool, html
     return written
 
 
-def descent_files(verdict: Verdict, folder: FilePath, *, theme: str = "dark", gif: bool = False,
-                  html: bool = False) -> list[FilePath]:
-    """``surface.png``, ``contour.png``, ``convergence.png`` (+ ``path.gif``, ``landscape.html``)."""
+def _save(fig, folder: FilePath, name: str, formats: Sequence[str]) -> list[FilePath]:
+    """``name.png``, ``name.svg``, … (one per format, at the current dpi), then close the figure."""
+    written = [save_figure(fig, folder / f"{name}.{check_format(fmt)}", close=False) for fmt in formats]
+    plt.close(fig)
+    return written
+
+
+def descent_files(verdict: Verdict, folder: FilePath, *, theme: str = "dark", formats: Sequence[str] = ("png",),
+                  gif: bool = False, html: bool = False) -> list[FilePath]:
+    """``surface``, ``contour``, ``convergence`` in each of ``formats`` (+ ``path.gif``, ``landscape.html``)."""
     path = verdict.path
     written = [
-        save_figure(plot_surface(path.function, [path], theme=theme)["figure"], folder / "surface.png"),
-        save_figure(plot_contour(path.function, [path], theme=theme)["figure"], folder / "contour.png"),
-        save_figure(plot_convergence(verdict, theme=theme)["figure"], folder / "convergence.png"),
+        *_save(plot_surface(path.function, [path], theme=theme)["figure"], folder, "surface", formats),
+        *_save(plot_contour(path.function, [path], theme=theme)["figure"], folder, "contour", formats),
+        *_save(plot_convergence(verdict, theme=theme)["figure"], folder, "convergence", formats),
     ]
     return written + _extras(folder, [path], theme, gif, html)
 
 
-def sgd_files(study: SgdStudy, folder: FilePath, *, theme: str = "dark", gif: bool = False,
-              html: bool = False) -> list[FilePath]:
-    """``sgd.png`` (ensemble, noise, batch sizes, schedules) and ``contour.png`` of the first run
-    (+ its ``path.gif``; ``landscape.html`` with the run and full-batch GD)."""
+def sgd_files(study: SgdStudy, folder: FilePath, *, theme: str = "dark", formats: Sequence[str] = ("png",),
+              gif: bool = False, html: bool = False) -> list[FilePath]:
+    """``sgd`` (ensemble, noise, batch sizes, schedules) and ``contour`` of the first run, in each of
+    ``formats`` (+ its ``path.gif``; ``landscape.html`` with the run and full-batch GD)."""
     run = study.run
     written = [
-        save_figure(plot_sgd_study(study, theme=theme)["figure"], folder / "sgd.png"),
-        save_figure(plot_contour(run.function, [run], theme=theme, arrows=False)["figure"],
-                    folder / "contour.png"),
+        *_save(plot_sgd_study(study, theme=theme)["figure"], folder, "sgd", formats),
+        *_save(plot_contour(run.function, [run], theme=theme, arrows=False)["figure"], folder, "contour", formats),
     ]
     written += _extras(folder, [run], theme, gif, False)
     return written + _extras(folder, [run, study.full_batch], theme, False, html)
 
 
 def compare_files(paths: Sequence[Path], verdicts: Sequence[Verdict], folder: FilePath, *,
-                  theme: str = "dark", gif: bool = False, html: bool = False) -> list[FilePath]:
-    """``compare_grid.png`` (one panel per optimizer), ``compare_overlay.png`` (+ gif, html)."""
+                  theme: str = "dark", formats: Sequence[str] = ("png",), gif: bool = False,
+                  html: bool = False) -> list[FilePath]:
+    """``compare_grid`` (one panel per optimizer), ``compare_overlay``, in each of ``formats``
+    (+ gif, html)."""
     written = [
-        save_figure(plot_compare_grid(paths, verdicts, theme=theme)["figure"], folder / "compare_grid.png"),
-        save_figure(plot_compare_overlay(paths, verdicts, theme=theme)["figure"],
-                    folder / "compare_overlay.png"),
+        *_save(plot_compare_grid(paths, verdicts, theme=theme)["figure"], folder, "compare_grid", formats),
+        *_save(plot_compare_overlay(paths, verdicts, theme=theme)["figure"], folder, "compare_overlay", formats),
     ]
     return written + _extras(folder, paths, theme, gif, html)

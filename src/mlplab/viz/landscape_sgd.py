@@ -17,7 +17,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from mlplab.landscape.schedules import step_every
 from mlplab.landscape.sgd_study import ELLIPSE_SHARE, ELLIPSE_SIGMAS, SgdStudy
 from mlplab.viz.landscape import plot_box, plot_contour
-from mlplab.viz.theme import colors, theme_context
+from mlplab.viz.theme import PATH_OUTLINE, colors, optimizer_color, path_effects, theme_context
 
 
 def plot_sgd_study(study: SgdStudy, *, theme: str = "dark") -> dict[str, Any]:
@@ -43,20 +43,22 @@ def plot_sgd_study(study: SgdStudy, *, theme: str = "dark") -> dict[str, Any]:
 def plot_ensemble(study: SgdStudy, *, ax: Axes, theme: str = "dark") -> Axes:
     """Every run (thin), their mean (thick), full-batch GD (dashed) and the predicted 2σ ellipse."""
     c = colors(theme)
+    mine = optimizer_color(study.run.optimizer)  # the optimizer's colour, outlined: it sits on the contour
     function = study.run.function
     box = plot_box(function, [*study.runs, study.full_batch])
     plot_contour(function, [], ax=ax, theme=theme, box=box, colorbar=False, legend=False,
                  title=f"{len(study.runs)} SGD runs, their mean and full-batch GD")
     for k, p in enumerate(study.runs):
-        ax.plot(p.points[:, 0], p.points[:, 1], "-", color=c["gap"], lw=0.7, alpha=0.45, zorder=3,
+        ax.plot(p.points[:, 0], p.points[:, 1], "-", color=mine, lw=0.7, alpha=0.5, zorder=3,
                 label="SGD runs" if k == 0 else None)
     ends = study.ends
-    ax.plot(ends[:, 0], ends[:, 1], "o", ms=4, color=c["gap"], mec=c["background"], mew=0.5, zorder=4,
+    ax.plot(ends[:, 0], ends[:, 1], "o", ms=4, color=mine, mec=PATH_OUTLINE, mew=0.5, zorder=4,
             label="their end points")
-    ax.plot(study.mean_points[:, 0], study.mean_points[:, 1], "-", color=c["smooth"], lw=2.4, zorder=5,
-            label="mean of the runs")
+    ax.plot(study.mean_points[:, 0], study.mean_points[:, 1], "-", color=mine, lw=2.4, zorder=5,
+            label="mean of the runs", path_effects=path_effects(2.4))
     gd = study.full_batch.points
-    ax.plot(gd[:, 0], gd[:, 1], "--", color=c["foreground"], lw=1.6, zorder=5, label="full-batch GD")
+    ax.plot(gd[:, 0], gd[:, 1], "--", color="white", lw=1.6, zorder=5, label="full-batch GD",
+            path_effects=path_effects(1.6))
     ax.plot(*study.run.start, "o", ms=9, mfc=c["start"], mec=c["foreground"], zorder=6, label="start")
     if study.covariances is not None:
         inside = study.inside_ellipse()

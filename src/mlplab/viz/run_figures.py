@@ -42,10 +42,10 @@ from mlplab.train.run_folder import (
     load_snapshots,
 )
 from mlplab.train.trainer import load_dataset
-from mlplab.viz.architecture import network_from_params, plot_architecture
+from mlplab.viz.architecture import network_from_params, plot_architecture, run_contribution_scale
 from mlplab.viz.confusion import confusion_matrix, plot_confusion, plot_mistakes
 from mlplab.viz.gradcheck_plot import plot_gradient_check
-from mlplab.viz.hidden_units import hidden_units_gif, plot_hidden_units
+from mlplab.viz.hidden_units import hidden_units_gif, plot_hidden_units, shared_limit
 from mlplab.viz.predictions import plot_predictions
 from mlplab.viz.theme import check_format, check_theme, figure_bytes, save_figure
 from mlplab.viz.training import plot_accuracy, plot_loss
@@ -109,7 +109,7 @@ class RunData:
             h, iterations=h.iterations[: k + 1], train_acc=h.train_acc[: k + 1], test_acc=h.test_acc[: k + 1],
             train_loss=h.train_loss[: k + 1], test_loss=h.test_loss[: k + 1],
             eval_seconds=h.eval_seconds[: k + 1], loss=h.loss[:n_iter],
-            status=f"evaluation {k + 1} of {h.n_evaluations}",
+            status=f"evaluation {k} of 0–{h.n_evaluations - 1}",  # counted from 0, as --at K
         )
 
     @property
@@ -141,7 +141,8 @@ def load_run_data(run_dir: str | os.PathLike) -> RunData:
 def _architecture(data: RunData, k: int | None, theme: str) -> Figure:
     i = DIGIT_INDEX
     drawn = plot_architecture(data.params_at(k), data.run.sizes, activation=data.run.config.activation,
-                              x=data.x_test[i], label=int(data.t_test[i]), theme=theme)
+                              x=data.x_test[i], label=int(data.t_test[i]), theme=theme,
+                              scale=run_contribution_scale(data, data.x_test[i]))  # one scale for a replay
     if k is not None:
         ax = drawn["ax"]
         ax.set_title(f"{ax.get_title()}, after iteration {data.run.history.iterations[k]}", fontsize=12)
@@ -152,7 +153,10 @@ def _hidden_units(data: RunData, k: int | None, theme: str) -> Figure:
     iteration = "final" if k is None else f"iteration {data.run.history.iterations[k]}"
     W1 = data.params_at(k)["W1"]
     title = f"Hidden units ({iteration}): each unit's {W1.shape[0]} input weights as an image"
-    return plot_hidden_units(W1, theme=theme, title=title)["figure"]
+    vmax = None
+    if k is not None:  # a replay: the run's one colour scale, so early weights look as small as they are
+        vmax = shared_limit([data.snapshots["W1"], data.params_at(None)["W1"]])
+    return plot_hidden_units(W1, theme=theme, title=title, vmax=vmax)["figure"]
 
 
 def _confusion(data: RunData, k: int | None, theme: str) -> Figure:
@@ -321,8 +325,10 @@ def animation_bytes(data: RunData, theme: str = "dark") -> bytes | None:
     snaps = data.snapshots
     if snaps is None or len(snaps["iterations"]) == 0:
         return None
+    h = data.run.history
+    final = (data.params_at(None)["W1"], len(h.loss) - 1, None)  # the last frame is the final model
     return hidden_units_gif(snaps["W1"], snaps["iterations"], theme=theme,
-                            test_acc=data.run.history.test_acc[: len(snaps["iterations"])])
+                            test_acc=h.test_acc[: len(snaps["iterations"])], final=final)
 
 
 def render_images(

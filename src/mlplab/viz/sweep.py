@@ -36,7 +36,7 @@ from mlplab.optim import OPTIMIZERS
 from mlplab.sweep.space import SWEPT
 from mlplab.sweep.summary import Ranked, Row, rank_configurations, setting_label, varied_settings
 from mlplab.viz.panels import axes_or_new, grid_shape
-from mlplab.viz.theme import colors, save_figure, theme_context
+from mlplab.viz.theme import OPTIMIZER_COLORS, colors, save_figure, theme_context
 
 #: Settings drawn on a logarithmic axis / colour scale (a factor of 10 is one step).
 LOG_SCALE = ("lr", "batch_size")
@@ -84,6 +84,13 @@ def _palette(n: int) -> list[str]:
     cycle = [p["color"] for p in mpl.rcParams["axes.prop_cycle"]]
     return [cycle[k % len(cycle)] for k in range(n)] if n <= len(cycle) else [
         mpl.colors.to_hex(c) for c in plt.get_cmap("tab20")(np.linspace(0, 1, n))]
+
+
+def _colors_for(setting: str | None, values: Sequence[Any]) -> list[str]:
+    """One colour per value; optimizers in their own colour (the same as in every other figure)."""
+    if setting == "optimizer" and all(v in OPTIMIZER_COLORS for v in values):
+        return [OPTIMIZER_COLORS[v] for v in values]
+    return _palette(len(values))
 
 
 def _sequential_cmap(theme: str) -> mpl.colors.Colormap:
@@ -157,7 +164,7 @@ def plot_accuracy_vs_lr(
 
 def _lines_by(rows, x, line_by, line_values, x_values, position, table, ax: Axes, drawn: dict) -> None:
     """One line per ``line_by`` value through the means over seeds, a band over the seed range, dots for seeds."""
-    for color, value in zip(_palette(len(line_values)), line_values, strict=True):
+    for color, value in zip(_colors_for(line_by, line_values), line_values, strict=True):
         points = table.get(value, {})
         xs = [v for v in x_values if v in points]
         if not xs:
@@ -360,7 +367,7 @@ def plot_all_curves(
             if color_by in LOG_SCALE:  # a few ordered values: ordered colours, small to large
                 color_of = dict(zip(values, _sequential_cmap(theme)(np.linspace(0, 1, len(values))), strict=True))
             else:
-                color_of = dict(zip(values, _palette(len(values)), strict=True))
+                color_of = dict(zip(values, _colors_for(color_by, values), strict=True))
             handles = [Line2D([], [], color=color_of[v], lw=2, label=setting_label(color_by, v)) for v in values]
             if any(not _ok(r) for r in rows):
                 handles.append(Line2D([], [], color=colors(theme)["reference"], ls="--", label="diverged / failed"))

@@ -28,6 +28,25 @@ THEMES = ("dark", "light")
 FORMATS = ("png", "svg", "pdf")
 STYLE_DIR = Path(__file__).parent
 
+#: Resolution of every saved figure unless ``--dpi`` says otherwise: sharp on a slide or a projector.
+DEFAULT_DPI = 150
+
+#: One colour per optimizer, by name, the same in both themes and in every figure (CLI, notebooks,
+#: the web playground through ``/api/options``). None is a viridis hue (dark purple, blue, teal, green,
+#: yellow) and all read on white and on the dark background; on a contour or surface the path also
+#: gets a :data:`PATH_OUTLINE`, so it reads on the yellow bands too. The textbook's four (fig. 6-8:
+#: sgd, momentum, adagrad, adam) are the four most different.
+OPTIMIZER_COLORS = {
+    "sgd": "#e8384f",       # red
+    "momentum": "#56b4e9",  # sky blue
+    "nesterov": "#b388ff",  # lavender
+    "adagrad": "#ff8c1a",   # orange
+    "rmsprop": "#c49a6c",   # tan
+    "adam": "#f26bce",      # pink
+}
+#: A path's dark outline (matplotlib path effect / plotly marker line) on the contour and surface.
+PATH_OUTLINE = "#000000"
+
 #: Symmetric diverging colormap for weights: blue negative, white/black zero, red positive.
 DIVERGING_CMAP = "RdBu_r"
 
@@ -49,6 +68,21 @@ def check_theme(theme: str) -> str:
     return theme
 
 
+def optimizer_color(name: str) -> str:
+    """The colour of optimizer ``name`` (``"adam"``, ``"sgd"``, …) in every figure."""
+    if name not in OPTIMIZER_COLORS:
+        raise ConfigError(f"no colour for optimizer {name!r}; add it to OPTIMIZER_COLORS "
+                          f"(known: {', '.join(OPTIMIZER_COLORS)}).")
+    return OPTIMIZER_COLORS[name]
+
+
+def path_effects(width: float) -> list:
+    """A dark outline under a line of ``width`` points, so it reads on every colormap level."""
+    from matplotlib import patheffects
+
+    return [patheffects.Stroke(linewidth=width + 2.2, foreground=PATH_OUTLINE), patheffects.Normal()]
+
+
 def colors(theme: str = "dark") -> dict[str, str]:
     """Named colours for the theme: ``train``, ``test``, ``reference``, ``path``, ``start``, …"""
     return dict(_ROLES[check_theme(theme)])
@@ -67,19 +101,43 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
-def figure_bytes(fig: Figure, fmt: str = "png") -> bytes:
+def check_dpi(dpi: float) -> float:
+    if not 10 <= dpi <= 1200:
+        raise ConfigError(f"dpi must be between 10 and 1200, got {dpi!r}; 150 suits a slide, 300 print.")
+    return dpi
+
+
+@contextlib.contextmanager
+def figure_dpi(dpi: float | None = None) -> Iterator[None]:
+    """Save every figure inside the block at ``dpi`` (the CLI's ``--dpi``; default :data:`DEFAULT_DPI`).
+
+    A context, like the theme, so the commands that draw many figures (``train``, ``plot``, ``sweep``)
+    pass it once instead of through every drawing function."""
+    with mpl.rc_context({"savefig.dpi": check_dpi(DEFAULT_DPI if dpi is None else dpi)}):
+        yield
+
+
+def current_dpi() -> float:
+    """The dpi a figure is saved at here: the one set by :func:`figure_dpi`, else :data:`DEFAULT_DPI`."""
+    dpi = mpl.rcParams["savefig.dpi"]
+    return DEFAULT_DPI if dpi == "figure" else float(dpi)
+
+
+def figure_bytes(fig: Figure, fmt: str = "png", dpi: float | None = None) -> bytes:
+    """The figure as ``fmt`` bytes at ``dpi`` (default: :func:`current_dpi`)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=check_format(fmt))
+    fig.savefig(buffer, format=check_format(fmt), dpi=current_dpi() if dpi is None else check_dpi(dpi))
     return buffer.getvalue()
 
 
-def save_figure(fig: Figure, path: str | os.PathLike, *, close: bool = True) -> Path:
-    """Save atomically (format from the suffix) and close the figure; returns the path."""
+def save_figure(fig: Figure, path: str | os.PathLike, *, close: bool = True, dpi: float | None = None) -> Path:
+    """Save atomically (format from the suffix, ``dpi`` default :func:`current_dpi`) and close the
+    figure; returns the path."""
     from mlplab.train.run_folder import atomic_write_bytes
 
     path = Path(path)
     fmt = path.suffix.lstrip(".") or "png"
-    data = figure_bytes(fig, fmt)
+    data = figure_bytes(fig, fmt, dpi)
     atomic_write_bytes(path, data)
     if close:
         plt.close(fig)

@@ -22,6 +22,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 from mlplab.data.reference import ReferenceCurve
 from mlplab.train.history import History
 from mlplab.viz.panels import axes_or_new
+from mlplab.viz.placement import ladder, line_points, place_label, points_inside
 from mlplab.viz.theme import colors, theme_context
 
 
@@ -130,20 +131,45 @@ def plot_accuracy(
             pad = max(float(it[0]), 1.0)
             ax.set_xlim(-0.05 * pad - 1, 1.05 * pad + 1)
 
-        # The final values, written beside the last points: train above, test below.
-        x_last = it[-1]
-        dx, ha = (-4, "right") if it.size > 1 else (6, "left")  # a single point sits mid-axes
-        for key, value, dy, va in (("train", train[-1], 9, "bottom"), ("test", test[-1], -9, "top")):
-            drawn[f"{key}_label"] = ax.annotate(
-                f"{key} {value:.2%}", (x_last, value), xytext=(dx, dy), textcoords="offset points",
-                ha=ha, va=va, color=c[key], fontweight="bold",
-            )
-        ax.legend(loc="center left", bbox_to_anchor=(0.02, 0.42), fontsize=9)
-
         first = it.size // 3
         if zoom and it.size - first >= 3:
             drawn["inset"] = _zoom_inset(ax, it[first:], train[first:], test[first:], reference, c)
+        fig.draw_without_rendering()  # the layout first: the free space is measured in display coordinates
+        drawn["legend"] = _legend_in_free_space(ax)
+
+        # The final values, beside the last points, where they cover no curve and no axis line:
+        # train above its point if there is room, test below its own (or further out).
+        x_last = it[-1]
+        dxs, ha = ((-4, -40, -90), "right") if it.size > 1 else ((6,), "left")  # a single point sits mid-axes
+        placed = []
+        for key, value, first_side in (("train", train[-1], "up"), ("test", test[-1], "down")):
+            label = ax.annotate(f"{key} {value:.2%}", (x_last, value), xytext=(0, 0), textcoords="offset points",
+                                color=c[key], fontweight="bold")
+            other = "down" if first_side == "up" else "up"
+            place_label(ax, label, ladder(first_side, dxs=dxs, ha=ha) + ladder(other, dxs=dxs, ha=ha),
+                        ax.get_lines(), boxes=placed)
+            placed.append(label.get_window_extent(fig.canvas.get_renderer()))
+            drawn[f"{key}_label"] = label
     return drawn
+
+
+def _legend_in_free_space(ax: Axes) -> Any:
+    """The legend where it covers the fewest curve points: at the left if it can, else moved right
+    (a run that jumps to 80 % at its first evaluation draws a steep line up the left edge)."""
+    points = line_points(ax, ax.get_lines())
+    renderer = ax.get_figure(root=True).canvas.get_renderer()
+    best = None
+    for x in (0.02, 0.12, 0.22):
+        for y in (0.42, 0.3, 0.55, 0.2, 0.68, 0.12):
+            legend = ax.legend(loc="center left", bbox_to_anchor=(x, y), fontsize=9)
+            box = legend.get_window_extent(renderer)
+            hits = points_inside(box, points) + sum(1000 for inset in ax.child_axes
+                                                    if box.overlaps(inset.get_window_extent(renderer)))
+            if best is None or hits < best[0]:
+                best = (hits, (x, y))
+            if hits == 0:
+                return legend
+    return ax.legend(loc="center left", bbox_to_anchor=best[1], fontsize=9)
 
 
 def _zoom_inset(ax: Axes, it: np.ndarray, train: np.ndarray, test: np.ndarray,
@@ -213,8 +239,11 @@ def plot_loss(
         ax.set_title("Loss" if history.status == "completed" else f"Loss ({history.status})")
         ax.legend(loc="upper right", fontsize=9)
         _epoch_axis(ax, iters_per_epoch)
-        drawn["final"] = ax.annotate(
-            f"{smooth[-1]:.3f}", (loss.size - 1 - (window - 1) / 2, smooth[-1]), xytext=(0, 10),
-            textcoords="offset points", ha="right", va="bottom", color=c["smooth"], fontweight="bold",
-        )
+        drawn["final"] = ax.annotate(f"{smooth[-1]:.3f}", (loss.size - 1 - (window - 1) / 2, smooth[-1]), xytext=(0, 0),
+                                     textcoords="offset points", color=c["smooth"], fontweight="bold")
+        fig.draw_without_rendering()  # measure the free space after the layout
+        steps = (10, 20, 32, 46, 62, 80, 100)
+        # below the noisy band first (above it the test loss runs, and a label there reads as its value)
+        place_label(ax, drawn["final"], ladder("down", steps, dxs=(0, -40)) + ladder("up", steps, dxs=(0, -40, -90)),
+                    ax.get_lines())
     return drawn

@@ -3,11 +3,10 @@
 
 mlplab.header("landscape");
 const $ = (id) => document.getElementById(id);
-const PALETTE = { dark: ["#F0E442", "#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#D55E00"],
-                  light: ["#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"] };
 const view = (mlplab.landscape = { functions: [], result: null, options: null, seq: 0, lrs: null, propose: false });
 
-function colorOf(k) { return PALETTE[mlplab.theme()][k % 6]; }
+// One colour per optimizer, by name, as in every CLI figure (mlplab.viz.theme.OPTIMIZER_COLORS via /api/options).
+function colorOf(name) { return view.options.optimizer_colors[name] || mlplab.css("--fg"); }
 
 // ---------------------------------------------------------------- the form
 
@@ -37,6 +36,7 @@ function optimizerRow(name = "sgd", lr = 0.9) {
     schedule();
   });
   row.querySelector(".opt-name").addEventListener("change", () => { // each optimizer its own lr: the proposal for it
+    paintSwatches();
     if (view.lrs) setLr(row, view.lrs[row.querySelector(".opt-name").value]);
     schedule();
   });
@@ -60,7 +60,10 @@ function proposeLrs(lrs) {
 }
 
 function paintSwatches() {
-  [...$("optimizers").children].forEach((row, k) => { row.querySelector(".opt-name").style.borderLeft = `6px solid ${colorOf(k)}`; });
+  [...$("optimizers").children].forEach((row) => {
+    const select = row.querySelector(".opt-name");
+    select.style.borderLeft = `6px solid ${colorOf(select.value)}`;
+  });
   $("add-optimizer").disabled = $("optimizers").children.length >= view.options.landscape.paths;
 }
 
@@ -158,10 +161,10 @@ function draw() {
     colorbar: { title: { text: "log₁₀(f − f*)", side: "right" }, thickness: $("contour").clientWidth < 500 ? 12 : 24 },
     hovertemplate: "x=%{x:.3g}<br>y=%{y:.3g}<extra>click: start here</extra>",
   }];
-  r.paths.forEach((p, i) => {
+  r.paths.forEach((p) => {
     const part = upTo(p, k);
     contour.push({ type: "scatter", mode: "lines+markers", x: part.x, y: part.y, name: p.label,
-                   line: { color: colorOf(i), width: 3 }, marker: { size: 6, line: { width: 1, color: "#000" } },
+                   line: { color: colorOf(p.optimizer), width: 3 }, marker: { size: 6, line: { width: 1, color: "#000" } },
                    hovertemplate: "step %{pointNumber}<br>x=%{x:.4g}<br>y=%{y:.4g}<extra>" + mlplab.escape(p.label) + "</extra>" });
   });
   contour.push({ type: "scatter", mode: "markers", x: [r.start[0]], y: [r.start[1]], name: "start", hoverinfo: "skip",
@@ -196,10 +199,11 @@ function drawSurface(k) {
   const lift = surfaceLift(r);
   const traces = [{ type: "surface", x: r.x, y: r.y, z: r.z, colorscale: "Viridis", opacity: 0.85, showscale: false,
                     name: "f(x, y)" }];
-  r.paths.forEach((p, i) => {
+  r.paths.forEach((p) => {
     const part = upTo(p, k);
     traces.push({ type: "scatter3d", mode: "lines+markers", x: part.x, y: part.y, z: part.z.map((v) => v + lift),
-                  name: p.label, line: { color: colorOf(i), width: 6 }, marker: { size: 3, color: colorOf(i) } });
+                  name: p.label, line: { color: colorOf(p.optimizer), width: 6 },
+                  marker: { size: 4, color: colorOf(p.optimizer), line: { width: 1, color: "#000" } } });
   });
   const layout = mlplab.layout({
     title: { text: "f(x, y)" }, margin: { l: 0, r: 0, t: 40, b: 0 }, showlegend: false,
@@ -228,9 +232,9 @@ function bindContourClick() {
 }
 
 function renderVerdicts() {
-  $("verdicts").innerHTML = view.result.paths.map((p, i) => {
+  $("verdicts").innerHTML = view.result.paths.map((p) => {
     const good = p.converged;
-    return `<div><span class="verdict-head ${good ? "good" : "bad"}"><span class="swatch" style="display:inline-block;width:0.8em;height:0.8em;border-radius:50%;background:${colorOf(i)}"></span>
+    return `<div><span class="verdict-head ${good ? "good" : "bad"}"><span class="swatch" style="display:inline-block;width:0.8em;height:0.8em;border-radius:50%;background:${colorOf(p.optimizer)}"></span>
       ${mlplab.escape(p.label)}: ${mlplab.escape(p.headline)}</span>
       <pre class="verdict">${mlplab.escape(p.verdict.join("\n"))}</pre></div>`;
   }).join("");

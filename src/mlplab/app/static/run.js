@@ -144,7 +144,8 @@ function updateReplayLabel() {
   }
   const k = state.at;
   $("replay-label").textContent =
-    `evaluation ${k + 1} of ${d.evaluations.length} · iteration ${d.evaluations[k]} · ` +
+    // counted from 0, as `mlplab plot --at K`, the API's `at` and the figures' titles count them
+    `evaluation ${k} of 0–${d.evaluations.length - 1} · iteration ${d.evaluations[k]} · ` +
     `train ${mlplab.pct(c.train_acc[k], 1)} · test ${mlplab.pct(c.test_acc[k], 1)}`;
 }
 
@@ -233,7 +234,7 @@ async function loadConfusion(seq) {
   } catch (e) { mlplab.showError($("confusion-error"), e); return; }
   if (seq !== state.seq) return;
   mlplab.showError($("confusion-error"), null);
-  const when = data.eval === null ? "the final model" : `evaluation ${data.eval + 1} (iteration ${data.iteration})`;
+  const when = data.eval === null ? "the final model" : `evaluation ${data.eval} (iteration ${data.iteration})`;
   $("confusion-acc").textContent = `${data.n} test digits, ${mlplab.pct(data.accuracy)} on the diagonal — ${when}`;
   const n = data.matrix.length;
   const light = mlplab.theme() === "light";
