@@ -111,7 +111,7 @@ def test_bad_sweep_requests_are_refused_with_a_reason(client, root, tmp_path):
 SETTINGS = {"iters": 4, "batch_size": 20, "hidden": [6, 4], "train_size": 100, "test_size": 50, "eval_every": 2,
             "seed": 5, "plots": False, "lr": 0.05, "activation": "relu", "optimizer": "adam",
             "optimizer_options": {"beta1": 0.8, "beta2": 0.99}, "weight_init_std": "he", "dtype": "float64",
-            "sampling": "shuffle"}
+            "sampling": "shuffle", "batchnorm": True, "dropout": 0.2, "weight_decay": 0.001, "validation": 20}
 
 
 def test_every_setting_of_the_train_form_reaches_config_json(client, root):
@@ -140,7 +140,7 @@ def test_the_options_list_each_optimizers_settings(client):
     options = client.get("/api/options").json()
     assert options["optimizer_options"]["momentum"] == {"momentum": 0.9}
     assert options["optimizer_options"]["sgd"] == {}
-    assert options["weight_inits"] == ["he", "xavier", "auto"]
+    assert options["weight_inits"] == ["he", "xavier", "auto", "relu", "sigmoid"]  # the book's names too
 
 
 def test_a_diverging_path_is_drawn_to_the_frames_edge_and_the_view_stays_on_the_function(client):
