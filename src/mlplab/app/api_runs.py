@@ -28,7 +28,7 @@ from mlplab.app.runs_folder import RunDataCache, RunsFolder
 from mlplab.app.schemas import MAX_TEST_SIZE, Theme
 from mlplab.app.streaming import follow, stream_is_live
 from mlplab.errors import ConfigError, RunFolderError
-from mlplab.train.run_folder import HISTORY, MODEL
+from mlplab.train.run_folder import HISTORY, MODEL, SNAPSHOTS
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -355,7 +355,12 @@ def run_detail(request: Request, name: str) -> Response:
     detail: dict[str, Any] = {**summary, "complete": (path / MODEL).is_file() and (path / HISTORY).is_file()
                               and not summary["live"] and not summary["error"],
                               "figures": [*FIGURES, *HEALTH_FIGURES]}
-    detail["live"] = summary["live"] or stream_is_live(path)
+    job = request.app.state.trainings.jobs.get(name)
+    if job is not None and job.active and not (path / SNAPSHOTS).is_file():
+        detail["complete"] = False  # the stream has ended, but the trainer writes snapshots.npz after it
+    # pictures while it trains: only for a run this server trains (it holds the network in memory)
+    detail["live_pictures"] = job is not None and job.active and not detail["complete"]
+    detail["live"] = summary["live"] or stream_is_live(path) or detail["live_pictures"]
     detail["report"] = (path / REPORT).is_file()
     if not detail["complete"]:
         return answer(detail)
