@@ -165,3 +165,6 @@ def test_a_training_runs_summary_and_pictures_change_between_two_evaluations(pag
         urllib.request.urlopen(stop, timeout=30)
     page.wait_for_selector("#status .badge.stopped", timeout=60_000)
     page.wait_for_selector("#finished:not(.is-live) #replay", timeout=60_000)
+    # the replay starts at the final model, with every evaluation recorded in snapshots.npz
+    assert page.evaluate("(() => { const r = document.getElementById('replay'); return r.value === r.max && "
+                         "Number(r.max) > 1; })()")
