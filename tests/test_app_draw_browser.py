@@ -124,7 +124,7 @@ def test_drawing_on_an_empty_canvas_is_a_clear_400(base_url):
     assert json.loads(caught.value.read())["error"] == "the canvas is empty: draw a digit first."
 
 
-def test_a_training_runs_summary_and_pictures_change_between_two_evaluations(page, base_url):
+def test_a_training_runs_summary_and_pictures_change_between_two_evaluations(page, base_url, panel_shots):
     settings = {"iters": 40_000, "batch_size": 100, "lr": 0.5, "hidden": [50], "train_size": 5000,
                 "test_size": 1000, "eval_every": 400, "seed": 3, "name": "live-pictures", "plots": False}
     request = urllib.request.Request(base_url + "/api/train", data=json.dumps(settings).encode(),
@@ -160,6 +160,8 @@ def test_a_training_runs_summary_and_pictures_change_between_two_evaluations(pag
         assert second[3] != first[3]  # a new hidden-units picture: the weights of a later evaluation
         assert "training" in second[2]
         assert "iteration" in page.inner_text("#live-note")
+        page.evaluate("document.getElementById('units-img').scrollIntoView({block: 'center'})")
+        panel_shots(page, "run_live")
     finally:
         stop = urllib.request.Request(base_url + "/api/train/live-pictures/stop", data=b"", method="POST")
         urllib.request.urlopen(stop, timeout=30)

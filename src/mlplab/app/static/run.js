@@ -272,7 +272,8 @@ async function loadConfusion(seq) {
   } catch (e) { mlplab.showError($("confusion-error"), e); return; }
   if (seq !== state.seq) return;
   mlplab.showError($("confusion-error"), null);
-  const when = data.eval === null ? "the final model" : `evaluation ${data.eval + 1} (iteration ${data.iteration})`;
+  const when = data.live ? `the latest evaluation (iteration ${data.iteration}), training`
+    : data.eval === null ? "the final model" : `evaluation ${data.eval + 1} (iteration ${data.iteration})`;
   $("confusion-acc").textContent = `${data.n} test digits, ${mlplab.pct(data.accuracy)} on the diagonal — ${when}`;
   const n = data.matrix.length;
   const light = mlplab.theme() === "light";
