@@ -390,8 +390,9 @@ async function loadWeights(seq) {
   mlplab.showError($("weights-error"), null);
   const centres = data.edges.slice(0, -1).map((e, i) => (e + data.edges[i + 1]) / 2);
   const colours = [mlplab.css("--train"), mlplab.css("--test"), mlplab.css("--good"), mlplab.css("--smooth")];
+  // log scale, so that W2's few wide weights show beside W1's many narrow ones; an empty bin is a gap
   const traces = data.layers.map((layer, i) => ({
-    x: centres, y: layer.density, name: `${layer.name} (${layer.shape.join("×")}), std ${layer.std.toPrecision(2)}`,
+    x: centres, y: layer.density.map((v) => (v > 0 ? v : null)), name: `${layer.name} (${layer.shape.join("×")}), std ${layer.std.toPrecision(2)}`,
     mode: "lines", line: { shape: "hvh", width: 2.5, color: colours[i % colours.length] },
   }));
   const when = data.live ? `iteration ${data.iteration}, training` : data.eval === null ? "final" : `iteration ${data.iteration}`;
@@ -400,8 +401,8 @@ async function loadWeights(seq) {
   Plotly.react($("weights-chart"), traces, mlplab.layout({
     title: { text: mlplab.fitTitle(title, "weights-chart") },
     xaxis: { gridcolor: mlplab.css("--line"), zerolinecolor: mlplab.css("--line"), title: { text: "weight" } },
-    yaxis: { gridcolor: mlplab.css("--line"), title: { text: "density" }, type: "log" },
-    legend: legend.legend, margin: { l: 64, r: 20, t: mlplab.titleMargin(mlplab.fitTitle(title, "weights-chart")), b: legend.bottom },
+    yaxis: { gridcolor: mlplab.css("--line"), title: { text: "density" }, type: "log", dtick: 1, exponentformat: "power" },
+    legend: legend.legend, margin: { l: Math.round(4.6 * mlplab.fontSize()), r: 20, t: mlplab.titleMargin(mlplab.fitTitle(title, "weights-chart")), b: legend.bottom },
   }), mlplab.plotConfig);
 }
 
@@ -471,6 +472,7 @@ $("draw-clear").addEventListener("click", () => {
   mlplab.showError($("draw-error"), null);
   $("draw-note").textContent = "Draw one digit, large, with the mouse or a finger.";
   for (const id of ["draw-probs", "draw-hidden"]) if ($(id).data) Plotly.purge($(id));
+  $("draw-charts").classList.add("hidden");
 });
 
 // While the pen moves: at most one request every THROTTLE_MS, the network drawing about once a second.
@@ -519,6 +521,7 @@ async function predictDrawing(architecture) {
 }
 
 function showPrediction(data) {
+  $("draw-charts").classList.remove("hidden"); // hidden until there is something to show
   const seen = $("draw-seen").getContext("2d");
   const pixels = seen.createImageData(28, 28);
   data.image.flat().forEach((v, i) => {
