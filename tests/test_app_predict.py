@@ -158,3 +158,33 @@ def threading_wait(seconds: float) -> None:
     import threading
 
     threading.Event().wait(seconds)
+
+
+def stroke_image(points: list[tuple[float, float]], size: int = 280, pen: float = 22.0) -> np.ndarray:
+    """A pen stroke through ``points`` (fractions of the canvas) as the canvas draws it: round caps, ``pen`` wide."""
+    yy, xx = np.mgrid[:size, :size] + 0.5
+    ink = np.zeros((size, size), dtype=bool)
+    pts = [(fx * size, fy * size) for fx, fy in points]
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:], strict=False):
+        dx, dy = x1 - x0, y1 - y0
+        t = np.clip(((xx - x0) * dx + (yy - y0) * dy) / max(dx * dx + dy * dy, 1e-12), 0, 1)
+        ink |= np.hypot(xx - x0 - t * dx, yy - y0 - t * dy) <= pen / 2
+    return (ink * 255).astype(np.uint8)
+
+
+@pytest.mark.slow  # the textbook's run: 10 000 iterations on all of MNIST (a minute or two on a busy laptop)
+def test_the_textbook_run_reads_a_drawn_one_and_zero(tmp_path):
+    import math
+
+    from mlplab.data.reference import BOOK_SETTINGS
+
+    config = TrainConfig(**{k: v for k, v in BOOK_SETTINGS.items() if k != "data_dir"}, seed=0)
+    result = train(config, run_dir=tmp_path / "textbook")
+    assert result.history.test_acc[-1] > 0.93
+    one = stroke_image([(0.5, 0.15 + 0.07 * k) for k in range(11)])
+    zero = stroke_image([(0.5 + 0.25 * math.sin(2 * math.pi * k / 24), 0.5 - 0.35 * math.cos(2 * math.pi * k / 24))
+                         for k in range(25)])
+    with TestClient(create_app(AppSettings(runs_dir=tmp_path, allowed_hosts=("testserver",)))) as c:
+        for ink, digit in ((one, 1), (zero, 0)):
+            answer = c.post("/api/runs/textbook/predict", json=body(ink, architecture=False)).json()
+            assert answer["predicted"] == digit, answer["probabilities"]
