@@ -59,12 +59,13 @@ def run_data(request: Request, name: str) -> Any:
     finished run folder, or — while this server trains it — the network at its latest evaluation."""
     job = request.app.state.trainings.jobs.get(name)
     path = _runs(request).path(name, must_exist=job is None)
-    if job is not None and job.active:
+    if job is not None and job.active and job.training:
         data = job.live_data()
-        if data is None:
+        if data is not None:
+            return data
+        if job.training:  # (else it has just finished: its folder is written)
             raise NotFoundError(f"run {name!r} has not reached its first evaluation yet; its pictures appear "
                                 "then.")
-        return data
     return _cache(request).get(path)
 
 
@@ -359,7 +360,7 @@ def run_detail(request: Request, name: str) -> Response:
     if job is not None and job.active and not (path / SNAPSHOTS).is_file():
         detail["complete"] = False  # the stream has ended, but the trainer writes snapshots.npz after it
     # pictures while it trains: only for a run this server trains (it holds the network in memory)
-    detail["live_pictures"] = job is not None and job.active and not detail["complete"]
+    detail["live_pictures"] = job is not None and job.active and job.training and not detail["complete"]
     detail["live"] = summary["live"] or stream_is_live(path) or detail["live_pictures"]
     detail["report"] = (path / REPORT).is_file()
     if not detail["complete"]:

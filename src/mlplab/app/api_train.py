@@ -50,6 +50,7 @@ class Job:
     thread: threading.Thread | None = None
     error: str | None = None
     status: str = "starting"
+    training: bool = True  # until train() returns; then only the figures may still be drawn
     latest: LatestEvaluation = field(default_factory=LatestEvaluation)
     _live: tuple[int, Any] | None = field(default=None, repr=False)  # (evaluations, RunData) drawn last
     _test_set: tuple[Any, Any, int] | None = field(default=None, repr=False)  # x_test, t_test, n_train
@@ -67,7 +68,7 @@ class Job:
         from mlplab.viz.run_figures import RunData
 
         latest = self.latest.latest
-        if latest is None:
+        if latest is None or not self.training:
             return None
         params, history = latest
         if self._live is not None and self._live[0] == history.n_evaluations:
@@ -136,7 +137,11 @@ class TrainingManager:
     def _work(self, job: Job) -> None:
         job.status = "running"
         try:
-            result = train(job.config, run_dir=job.run_dir, should_stop=job.stop.is_set, observers=[job.latest])
+            try:
+                result = train(job.config, run_dir=job.run_dir, should_stop=job.stop.is_set, observers=[job.latest])
+            finally:
+                job.training = False  # the run folder is written: the pictures come from it now
+                job._live = job._test_set = None  # the test set in memory (31 MB for MNIST's) is let go
             job.status = result.history.status
             if job.plots and result.history.n_evaluations:
                 job.status = f"{result.history.status}, drawing figures"
