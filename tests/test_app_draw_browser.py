@@ -98,6 +98,16 @@ def test_a_drawn_one_and_zero_are_read_by_the_trained_network(page, base_url, pa
     page.evaluate("document.getElementById('draw-panel').scrollIntoView({block: 'start'})")
     page.evaluate("window.scrollBy(0, -70)")  # below the sticky header
     panel_shots(page, f"draw_{size}")
+    if size == "projector":  # "Explain it": backprop, step by step, for the drawing
+        page.click("#draw-explain")
+        page.wait_for_url("**/backprop/reader?drawing=1")
+        page.wait_for_function("document.getElementById('summary')?.textContent.includes('your drawing (as a 0): ')",
+                               timeout=60_000)  # the answer: "… · your drawing (as a 0): label 0, prediction 0, …"
+        assert "largest relative error" in page.inner_text("#summary")
+        page.fill("#drawn-label", "6")
+        page.dispatch_event("#drawn-label", "change")
+        page.wait_for_function("document.getElementById('summary').textContent.includes('your drawing (as a 6): ')",
+                               timeout=60_000)
 
 
 @pytest.fixture(scope="module")

@@ -107,6 +107,20 @@ def test_huge_bodies_other_content_types_and_unknown_runs_are_refused(client):
     assert "at_eval must be" in error_of(client.post("/api/runs/tiny/predict?at=99", json=body(a_one())), 400)
 
 
+def test_explain_a_drawing_is_backprop_on_the_same_image_with_the_learners_label(client, root):
+    answer = client.post("/api/explain/tiny/drawing?label=7", json=body(a_one()))
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    _, y = forward(load_run(root / "tiny").network.params, mnist_like(a_one() / 255.0).ravel())
+    assert data["index"] is None and data["label"] == 7 and data["prediction"] == int(np.argmax(y))
+    assert data["loss"] == pytest.approx(-np.log(y[7]), rel=1e-4)  # cross-entropy against the label given
+    assert max(data["checks"].values()) < 1e-6  # every stage checked by central differences, as for test images
+    assert "label must be the digit you drew" in error_of(
+        client.post("/api/explain/tiny/drawing?label=10", json=body(a_one())), 400)
+    assert "the canvas is empty" in error_of(
+        client.post("/api/explain/tiny/drawing?label=1", json=body(np.zeros((64, 64), np.uint8))), 400)
+
+
 def test_the_weight_histograms_are_those_of_the_saved_weights(client, root):
     data = client.get("/api/runs/tiny/weights").json()
     params = load_run(root / "tiny").network.params

@@ -45,17 +45,24 @@ async def _body(request: Request) -> bytes | Response:
     return bytes(body)
 
 
-@router.post("/{name:path}/predict")
-async def predict(request: Request, name: str, at: int | None = At, theme: Theme = ThemeQuery) -> Response:
-    """The drawn digit through run ``name``'s network: ``image`` (28×28 in [0, 1]), ``probabilities``,
-    ``predicted``, ``hidden`` (one list per hidden layer) and, unless ``architecture`` is false, ``png``."""
+async def read_drawing(request: Request) -> DrawingRequest | Response:
+    """The :class:`DrawingRequest` in the body, or the error answer (413, 415, 422) to send instead."""
     body = await _body(request)
     if isinstance(body, Response):
         return body
     try:
-        drawing = DrawingRequest.model_validate_json(body)
+        return DrawingRequest.model_validate_json(body)
     except ValidationError as exc:
         return error_response(validation_message(list(exc.errors())), 422)
+
+
+@router.post("/{name:path}/predict")
+async def predict(request: Request, name: str, at: int | None = At, theme: Theme = ThemeQuery) -> Response:
+    """The drawn digit through run ``name``'s network: ``image`` (28×28 in [0, 1]), ``probabilities``,
+    ``predicted``, ``hidden`` (one list per hidden layer) and, unless ``architecture`` is false, ``png``."""
+    drawing = await read_drawing(request)
+    if isinstance(drawing, Response):
+        return drawing
     return await run_in_threadpool(_predict, request, name, at, theme, drawing)
 
 
@@ -90,4 +97,4 @@ def _predict(request: Request, name: str, at: int | None, theme: str, drawing: D
     return answer(result)
 
 
-__all__ = ["router"]
+__all__ = ["read_drawing", "router"]

@@ -473,6 +473,16 @@ $("draw-clear").addEventListener("click", () => {
   $("draw-note").textContent = "Draw one digit, large, with the mouse or a finger.";
   for (const id of ["draw-probs", "draw-hidden"]) if ($(id).data) Plotly.purge($(id));
   $("draw-charts").classList.add("hidden");
+  $("draw-explain").classList.add("hidden");
+});
+
+// "Explain it": the Backprop page gets the drawing through sessionStorage (too large for a URL), labelled
+// with the network's own answer (the learner can change it there).
+$("draw-explain").href = "/backprop/" + runName.split("/").map(encodeURIComponent).join("/") + "?drawing=1";
+$("draw-explain").addEventListener("click", () => {
+  const drawn = { run: runName, width: drawCanvas.width, height: drawCanvas.height, ink: inkBase64(),
+                  label: drawing.predicted ?? 0 };
+  try { sessionStorage.setItem("mlplab-drawing", JSON.stringify(drawn)); } catch (e) { /* private mode */ }
 });
 
 // While the pen moves: at most one request every THROTTLE_MS, the network drawing about once a second.
@@ -534,6 +544,8 @@ function showPrediction(data) {
     : data.eval === null ? "the final model" : `the network at iteration ${data.iteration}`;
   $("draw-note").textContent = `${when} reads a ${data.predicted} (${mlplab.pct(p[data.predicted], 1)}).`;
   drawCanvas.dataset.predicted = String(data.predicted);
+  drawing.predicted = data.predicted;
+  $("draw-explain").classList.remove("hidden");
   const accent = mlplab.css("--accent"), muted = mlplab.css("--muted");
   Plotly.react($("draw-probs"), [{
     type: "bar", x: p.map((_, k) => String(k)), y: p, marker: { color: p.map((_, k) => (k === data.predicted ? accent : muted)) },
