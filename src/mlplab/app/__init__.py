@@ -18,8 +18,9 @@ in-process; and uvicorn is a small pure-Python server that runs on any laptop.
 
 Modules: :mod:`~mlplab.app.server` (the app factory and ``serve``), :mod:`~mlplab.app.runs_folder`
 (safe names, listing, cached run data), :mod:`~mlplab.app.schemas` (every request and its bounds),
-:mod:`~mlplab.app.api_runs`, :mod:`~mlplab.app.api_train` (the worker manager),
-:mod:`~mlplab.app.api_landscape`, :mod:`~mlplab.app.streaming` (following ``stream.jsonl``).
+:mod:`~mlplab.app.api_runs`, :mod:`~mlplab.app.api_predict` (a drawn digit through a run's network),
+:mod:`~mlplab.app.api_train` (the worker manager), :mod:`~mlplab.app.api_landscape`,
+:mod:`~mlplab.app.streaming` (following ``stream.jsonl``).
 """
 
 from mlplab.app.server import AppSettings, create_app

@@ -6,7 +6,8 @@ Everything is computed by the library — :mod:`mlplab.viz.run_figures` reads th
 draws the network, :mod:`mlplab.diagnose` finds the insights. This module only picks what to send.
 
 ``at`` is an evaluation index (0 = first, −1 = last; leave it out for the final state), as in
-``mlplab plot --at-eval``.
+``mlplab plot --at-eval``. While a run this server started is training, the pictures without ``at``
+show it at its latest evaluation (:func:`run_data`), so the Run page refreshes them at each one.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from mlplab.app.runs_folder import RunDataCache, RunsFolder
 from mlplab.app.schemas import MAX_TEST_SIZE, Theme
 from mlplab.app.streaming import follow, stream_is_live
 from mlplab.errors import ConfigError, RunFolderError
-from mlplab.train.run_folder import HISTORY, MODEL
+from mlplab.train.run_folder import HISTORY, MODEL, SNAPSHOTS
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -51,6 +52,21 @@ def _cache(request: Request) -> RunDataCache:
 
 def _render_lock(request: Request) -> threading.Lock:
     return request.app.state.render_lock
+
+
+def run_data(request: Request, name: str) -> Any:
+    """The :class:`~mlplab.viz.run_figures.RunData` the pictures of run ``name`` are drawn from: the
+    finished run folder, or — while this server trains it — the network at its latest evaluation."""
+    job = request.app.state.trainings.jobs.get(name)
+    path = _runs(request).path(name, must_exist=job is None)
+    if job is not None and job.active and job.training:
+        data = job.live_data()
+        if data is not None:
+            return data
+        if job.training:  # (else it has just finished: its folder is written)
+            raise NotFoundError(f"run {name!r} has not reached its first evaluation yet; its pictures appear "
+                                "then.")
+    return _cache(request).get(path)
 
 
 def _png(request: Request, draw: Callable[[], Any]) -> Response:
@@ -98,14 +114,32 @@ def figure(request: Request, name: str, figure: str, at: int | None = At, theme:
     """One figure of :data:`mlplab.viz.run_figures.FIGURES` (or a layer-health figure) as PNG."""
     from mlplab.viz.run_figures import FIGURES, make_figure
 
-    path = _runs(request).path(name)
     if figure in HEALTH_FIGURES:
+        path = _runs(request).path(name)
         return _png(request, lambda: _health_figure(figure, path, theme))
     if figure not in FIGURES:
         raise NotFoundError(f"there is no figure {figure!r}; choose one of: {', '.join(FIGURES + HEALTH_FIGURES)}.")
-    data = _cache(request).get(path)
+    data = run_data(request, name)
     data.eval_index(at)  # a bad index is a 400 before any drawing
+    if _is_live(data) and figure == "hidden_units":  # titled with the iteration, not "final"
+        from mlplab.viz.hidden_units import plot_hidden_units
+
+        W1 = data.params_at(None)["W1"]
+        title = f"Hidden units ({_state(data, None)}): each unit's {W1.shape[0]} input weights as an image"
+        return _png(request, lambda: plot_hidden_units(W1, theme=theme, title=title)["figure"])
     return _png(request, lambda: make_figure(figure, data, theme=theme, at_eval=at))
+
+
+def _is_live(data: Any) -> bool:
+    """Whether ``data`` is a training run at its latest evaluation (:meth:`Job.live_data`)."""
+    return data.run.history.status.startswith("running")
+
+
+def _state(data: Any, k: int | None) -> str:
+    """Which weights a picture shows, in words: "final", "iteration 600" or "iteration 600, training"."""
+    if k is not None:
+        return f"iteration {data.run.history.iterations[k]}"
+    return f"iteration {data.run.history.iterations[-1]}, training" if _is_live(data) else "final"
 
 
 def _health_figure(figure: str, path: Path, theme: str):
@@ -123,7 +157,7 @@ def confusion(request: Request, name: str, at: int | None = At) -> Response:
     true class ``t`` predicted as ``p``; ``shares`` divides each row by its sum."""
     from mlplab.viz.confusion import confusion_matrix, row_normalised
 
-    data = _cache(request).get(_runs(request).path(name))
+    data = run_data(request, name)
     k = data.eval_index(at)
     predicted = np.argmax(data.probabilities(k), axis=1)
     matrix = confusion_matrix(data.t_test, predicted, data.run.sizes[-1])
@@ -132,9 +166,10 @@ def confusion(request: Request, name: str, at: int | None = At) -> Response:
 
 
 def _when(data: Any, k: int | None) -> dict[str, Any]:
-    """Which state a picture shows: ``eval`` index and ``iteration`` (``None``: the final model)."""
+    """Which state a picture shows: ``eval`` index and ``iteration`` (``None``: the final model, or a
+    training run's latest evaluation: ``live``)."""
     iteration = data.run.history.iterations[k] if k is not None else max(len(data.run.history.loss) - 1, 0)
-    return {"eval": k, "iteration": int(iteration), "n_evaluations": data.n_evaluations}
+    return {"eval": k, "iteration": int(iteration), "n_evaluations": data.n_evaluations, "live": _is_live(data)}
 
 
 def _cell_rows(data: Any, k: int | None, true: int, pred: int, limit: int) -> tuple[np.ndarray, int]:
@@ -163,7 +198,7 @@ Limit = Query(40, ge=1, le=200)
 def cell(request: Request, name: str, true: int = CellTrue, pred: int = CellPred, at: int | None = At,
          limit: int = Limit) -> Response:
     """The test digits behind one confusion-matrix cell: indices and the probability given to ``pred``."""
-    data = _cache(request).get(_runs(request).path(name))
+    data = run_data(request, name)
     k = data.eval_index(at)
     rows, count = _cell_rows(data, k, true, pred, limit)
     return answer({"true": true, "pred": pred, "count": count, "indices": rows,
@@ -176,7 +211,7 @@ def cell_png(request: Request, name: str, true: int = CellTrue, pred: int = Cell
     """Those digits drawn by :func:`mlplab.viz.confusion.plot_mistakes`, captioned ``true→pred p%``."""
     from mlplab.viz.confusion import plot_mistakes
 
-    data = _cache(request).get(_runs(request).path(name))
+    data = run_data(request, name)
     k = data.eval_index(at)
     rows, count = _cell_rows(data, k, true, pred, limit)
     if count == 0:
@@ -213,7 +248,7 @@ def network(request: Request, name: str, digit: int = Query(0, ge=0, le=MAX_TEST
     from mlplab.viz.architecture import plot_architecture, run_contribution_scale
     from mlplab.viz.theme import figure_bytes
 
-    data = _cache(request).get(_runs(request).path(name))
+    data = run_data(request, name)
     k = data.eval_index(at)
     if digit >= len(data.t_test):
         raise ConfigError(f"digit must be a test-set index between 0 and {len(data.t_test) - 1}, got {digit}.")
@@ -246,15 +281,38 @@ def unit_png(request: Request, name: str, unit: int = PathParam(ge=0, le=100_000
     """One hidden unit's input weights ``W1[:, unit]`` as a 28×28 image (:func:`plot_hidden_units`)."""
     from mlplab.viz.hidden_units import plot_hidden_units
 
-    data = _cache(request).get(_runs(request).path(name))
+    data = run_data(request, name)
     k = data.eval_index(at)
     W1 = data.params_at(k)["W1"]
     if unit >= W1.shape[1]:
         raise ConfigError(f"unit must be between 0 and {W1.shape[1] - 1} (the first hidden layer), got {unit}.")
-    when = "final" if k is None else f"iteration {data.run.history.iterations[k]}"
-    title = f"hidden unit {unit} ({when})\nred excites, blue inhibits"
+    title = f"hidden unit {unit} ({_state(data, k)})\nred excites, blue inhibits"
     return _png(request, lambda: plot_hidden_units(W1[:, [unit]], ax=_axes((3.6, 3.3), theme), theme=theme,
                                                    title=title)["figure"])
+
+
+#: Bins of the weight histograms: one set of edges for every layer, so their widths compare.
+WEIGHT_BINS = 60
+
+
+@router.get("/{name:path}/weights")
+def weights(request: Request, name: str, at: int | None = At) -> Response:
+    """A histogram of each weight matrix (``W1``, ``W2``, …; biases left out) at evaluation ``at``, on
+    shared bins over ``±max |W|``, as densities (so a 784×50 and a 50×10 matrix compare), with each
+    matrix's standard deviation: watch the weights spread out from their initial scale as the run learns."""
+    data = run_data(request, name)
+    k = data.eval_index(at)
+    params = data.params_at(k)
+    names = [key for key in params if key.startswith("W")]
+    limit = max(float(np.nanmax(np.abs(params[key]))) for key in names) or 1.0
+    edges = np.linspace(-limit, limit, WEIGHT_BINS + 1)
+    layers = []
+    for key in names:
+        values = np.asarray(params[key], dtype=np.float64).ravel()
+        density, _ = np.histogram(values, bins=edges, density=True)
+        layers.append({"name": key, "shape": list(params[key].shape), "density": density,
+                       "std": float(np.std(values)), "max_abs": float(np.max(np.abs(values)))})
+    return answer({"edges": edges, "layers": layers, **_when(data, k)})
 
 
 @router.api_route("/{name:path}/report.html", methods=["GET", "HEAD"])
@@ -299,7 +357,12 @@ def run_detail(request: Request, name: str) -> Response:
     detail: dict[str, Any] = {**summary, "complete": (path / MODEL).is_file() and (path / HISTORY).is_file()
                               and not summary["live"] and not summary["error"],
                               "figures": [*FIGURES, *HEALTH_FIGURES]}
-    detail["live"] = summary["live"] or stream_is_live(path)
+    job = request.app.state.trainings.jobs.get(name)
+    if job is not None and job.active and not (path / SNAPSHOTS).is_file():
+        detail["complete"] = False  # the stream has ended, but the trainer writes snapshots.npz after it
+    # pictures while it trains: only for a run this server trains (it holds the network in memory)
+    detail["live_pictures"] = job is not None and job.active and job.training and not detail["complete"]
+    detail["live"] = summary["live"] or stream_is_live(path) or detail["live_pictures"]
     detail["report"] = (path / REPORT).is_file()
     if not detail["complete"]:
         return answer(detail)

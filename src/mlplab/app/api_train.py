@@ -9,7 +9,9 @@ a laptop has few cores); one more request gets a 409 that says which run is busy
 
 Stopping loses nothing: the trainer writes ``history.json``, ``model.npz`` and ``snapshots.npz``
 however the run ends, and :meth:`TrainingManager.shutdown` stops and waits for every worker when the
-server exits. Progress reaches the browser through ``stream.jsonl`` (see :mod:`mlplab.app.streaming`).
+server exits. Progress reaches the browser through ``stream.jsonl`` (see :mod:`mlplab.app.streaming`); the pictures
+of a run while it trains are drawn from the network as it was at its latest evaluation
+(:class:`~mlplab.train.LatestEvaluation`, :meth:`Job.live_data`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from mlplab.app.responses import BusyError, NotFoundError, answer
 from mlplab.app.runs_folder import RunsFolder
 from mlplab.app.schemas import TrainRequest
 from mlplab.errors import MlplabError
-from mlplab.train import TrainConfig, new_run_dir, train
+from mlplab.train import LatestEvaluation, TrainConfig, new_run_dir, train
 from mlplab.train.limits import check_training
 from mlplab.train.run_folder import prepare_run_dir
 
@@ -48,10 +50,38 @@ class Job:
     thread: threading.Thread | None = None
     error: str | None = None
     status: str = "starting"
+    training: bool = True  # until train() returns; then only the figures may still be drawn
+    latest: LatestEvaluation = field(default_factory=LatestEvaluation)
+    _live: tuple[int, Any] | None = field(default=None, repr=False)  # (evaluations, RunData) drawn last
+    _test_set: tuple[Any, Any, int] | None = field(default=None, repr=False)  # x_test, t_test, n_train
 
     @property
     def active(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
+
+    def live_data(self) -> Any:
+        """The run as it was at its latest evaluation, as a :class:`~mlplab.viz.run_figures.RunData` (no
+        snapshots: ``at=None`` is that evaluation), or ``None`` before the first evaluation."""
+        from mlplab.nn.networks import network_from_params
+        from mlplab.train.run_folder import Run
+        from mlplab.train.trainer import load_dataset
+        from mlplab.viz.run_figures import RunData
+
+        latest = self.latest.latest
+        if latest is None or not self.training:
+            return None
+        params, history = latest
+        if self._live is not None and self._live[0] == history.n_evaluations:
+            return self._live[1]
+        if self._test_set is None:
+            (x_train, _), (x_test, t_test) = load_dataset(self.config)  # as the trainer loads it
+            self._test_set = (x_test.reshape(x_test.shape[0], -1), t_test, x_train.shape[0])
+        x_test, t_test, n_train = self._test_set
+        network = network_from_params(params, self.latest.sizes, self.config.activation, dtype=self.config.dtype)
+        run = Run(path=self.run_dir, config=self.config, record={}, history=history, network=network)
+        data = RunData(run=run, snapshots=None, x_test=x_test, t_test=t_test, n_train=n_train)
+        self._live = (history.n_evaluations, data)
+        return data
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "active": self.active, "status": self.status, "error": self.error,
@@ -107,7 +137,11 @@ class TrainingManager:
     def _work(self, job: Job) -> None:
         job.status = "running"
         try:
-            result = train(job.config, run_dir=job.run_dir, should_stop=job.stop.is_set)
+            try:
+                result = train(job.config, run_dir=job.run_dir, should_stop=job.stop.is_set, observers=[job.latest])
+            finally:
+                job.training = False  # the run folder is written: the pictures come from it now
+                job._live = job._test_set = None  # the test set in memory (31 MB for MNIST's) is let go
             job.status = result.history.status
             if job.plots and result.history.n_evaluations:
                 job.status = f"{result.history.status}, drawing figures"

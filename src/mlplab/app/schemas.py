@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from mlplab.data.reference import BOOK_SETTINGS
 from mlplab.landscape.schedules import SCHEDULES
@@ -47,6 +47,9 @@ MAX_COORDINATE = 1e4
 MAX_EXPRESSION = 200  # the same as mlplab.landscape.parser.MAX_LENGTH
 MAX_GRID = 200
 MAX_EXAMPLES = 100_000  # N of the SGD finite sum
+MAX_CANVAS = 512  # a drawing's side in pixels (the Run page sends 280 × 280)
+#: The largest drawing request: the base64 text of a MAX_CANVAS² image and a little JSON around it.
+MAX_DRAWING_BYTES = 4 * (MAX_CANVAS * MAX_CANVAS // 3 + 1) + 1024
 RUN_NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$"
 
 _strict = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)  # true is not 1, "5" is not 5
@@ -140,6 +143,38 @@ class LandscapeRequest(BaseModel):
     start: list[Coordinate] | None = Field(None, min_length=2, max_length=2)  # [x, y]; a list: JSON has no tuples
     grid: int = Field(80, ge=20, le=MAX_GRID)
     stochastic: StochasticRequest | None = None
+
+
+class DrawingRequest(BaseModel):
+    """A digit drawn on the Run page: the canvas's ink, one byte a pixel (0 paper … 255 full ink), row by
+    row, base64-encoded (a JSON list of 78 400 numbers would be four times longer)."""
+
+    model_config = _strict
+
+    width: int = Field(ge=8, le=MAX_CANVAS)
+    height: int = Field(ge=8, le=MAX_CANVAS)
+    ink: str = Field(min_length=1, max_length=4 * (MAX_CANVAS * MAX_CANVAS // 3 + 1))
+    architecture: bool = True  # also draw the network for it (a PNG; the slow part)
+
+    @field_validator("ink")
+    @classmethod
+    def _size_matches(cls, ink: str, info: ValidationInfo) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9+/]*={0,2}", ink):
+            raise ValueError("must be base64 text (letters, digits, '+', '/', '=' at the end)")
+        expected = info.data.get("width", 0) * info.data.get("height", 0)
+        n = len(ink) // 4 * 3 - (len(ink) - len(ink.rstrip("=")))  # bytes the base64 text decodes to
+        if expected and (len(ink) % 4 or n != expected):
+            raise ValueError(f"must hold width × height = {expected} bytes (base64), not {n}")
+        return ink
+
+    def image(self) -> Any:
+        """The ink as a float64 array ``(height, width)`` in [0, 1]."""
+        import base64
+
+        import numpy as np
+
+        raw = np.frombuffer(base64.b64decode(self.ink, validate=True), dtype=np.uint8)
+        return raw.reshape(self.height, self.width) / 255.0
 
 
 def limits() -> dict[str, Any]:

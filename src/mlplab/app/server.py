@@ -36,7 +36,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mlplab.app import api_explain, api_landscape, api_runs, api_sweeps, api_train
+from mlplab.app import api_explain, api_landscape, api_predict, api_runs, api_sweeps, api_train
 from mlplab.app.api_train import TrainingManager
 from mlplab.app.responses import FiniteJSONResponse, NotFoundError, answer, error_response, status_of
 from mlplab.app.runs_folder import RunDataCache, RunsFolder, check_name
@@ -158,6 +158,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         return error_response(f"internal error ({type(exc).__name__}: {exc}); please report it.", 500)
 
     app.include_router(api_runs.router)
+    app.include_router(api_predict.router)
     app.include_router(api_sweeps.router)
     app.include_router(api_train.router)
     app.include_router(api_landscape.router)

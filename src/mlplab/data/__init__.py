@@ -1,5 +1,6 @@
-"""Data: a strict IDX reader/writer and the bundled MNIST dataset."""
+"""Data: a strict IDX reader/writer, the bundled MNIST dataset, and drawings made MNIST-like."""
 
+from mlplab.data.handwriting import mnist_like
 from mlplab.data.idx import idx_bytes, parse_idx, read_idx, write_idx
 from mlplab.data.mnist import bundled_dir, load_mnist, load_raw, resolve_data_dir
 from mlplab.data.split import shuffle_dataset
@@ -9,6 +10,7 @@ __all__ = [
     "idx_bytes",
     "load_mnist",
     "load_raw",
+    "mnist_like",
     "parse_idx",
     "read_idx",
     "resolve_data_dir",

@@ -37,7 +37,7 @@ class RunExplanation:
 
     explanation: Explanation
     run: str  # the run folder's name
-    index: int  # the test image
+    index: int | None  # the test image (None: a drawn digit, ``image`` of :func:`explain_run`)
     weights: str  # "final", "evaluation 3 (after iteration 1800)" or "untrained (seed 0)"
     at: int | None  # the evaluation (0-based), None for the final or the untrained weights
     iteration: int | None  # the last training iteration those weights had seen (None: untrained)
@@ -56,10 +56,15 @@ def initial_network(config: TrainConfig, sizes: tuple[int, ...] | list[int]) -> 
 
 
 def explain_run(data: RunData, index: int = 0, *, at: int | None = None, untrained: bool = False,
-                check: bool = True) -> RunExplanation:
-    """Every stage of backprop for test image ``index`` of the run in ``data`` (see the module docstring)."""
+                check: bool = True, image: np.ndarray | None = None, label: int | None = None) -> RunExplanation:
+    """Every stage of backprop for test image ``index`` of the run in ``data`` (see the module docstring),
+    or for ``image`` ``(784,)`` with true class ``label`` (a digit drawn in the web app: ``index`` is ignored)."""
     n_test = len(data.t_test)
-    if not -n_test <= index < n_test:
+    if image is not None:
+        n_classes = int(data.run.sizes[-1])
+        if label is None or not 0 <= label < n_classes:
+            raise ConfigError(f"label must be the digit you drew, between 0 and {n_classes - 1}, got {label}.")
+    elif not -n_test <= index < n_test:
         raise ConfigError(f"index must be a test image between 0 and {n_test - 1} (this run was evaluated on "
                           f"{n_test} test images), got {index}.")
     index %= n_test
@@ -79,6 +84,7 @@ def explain_run(data: RunData, index: int = 0, *, at: int | None = None, untrain
             iteration = int(run.history.iterations[k])
             weights = f"evaluation {k} (after iteration {iteration})"
     network = float64_copy(params, run.sizes, run.config.activation)
-    explanation = explain_image(network, data.x_test[index], int(data.t_test[index]), lr=run.config.lr, check=check)
-    return RunExplanation(explanation=explanation, run=run.path.name, index=index, weights=weights, at=k,
-                          iteration=iteration, n_test=n_test, network=run.network.describe())
+    x, t = (data.x_test[index], int(data.t_test[index])) if image is None else (image, int(label))
+    explanation = explain_image(network, x, t, lr=run.config.lr, check=check)
+    return RunExplanation(explanation=explanation, run=run.path.name, index=index if image is None else None,
+                          weights=weights, at=k, iteration=iteration, n_test=n_test, network=run.network.describe())

@@ -7,6 +7,7 @@ receives the :class:`TrainingState`. They read the state; they must not change t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
@@ -144,3 +145,29 @@ class SnapshotRecorder(Observer):
             arrays = {k: np.stack(v) for k, v in self.frames.items()}
             arrays["iterations"] = np.asarray(state.history.iterations[: len(next(iter(self.frames.values())))])
             write_npz(self.path, arrays)
+
+
+class LatestEvaluation(Observer):
+    """The parameters and the history as they were at the latest evaluation, for another thread.
+
+    The web app draws a training run's pictures while it trains from here (``snapshots.npz`` is
+    written only at the end). The trainer updates the parameters in place every iteration, so they
+    are copied at each evaluation, in the training thread; ``latest`` is replaced in one assignment,
+    so a reader sees the previous pair or the new one, never a mix.
+    """
+
+    def __init__(self) -> None:
+        self.latest: tuple[dict[str, np.ndarray], History] | None = None
+        self.sizes: tuple[int, ...] = ()
+
+    def on_start(self, state: TrainingState) -> None:
+        self.sizes = tuple(state.network.sizes)
+
+    def on_evaluation(self, state: TrainingState) -> None:
+        h = state.history
+        params = {key: value.copy() for key, value in state.network.params.items()}
+        history = dataclasses.replace(
+            h, iterations=list(h.iterations), train_acc=list(h.train_acc), test_acc=list(h.test_acc),
+            train_loss=list(h.train_loss), test_loss=list(h.test_loss), eval_seconds=list(h.eval_seconds),
+            loss=list(h.loss), status=f"running: evaluation {h.n_evaluations}")
+        self.latest = (params, history)

@@ -208,12 +208,13 @@ def train(
     if run_dir is not None:
         run_dir = prepare_run_dir(run_dir)
         write_config(run_dir, config_record(config, network))
+        # the caller's observers first: what they keep at an evaluation (the web app's live network) is
+        # there before the stream announces that evaluation to whoever follows it
         all_observers = [
-            StreamWriter(run_dir), SnapshotRecorder(run_dir),
+            *all_observers, StreamWriter(run_dir), SnapshotRecorder(run_dir),
             # No eval_every: the final evaluation may come at any iteration (a stop request, Ctrl-C),
             # so the recorder keeps the weights before every step (two small copies, ≈7 µs an iteration).
             *([LayerStatsRecorder(run_dir, x_train, t_train=t_train)] if record_layer_stats else []),
-            *all_observers,
         ]
     state = TrainingState(config=config, network=network, optimizer=optimizer, history=history, run_dir=run_dir)
     for obs in all_observers:

@@ -410,15 +410,42 @@ async function loadOptions() {
   } catch (e) { /* the explain call below shows the error */ }
 }
 
+// A digit drawn on the Run page ("Explain this drawing"): handed over in sessionStorage, sent with its label.
+const drawn = (() => {
+  if (!query.get("drawing")) return null;
+  try {
+    const d = JSON.parse(sessionStorage.getItem("mlplab-drawing") || "null");
+    return d && d.run === runName ? d : null;
+  } catch (e) { return null; }
+})();
+if (drawn) {
+  $("drawing-row").classList.remove("hidden");
+  $("index-row").classList.add("hidden");
+  $("drawn-label").value = String(drawn.label);
+  $("drawn-label").addEventListener("change", () => {
+    drawn.label = Math.min(9, Math.max(0, Math.round(Number($("drawn-label").value) || 0)));
+    $("drawn-label").value = String(drawn.label);
+    load();
+  });
+  $("drawing-exit").addEventListener("click", (ev) => {
+    ev.preventDefault();
+    location.href = location.pathname;
+  });
+}
+
 async function load() {
   const seq = ++state.seq;
-  const params = new URLSearchParams({ index: state.index });
+  const params = new URLSearchParams(drawn ? { label: drawn.label } : { index: state.index });
   if (state.weights === "untrained") params.set("untrained", "true");
   else if (state.weights.startsWith("at:")) params.set("at", state.weights.slice(3));
-  $("summary").innerHTML = `<span class="spinner"></span> computing every stage of test image #${state.index}…`;
+  const what = drawn ? `your drawing (as a ${drawn.label})` : `test image #${state.index}`;
+  $("summary").innerHTML = `<span class="spinner"></span> computing every stage of ${mlplab.escape(what)}…`;
   let data;
   try {
-    data = await mlplab.api(`/api/explain/${runName.split("/").map(encodeURIComponent).join("/")}?${params}`);
+    const path = `/api/explain/${runName.split("/").map(encodeURIComponent).join("/")}`;
+    data = drawn
+      ? await mlplab.post(`${path}/drawing?${params}`, { width: drawn.width, height: drawn.height, ink: drawn.ink })
+      : await mlplab.api(`${path}?${params}`);
   } catch (e) {
     if (seq !== state.seq) return;
     $("summary").textContent = "";
@@ -432,13 +459,15 @@ async function load() {
   state.steps = buildSteps(data);
   $("digit-label").textContent = `label ${data.label}, predicted ${data.prediction}`;
   const worst = Math.max(...Object.values(data.checks));
-  $("summary").textContent = `${runName} · ${data.network} · weights: ${data.weights} · test image #${data.index}: ` +
+  $("summary").textContent = `${runName} · ${data.network} · weights: ${data.weights} · ${what}: ` +
     `label ${data.label}, prediction ${data.prediction}, loss ${fmt(data.loss)} · ${Object.keys(data.checks).length} checks, ` +
     `largest relative error ${worst.toExponential(1).replace("-", "−")}`;
-  $("cli-line").textContent = `mlplab explain ${runName} --index ${data.index}` +
-    (data.at !== null ? ` --at ${data.at}` : state.weights === "untrained" ? " --untrained" : "") + " --json stages.json";
+  $("cli-line").textContent = drawn
+    ? `explain_run(load_run_data("${runName}"), image=mnist_like(drawing).ravel(), label=${drawn.label})  # Python: a drawing has no CLI`
+    : `mlplab explain ${runName} --index ${data.index}` +
+      (data.at !== null ? ` --at ${data.at}` : state.weights === "untrained" ? " --untrained" : "") + " --json stages.json";
   const url = new URL(location.href);
-  url.searchParams.set("index", state.index);
+  if (!drawn) url.searchParams.set("index", state.index);
   if (state.weights) url.searchParams.set("weights", state.weights); else url.searchParams.delete("weights");
   history.replaceState(null, "", url);
   show(state.step);

@@ -54,6 +54,7 @@ function measuredSavedModel(d) {
 }
 
 function accuracyWhen(d) {
+  if (d.live && d.lastEval !== undefined) return ` (evaluation after iteration ${d.lastEval})`;
   if (!d.curves || !d.curves.iterations.length) return "";
   if (measuredSavedModel(d)) return ` (final model, after ${d.iterations_done} iterations)`;
   return ` (last evaluation, iteration ${d.curves.iterations.at(-1)}; the saved weights were not measured)`;
@@ -61,17 +62,27 @@ function accuracyWhen(d) {
 
 // ---------------------------------------------------------------- live
 
+// The summary, the live curves and (for a run this server trains) the pictures follow the stream: the
+// header is redrawn from every event, the pictures at every evaluation.
 function startLive() {
   $("live").classList.remove("hidden");
+  if (state.detail.live_pictures) {
+    $("finished").classList.remove("hidden");
+    $("finished").classList.add("is-live");
+  }
   const curves = new mlplab.LiveCurves($("live-acc"), $("live-loss"));
   mlplab.live = curves;
   mlplab.follow(runName, {
     onEvent: (event) => {
       curves.add(event);
+      followSummary(event);
       if ((event.event === "loss" || event.event === "eval") && curves.iters) {
         $("live-note").textContent = `Training: iteration ${event.iteration + 1} of ${curves.iters}. ` +
-          "The curves grow as the trainer writes stream.jsonl; the pictures appear when the run has finished.";
+          (state.detail.live_pictures
+            ? `The pictures show the network at its latest evaluation (iteration ${state.detail.lastEval ?? "–"}).`
+            : "The pictures appear when the run has finished (it trains outside this server).");
       }
+      if (event.event === "eval" && state.detail.live_pictures) refreshLive();
     },
     onDone: (event) => {
       if (event.event === "end") {
@@ -84,12 +95,37 @@ function startLive() {
   });
 }
 
+function followSummary(event) {
+  const d = state.detail;
+  if (event.event === "start") {
+    d.config = { ...(d.config || {}), iters: event.iters };
+  } else if (event.event === "loss" || event.event === "eval") {
+    d.iterations_done = Math.max(d.iterations_done ?? 0, event.iteration + 1);
+  }
+  if (event.event === "eval") {
+    d.train_acc = event.train_acc;
+    d.test_acc = event.test_acc;
+    d.lastEval = event.iteration;
+  }
+  renderHeader(d);
+}
+
+// One refresh at a time; evaluations that arrive meanwhile (a replayed stream) make one more.
+const live = { busy: false, again: false };
+async function refreshLive() {
+  if (live.busy) { live.again = true; return; }
+  live.busy = true;
+  try { await refreshPictures(); } finally { live.busy = false; }
+  if (live.again && state.detail.live) { live.again = false; refreshLive(); }
+}
+
 // The trainer sends `end` just before it writes history.json and model.npz: ask again until they are there.
 async function waitForFolder(tries) {
   try {
     const detail = await mlplab.api(base);
     if (detail.complete) {
       $("live").classList.add("hidden");
+      $("finished").classList.remove("is-live");
       state.detail = detail;
       renderHeader(detail);
       renderFinished(detail);
@@ -167,10 +203,13 @@ function scheduleReplay() {
 
 function refreshPictures() {
   const seq = ++state.seq; // answers to an older slider position are dropped
-  mlplab.loadImage($("units-img"), `${base}/figure/hidden_units.png?${atQuery()}`, $("units-error"));
-  loadConfusion(seq);
-  loadNetwork(seq);
-  if (state.unit !== null) loadUnit();
+  const loads = [
+    mlplab.loadImage($("units-img"), `${base}/figure/hidden_units.png?${atQuery()}`, $("units-error")),
+    loadConfusion(seq), loadNetwork(seq), loadWeights(seq),
+  ];
+  if (state.unit !== null) loads.push(loadUnit());
+  if (drawing.inked) loads.push(predictDrawing(true));
+  return Promise.all(loads);
 }
 
 function renderInsights(d) {
@@ -234,7 +273,8 @@ async function loadConfusion(seq) {
   } catch (e) { mlplab.showError($("confusion-error"), e); return; }
   if (seq !== state.seq) return;
   mlplab.showError($("confusion-error"), null);
-  const when = data.eval === null ? "the final model" : `evaluation ${data.eval} (iteration ${data.iteration})`;
+  const when = data.live ? `the latest evaluation (iteration ${data.iteration}), training`
+    : data.eval === null ? "the final model" : `evaluation ${data.eval} (iteration ${data.iteration})`;
   $("confusion-acc").textContent = `${data.n} test digits, ${mlplab.pct(data.accuracy)} on the diagonal — ${when}`;
   const n = data.matrix.length;
   const light = mlplab.theme() === "light";
@@ -294,6 +334,8 @@ async function loadNetwork(seq) {
   } catch (e) { mlplab.showError($("network-error"), e); return; }
   if (seq !== state.seq) return;
   mlplab.showError($("network-error"), null);
+  state.nTest = data.n_test;
+  $("digit").max = String(data.n_test - 1);
   $("network-img").src = data.png;
   const right = data.predicted === data.label;
   $("digit-note").textContent = `a ${data.label}, predicted ${data.predicted} (${mlplab.pct(data.probabilities[data.predicted], 1)})` +
@@ -320,11 +362,11 @@ async function loadNetwork(seq) {
 }
 
 function loadUnit() {
-  mlplab.loadImage($("unit-img"), `${base}/unit/${state.unit}.png?${atQuery()}`, $("unit-error"));
+  return mlplab.loadImage($("unit-img"), `${base}/unit/${state.unit}.png?${atQuery()}`, $("unit-error"));
 }
 
 function setDigit(value) {
-  const n = state.detail.n_test;
+  const n = state.nTest || state.detail.n_test || 1;
   state.digit = Math.min(Math.max(0, Math.round(Number(value) || 0)), n - 1);
   $("digit").value = String(state.digit);
   loadNetwork(++state.seq);
@@ -332,16 +374,214 @@ function setDigit(value) {
 $("digit").addEventListener("change", () => setDigit($("digit").value));
 $("digit-prev").addEventListener("click", () => setDigit(state.digit - 1));
 $("digit-next").addEventListener("click", () => setDigit(state.digit + 1));
-$("digit-random").addEventListener("click", () => setDigit(Math.floor(Math.random() * state.detail.n_test)));
+$("digit-random").addEventListener("click", () => setDigit(Math.floor(Math.random() * (state.nTest || 1))));
 
 function loadHealth() {
   mlplab.loadImage($("health-img"), `${base}/figure/layer_health.png?theme=${mlplab.theme()}`, $("health-error"));
 }
 
+// ---------------------------------------------------------------- weights
+
+async function loadWeights(seq) {
+  let data;
+  try {
+    data = await mlplab.api(`${base}/weights?${atQuery()}`);
+  } catch (e) { mlplab.showError($("weights-error"), e); return; }
+  if (seq !== state.seq) return;
+  mlplab.showError($("weights-error"), null);
+  const centres = data.edges.slice(0, -1).map((e, i) => (e + data.edges[i + 1]) / 2);
+  const colours = [mlplab.css("--train"), mlplab.css("--test"), mlplab.css("--good"), mlplab.css("--smooth")];
+  // log scale, so that W2's few wide weights show beside W1's many narrow ones; an empty bin is a gap
+  const traces = data.layers.map((layer, i) => ({
+    x: centres, y: layer.density.map((v) => (v > 0 ? v : null)), name: `${layer.name} (${layer.shape.join("×")}), std ${layer.std.toPrecision(2)}`,
+    mode: "lines", line: { shape: "hvh", width: 2.5, color: colours[i % colours.length] },
+  }));
+  const when = data.live ? `iteration ${data.iteration}, training` : data.eval === null ? "final" : `iteration ${data.iteration}`;
+  const title = `Weights (${when})`;
+  const legend = mlplab.legendBelow(data.layers.length);
+  Plotly.react($("weights-chart"), traces, mlplab.layout({
+    title: { text: mlplab.fitTitle(title, "weights-chart") },
+    xaxis: { gridcolor: mlplab.css("--line"), zerolinecolor: mlplab.css("--line"), title: { text: "weight" } },
+    yaxis: { gridcolor: mlplab.css("--line"), title: { text: "density" }, type: "log", dtick: 1, exponentformat: "power" },
+    legend: legend.legend, margin: { l: Math.round(4.6 * mlplab.fontSize()), r: 20, t: mlplab.titleMargin(mlplab.fitTitle(title, "weights-chart")), b: legend.bottom },
+  }), mlplab.plotConfig);
+}
+
+// ---------------------------------------------------------------- draw a digit
+
+// The canvas keeps 280×280 pixels whatever its size on screen; its alpha channel is the ink, sent to
+// POST …/predict, which prepares it as MNIST (mlplab.data.handwriting) and runs the network.
+const drawing = { down: false, inked: false, last: null, busy: false, again: false, timer: null, lastNetwork: 0 };
+const PEN = 22; // canvas pixels: a digit drawn 200 px tall becomes about 2 px wide strokes, as in MNIST
+const THROTTLE_MS = 150;
+const NETWORK_EVERY_MS = 1000; // the architecture drawing takes the server a few tenths of a second
+
+const drawCanvas = $("draw-canvas");
+const drawCtx = drawCanvas.getContext("2d", { willReadFrequently: true });
+
+function canvasPoint(event) {
+  const r = drawCanvas.getBoundingClientRect();
+  return [(event.clientX - r.left) * drawCanvas.width / r.width, (event.clientY - r.top) * drawCanvas.height / r.height];
+}
+
+function inkColour() { return mlplab.css("--fg") || "#fff"; }
+
+drawCanvas.addEventListener("pointerdown", (event) => {
+  event.preventDefault();
+  drawCanvas.setPointerCapture(event.pointerId);
+  drawing.down = true;
+  drawing.last = canvasPoint(event);
+  drawCtx.fillStyle = inkColour();
+  drawCtx.beginPath();
+  drawCtx.arc(drawing.last[0], drawing.last[1], PEN / 2, 0, 2 * Math.PI);
+  drawCtx.fill();
+  drawing.inked = true;
+  schedulePrediction();
+});
+drawCanvas.addEventListener("pointermove", (event) => {
+  if (!drawing.down) return;
+  event.preventDefault();
+  const points = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
+  drawCtx.strokeStyle = inkColour();
+  drawCtx.lineWidth = PEN;
+  drawCtx.lineCap = "round";
+  drawCtx.lineJoin = "round";
+  drawCtx.beginPath();
+  drawCtx.moveTo(...drawing.last);
+  for (const p of points.length ? points : [event]) {
+    drawing.last = canvasPoint(p);
+    drawCtx.lineTo(...drawing.last);
+  }
+  drawCtx.stroke();
+  schedulePrediction();
+});
+const penUp = () => {
+  if (!drawing.down) return;
+  drawing.down = false;
+  clearTimeout(drawing.timer);
+  drawing.timer = null;
+  predictDrawing(true);
+};
+drawCanvas.addEventListener("pointerup", penUp);
+drawCanvas.addEventListener("pointercancel", penUp);
+
+$("draw-clear").addEventListener("click", () => {
+  drawCtx.clearRect(0, 0, drawCanvas.width, drawCanvas.height);
+  drawing.inked = false;
+  $("draw-seen").getContext("2d").clearRect(0, 0, 28, 28);
+  $("draw-network").classList.add("hidden");
+  mlplab.showError($("draw-error"), null);
+  $("draw-note").textContent = "Draw one digit, large, with the mouse or a finger.";
+  for (const id of ["draw-probs", "draw-hidden"]) if ($(id).data) Plotly.purge($(id));
+  $("draw-charts").classList.add("hidden");
+  $("draw-explain").classList.add("hidden");
+});
+
+// "Explain it": the Backprop page gets the drawing through sessionStorage (too large for a URL), labelled
+// with the network's own answer (the learner can change it there).
+$("draw-explain").href = "/backprop/" + runName.split("/").map(encodeURIComponent).join("/") + "?drawing=1";
+$("draw-explain").addEventListener("click", () => {
+  const drawn = { run: runName, width: drawCanvas.width, height: drawCanvas.height, ink: inkBase64(),
+                  label: drawing.predicted ?? 0 };
+  try { sessionStorage.setItem("mlplab-drawing", JSON.stringify(drawn)); } catch (e) { /* private mode */ }
+});
+
+// While the pen moves: at most one request every THROTTLE_MS, the network drawing about once a second.
+function schedulePrediction() {
+  if (drawing.timer) return;
+  drawing.timer = setTimeout(() => {
+    drawing.timer = null;
+    predictDrawing(Date.now() - drawing.lastNetwork > NETWORK_EVERY_MS);
+  }, THROTTLE_MS);
+}
+
+function inkBase64() {
+  const { width, height } = drawCanvas;
+  const rgba = drawCtx.getImageData(0, 0, width, height).data;
+  const ink = new Uint8Array(width * height);
+  for (let i = 0; i < ink.length; i++) ink[i] = rgba[4 * i + 3]; // alpha: 0 paper … 255 full ink
+  let text = "";
+  for (let i = 0; i < ink.length; i += 0x8000) text += String.fromCharCode.apply(null, ink.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+// One request at a time: a drawing that changed meanwhile is sent once the answer is in.
+async function predictDrawing(architecture) {
+  if (!drawing.inked) return;
+  delete drawCanvas.dataset.settled;
+  if (drawing.busy) { drawing.again = drawing.again || architecture || "fast"; return; }
+  drawing.busy = true;
+  if (architecture) drawing.lastNetwork = Date.now();
+  try {
+    const body = { width: drawCanvas.width, height: drawCanvas.height, ink: inkBase64(), architecture };
+    const data = await mlplab.post(`${base}/predict?${atQuery()}`, body);
+    showPrediction(data);
+    mlplab.showError($("draw-error"), null);
+  } catch (e) {
+    mlplab.showError($("draw-error"), e);
+  } finally {
+    drawing.busy = false;
+  }
+  if (drawing.again) {
+    const next = drawing.again === true;
+    drawing.again = false;
+    predictDrawing(next);
+  } else if (!drawing.down && !drawing.timer) {
+    drawCanvas.dataset.settled = "true"; // everything drawn has been answered (the tests wait for this)
+  }
+}
+
+function showPrediction(data) {
+  $("draw-charts").classList.remove("hidden"); // hidden until there is something to show
+  const seen = $("draw-seen").getContext("2d");
+  const pixels = seen.createImageData(28, 28);
+  data.image.flat().forEach((v, i) => {
+    const g = Math.round(255 * v);
+    pixels.data.set([g, g, g, 255], 4 * i);
+  });
+  seen.putImageData(pixels, 0, 0);
+  const p = data.probabilities;
+  const when = data.live ? `the network at iteration ${data.iteration} (training)`
+    : data.eval === null ? "the final model" : `the network at iteration ${data.iteration}`;
+  $("draw-note").textContent = `${when} reads a ${data.predicted} (${mlplab.pct(p[data.predicted], 1)}).`;
+  drawCanvas.dataset.predicted = String(data.predicted);
+  drawing.predicted = data.predicted;
+  $("draw-explain").classList.remove("hidden");
+  const accent = mlplab.css("--accent"), muted = mlplab.css("--muted");
+  Plotly.react($("draw-probs"), [{
+    type: "bar", x: p.map((_, k) => String(k)), y: p, marker: { color: p.map((_, k) => (k === data.predicted ? accent : muted)) },
+    hovertemplate: "digit %{x}: %{y:.1%}<extra></extra>",
+  }], mlplab.layout({
+    title: { text: "Probabilities y = softmax(…)" }, showlegend: false,
+    xaxis: { title: { text: "digit" }, type: "category", gridcolor: mlplab.css("--line") },
+    yaxis: { range: [0, 1], tickformat: ".0%", gridcolor: mlplab.css("--line") },
+    margin: { l: 56, r: 12, t: 44, b: Math.round(3.2 * mlplab.fontSize()) },
+  }), mlplab.plotConfig);
+  // every hidden layer side by side, a gap between layers
+  const traces = [];
+  let offset = 0;
+  data.hidden.forEach((h, layer) => {
+    traces.push({ type: "bar", x: h.map((_, j) => offset + j), y: h, name: `layer ${layer + 1}`,
+                  customdata: h.map((_, j) => j), marker: { color: [mlplab.css("--train"), mlplab.css("--test")][layer % 2] },
+                  hovertemplate: `layer ${layer + 1}, unit %{customdata}: %{y:.3f}<extra></extra>` });
+    offset += h.length + 2;
+  });
+  Plotly.react($("draw-hidden"), traces, mlplab.layout({
+    title: { text: `Hidden activations h (${data.activation})` }, showlegend: data.hidden.length > 1, bargap: 0.1,
+    xaxis: { title: { text: "hidden unit" }, gridcolor: mlplab.css("--line") },
+    yaxis: { gridcolor: mlplab.css("--line"), rangemode: "tozero" },
+    margin: { l: 56, r: 12, t: 44, b: Math.round(3.2 * mlplab.fontSize()) },
+  }), mlplab.plotConfig);
+  if (data.png) {
+    $("draw-network").src = data.png;
+    $("draw-network").classList.remove("hidden");
+  }
+}
+
 window.addEventListener("themechange", () => {
   if (!state.detail) return;
   if (state.detail.complete) { drawCharts(); refreshPictures(); loadHealth(); }
-  else if (mlplab.live) mlplab.live.draw();
+  else if (mlplab.live) { mlplab.live.draw(); if (state.detail.live_pictures) refreshLive(); }
 });
 
 load();
