@@ -1,0 +1,96 @@
+"""The one colour palette of mlplab: figures (matplotlib), the web app's CSS and its JavaScript.
+
+Every colour is defined here once. The matplotlib themes read their roles from here, the web app serves
+:func:`css_variables` as ``/static/palette.css`` (CSS custom properties), and the JavaScript reads those
+variables (``mlplab.css("--opt-adam")``) — so a colour changed here changes everywhere.
+
+The base colours are Okabe & Ito's colour-blind-safe set.
+"""
+
+from __future__ import annotations
+
+THEMES = ("dark", "light")
+
+#: Named roles for figures and the web app: the same colour for the same meaning everywhere.
+ROLES: dict[str, dict[str, str]] = {
+    "dark": {"train": "#56B4E9", "test": "#E69F00", "reference": "#9aa0a6", "loss": "#56B4E9",
+             "smooth": "#F0E442", "path": "#F0E442", "start": "#009E73", "end": "#D55E00",
+             "minimum": "#FFFFFF", "gap": "#CC79A7", "good": "#009E73", "bad": "#D55E00",
+             "foreground": "#e6e6e6", "background": "#111418"},
+    "light": {"train": "#0072B2", "test": "#D55E00", "reference": "#7f7f7f", "loss": "#0072B2",
+              "smooth": "#E69F00", "path": "#D55E00", "start": "#009E73", "end": "#CC79A7",
+              "minimum": "#000000", "gap": "#CC79A7", "good": "#009E73", "bad": "#D55E00",
+              "foreground": "#222222", "background": "#ffffff"},
+}
+
+#: The colour cycle of each theme (also written in ``dark.mplstyle`` / ``light.mplstyle``, which a test
+#: keeps equal to this: a style sheet cannot import Python).
+CYCLE: dict[str, tuple[str, ...]] = {
+    "dark": ("#56B4E9", "#E69F00", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#0072B2", "#FFFFFF"),
+    "light": ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000"),
+}
+
+#: Each optimizer has one colour, chosen by name, in every figure and page. They are drawn over a
+#: viridis contour (dark purple → teal → yellow) in both themes, so none is yellow or green: white,
+#: warm reds/pinks and a light blue stand out from viridis everywhere except its matching band.
+OPTIMIZER_COLORS: dict[str, str] = {
+    "sgd": "#FFFFFF",
+    "momentum": "#FF6F91",
+    "nesterov": "#D55E00",
+    "adagrad": "#56B4E9",
+    "rmsprop": "#CC79A7",
+    "adam": "#E8000B",
+}
+
+#: Page colours of the web app (not used by figures), by theme.
+UI: dict[str, dict[str, str]] = {
+    "dark": {"bg": "#111418", "panel": "#1a1e24", "panel-2": "#222831", "fg": "#e6e6e6", "muted": "#a3aab4",
+             "line": "#3a3f47", "accent": "#56B4E9", "warn": "#E69F00", "focus": "#F0E442",
+             "input-bg": "#0d1014"},
+    "light": {"bg": "#ffffff", "panel": "#f5f6f8", "panel-2": "#e9ecf0", "fg": "#1d1f22", "muted": "#555d66",
+              "line": "#c9ced6", "accent": "#0072B2", "warn": "#a86a00", "focus": "#0072B2",
+              "input-bg": "#ffffff"},
+}
+
+#: Where the page needs a darker shade than the figure role for contrast on a light background.
+_UI_ROLE_OVERRIDES = {"light": {"good": "#007a58", "bad": "#b34700"}}
+
+
+def cycle_colors(n: int, theme: str = "dark") -> list[str]:
+    """``n`` colours from the theme's cycle, repeating when ``n`` exceeds its length.
+
+    >>> cycle_colors(2, "dark")
+    ['#56B4E9', '#E69F00']
+    """
+    cycle = CYCLE[theme]
+    return [cycle[k % len(cycle)] for k in range(n)]
+
+
+def optimizer_color(name: str, theme: str = "dark") -> str:
+    """The optimizer's colour by name; an unknown name gets a cycle colour chosen from its name."""
+    if name in OPTIMIZER_COLORS:
+        return OPTIMIZER_COLORS[name]
+    cycle = CYCLE[theme]
+    return cycle[sum(map(ord, name)) % len(cycle)]
+
+
+def _rgb_triplet(hex_color: str) -> str:
+    h = hex_color.lstrip("#")
+    return ", ".join(str(int(h[i:i + 2], 16)) for i in (0, 2, 4))
+
+
+def css_variables() -> str:
+    """The palette as CSS custom properties, one block per theme (served as ``/static/palette.css``)."""
+    blocks = []
+    for theme in THEMES:
+        values = {**UI[theme], "train": ROLES[theme]["train"], "test": ROLES[theme]["test"],
+                  "good": ROLES[theme]["good"], "bad": ROLES[theme]["bad"], "smooth": ROLES[theme]["smooth"],
+                  "start": ROLES[theme]["start"], "minimum": ROLES[theme]["minimum"],
+                  **_UI_ROLE_OVERRIDES.get(theme, {})}
+        values["cell"] = _rgb_triplet(ROLES[theme]["train"])
+        values.update({f"cycle-{k}": c for k, c in enumerate(CYCLE[theme])})
+        values.update({f"opt-{name}": c for name, c in OPTIMIZER_COLORS.items()})
+        selector = ':root, [data-theme="dark"]' if theme == "dark" else f'[data-theme="{theme}"]'
+        body = "\n".join(f"  --{key}: {value};" for key, value in values.items())
+        blocks.append(f"{selector} {{\n{body}\n}}")
+    return "/* generated from mlplab.viz.palette — edit colours there */\n" + "\n".join(blocks) + "\n"
