@@ -20,8 +20,8 @@ from mlplab.data.reference import ReferenceCurve, book_differences, load_book_cu
 from mlplab.errors import RunFolderError
 from mlplab.explain.html import report_section as backprop_section
 from mlplab.train.run_folder import atomic_write_text, clean_stale_temp_files
-from mlplab.viz.diagnose import DIAGNOSE_CAPTIONS, DIAGNOSE_FIGURES
-from mlplab.viz.run_figures import ANIMATION, FIGURES, FigureSet, RunData, load_run_data, render_images
+from mlplab.viz.diagnose import DIAGNOSE_CAPTIONS
+from mlplab.viz.run_figures import ANIMATION, FIGURES, FigureSet, RunData, draw_run, load_run_data, render_images
 from mlplab.viz.theme import check_theme, colors
 
 REPORT = "report.html"
@@ -156,7 +156,7 @@ def build_report(data: RunData, images: dict[str, tuple[str, bytes]], *, theme: 
         "<h2>Compared with the textbook</h2>", comparison_html(data, load_book_curve()),
         diagnosis,
     ]
-    for name in (*FIGURES[:4], ANIMATION, *FIGURES[4:], *DIAGNOSE_FIGURES):
+    for name in (*FIGURES[:4], ANIMATION, *FIGURES[4:]):
         if name not in images:
             continue
         heading, caption = CAPTIONS[name]
@@ -183,26 +183,6 @@ def diagnosis_section(run_dir: str | os.PathLike) -> str:
         return f'<section class="diagnosis"><h2>Diagnosis</h2><p>Not available: {html.escape(str(exc))}</p></section>'
 
 
-def diagnose_images(run_dir: str | os.PathLike, theme: str, figures: FigureSet | None) -> dict[str, tuple[str, bytes]]:
-    """Layer-health figures: the PNGs already drawn beside the others, else drawn in memory."""
-    from mlplab.viz.diagnose import diagnose_figure_bytes
-
-    images = {}
-    folder = figures.folder if figures is not None else None
-    for name in DIAGNOSE_FIGURES:
-        png = folder / f"{name}.png" if folder is not None else None
-        if png is not None and png.is_file():
-            images[name] = ("image/png", png.read_bytes())
-    missing = [name for name in DIAGNOSE_FIGURES if name not in images]
-    if missing:
-        try:
-            images.update({name: ("image/png", payload)
-                           for name, payload in diagnose_figure_bytes(run_dir, theme, missing).items()})
-        except RunFolderError:
-            pass  # an old run without layer statistics: the Diagnosis section says so
-    return images
-
-
 def _version() -> str:
     try:
         return version("mlplab")
@@ -211,7 +191,7 @@ def _version() -> str:
 
 
 def images_from_files(figures: FigureSet) -> dict[str, tuple[str, bytes]]:
-    """The PNGs (and the GIF) that :func:`draw_run_figures` wrote, read back for embedding."""
+    """The PNGs (and the GIF) that :func:`draw_run` wrote, read back for embedding."""
     images = {}
     for name, paths in figures.paths.items():
         for path in paths:
@@ -230,7 +210,7 @@ def write_report(
 ) -> Path:
     """Write ``RUN/report.html`` (or ``path``) and return its path.
 
-    With ``figures`` (what :func:`draw_run_figures` just wrote) the report embeds those files, so
+    With ``figures`` (what :func:`draw_run` just wrote) the report embeds those files, so
     nothing is drawn twice; any figure missing there (or everything, without ``figures``) is drawn
     in memory.
     """
@@ -240,11 +220,11 @@ def write_report(
                              "create it or choose another place with --out.")
     data = data if data is not None else load_run_data(run_dir)
     images = images_from_files(figures) if figures is not None else {}
-    missing = [name for name in FIGURES if name not in images]
-    if missing or ANIMATION not in images:
+    skipped = figures.skipped if figures is not None else {}  # what cannot be drawn is not tried again
+    missing = [name for name in FIGURES if name not in images and name not in skipped]
+    if missing or (ANIMATION not in images and ANIMATION not in skipped):
         rendered = render_images(data, theme, names=missing, animation=ANIMATION not in images)
         images.update(rendered)
-    images.update(diagnose_images(run_dir, theme, figures))
     clean_stale_temp_files(out.parent)  # a killed `report` left its half-written page here
     try:
         atomic_write_text(out, build_report(data, images, theme=theme, diagnosis=diagnosis_section(run_dir)))
@@ -254,3 +234,14 @@ def write_report(
             "choose a writable place with --out."
         ) from None
     return out
+
+
+def draw_run_and_report(
+    run_dir: str | os.PathLike, *, theme: str = "dark", formats: tuple[str, ...] = ("png",), report: bool = True,
+) -> tuple[FigureSet, Path | None]:
+    """Every figure of the run and (with ``report``) ``report.html``: what ``mlplab train`` and a training
+    started from the web app do when it ends. The run folder is read once for both."""
+    data = load_run_data(run_dir)
+    figures = draw_run(run_dir, theme=theme, formats=formats or ("png",), data=data)
+    page = write_report(run_dir, theme=theme, figures=figures, data=data) if report else None
+    return figures, page

@@ -10,7 +10,7 @@ the final state (``model.npz`` and the whole history).
 
 Example
 -------
->>> result = draw_run_figures("runs/demo", theme="light", formats=("png", "svg"))  # doctest: +SKIP
+>>> result = draw_run("runs/demo", theme="light", formats=("png", "svg"))  # doctest: +SKIP
 >>> result.paths["accuracy"]                                                       # doctest: +SKIP
 [PosixPath('runs/demo/figures/accuracy.png'), PosixPath('runs/demo/figures/accuracy.svg')]
 """
@@ -33,6 +33,7 @@ from mlplab.errors import ConfigError, RunFolderError
 from mlplab.nn.functions import softmax
 from mlplab.nn.gradcheck import ParamCheck, gradient_check
 from mlplab.train.history import History
+from mlplab.train.layer_stats import LayerStats, load_layer_stats
 from mlplab.train.run_folder import (
     SNAPSHOTS,
     Run,
@@ -41,7 +42,7 @@ from mlplab.train.run_folder import (
     load_run,
     load_snapshots,
 )
-from mlplab.train.trainer import load_dataset
+from mlplab.train.trainer import load_dataset, load_test_set
 from mlplab.viz.architecture import network_from_params, plot_architecture
 from mlplab.viz.confusion import confusion_matrix, plot_confusion, plot_mistakes
 from mlplab.viz.gradcheck_plot import plot_gradient_check
@@ -50,9 +51,6 @@ from mlplab.viz.predictions import plot_predictions
 from mlplab.viz.theme import check_format, check_theme, figure_bytes, save_figure
 from mlplab.viz.training import plot_accuracy, plot_loss
 
-#: The figures of a run, in the order the report shows them.
-FIGURES = ("accuracy", "loss", "architecture", "hidden_units", "confusion", "mistakes", "predictions",
-           "gradcheck")
 #: The animated GIF of the hidden units across evaluations (``figures/hidden_units.gif``).
 ANIMATION = "hidden_units_animation"
 FIGURES_DIR = "figures"
@@ -72,6 +70,21 @@ class RunData:
     t_test: np.ndarray  # (N,)
     n_train: int  # training images the run sampled from (for the epoch axis)
     _probabilities: dict = field(default_factory=dict, repr=False)
+    _layer_stats: LayerStats | None = field(default=None, repr=False)
+
+    @property
+    def layer_stats(self) -> LayerStats:
+        """``layer_stats.json`` (read once); a ConfigError (the figure is skipped) when there is none."""
+        if self._layer_stats is None:
+            try:
+                stats = load_layer_stats(self.run.path)
+            except RunFolderError as exc:  # an old run without statistics, or a damaged file
+                raise ConfigError(str(exc)) from None
+            if not stats.iterations:
+                raise ConfigError(f"{self.run.path} recorded no evaluation (the run stopped before its first "
+                                  "one), so there is no layer health to draw.")
+            self._layer_stats = stats
+        return self._layer_stats
 
     @property
     def n_evaluations(self) -> int:
@@ -133,9 +146,12 @@ def load_run_data(run_dir: str | os.PathLike) -> RunData:
         snapshots = load_snapshots(run_dir, run)  # damaged: a RunFolderError naming the file
     else:
         snapshots = None  # a run stopped before its first evaluation: the final model still draws
-    (x_train, _), (x_test, t_test) = load_dataset(run.config)
+    x_test, t_test = load_test_set(run.config)  # only the test set: the figures never need the training set
+    n_train = run.record.get("n_train")
+    if n_train is None:  # a folder written before config.json recorded it: count the training images
+        n_train = load_dataset(run.config)[0][0].shape[0]
     return RunData(run=run, snapshots=snapshots, x_test=x_test.reshape(x_test.shape[0], -1),
-                   t_test=np.asarray(t_test), n_train=x_train.shape[0])
+                   t_test=np.asarray(t_test), n_train=int(n_train))
 
 
 def _architecture(data: RunData, k: int | None, theme: str) -> Figure:
@@ -218,10 +234,30 @@ def _loss(data: RunData, k: int | None, theme: str) -> Figure:
     return plot_loss(data.history_until(k), theme=theme, iters_per_epoch=data.iters_per_epoch)["figure"]
 
 
+def _layer_health_drawer(name: str) -> Callable[[RunData, int | None, str], Figure]:
+    """The layer-health figures (:mod:`mlplab.viz.diagnose`), drawn from ``layer_stats.json``."""
+    def draw(data: RunData, k: int | None, theme: str) -> Figure:
+        from mlplab.viz import diagnose
+
+        if k is not None:
+            raise ConfigError("layer health is a history over all evaluations, not a state to replay; "
+                              "it is drawn for the final state only (leave out --at-eval).")
+        plot = {"layer_health": diagnose.plot_layer_health, "gradient_flow": diagnose.plot_gradient_flow,
+                "activations": diagnose.plot_activation_histograms}[name]
+        return plot(data.layer_stats, theme=theme)["figure"]
+    return draw
+
+
+#: THE figure registry: every figure of a run, in the order the report shows them (the GIF goes after
+#: ``hidden_units``). The CLI (``train``, ``plot``), the web app and the report all draw from it.
 _DRAW: dict[str, Callable[[RunData, int | None, str], Figure]] = {
     "accuracy": _accuracy, "loss": _loss, "architecture": _architecture, "hidden_units": _hidden_units,
     "confusion": _confusion, "mistakes": _mistakes, "predictions": _predictions, "gradcheck": _gradcheck,
+    **{name: _layer_health_drawer(name) for name in ("layer_health", "gradient_flow", "activations")},
 }
+FIGURES = tuple(_DRAW)
+#: Figures of the whole history (layer statistics): drawn for the final state, never replayed ``at_eval``.
+FINAL_ONLY = ("layer_health", "gradient_flow", "activations")
 
 
 def make_figure(name: str, data: RunData, *, theme: str = "dark", at_eval: int | None = None) -> Figure:
@@ -233,7 +269,7 @@ def make_figure(name: str, data: RunData, *, theme: str = "dark", at_eval: int |
 
 @dataclass
 class FigureSet:
-    """What :func:`draw_run_figures` wrote: ``paths[name]`` (one per format), what it skipped and why."""
+    """What :func:`draw_run` wrote: ``paths[name]`` (one per format), what it skipped and why."""
 
     folder: Path
     paths: dict[str, list[Path]] = field(default_factory=dict)
@@ -254,17 +290,18 @@ def figures_dir(run_dir: str | os.PathLike, at_eval: int | None = None) -> Path:
     return base if at_eval is None else base / f"eval_{at_eval:02d}"
 
 
-def draw_run_figures(
+def draw_run(
     run_dir: str | os.PathLike,
     theme: str = "dark",
     formats: Sequence[str] = ("png",),
     at_eval: int | None = None,
     *,
-    names: Sequence[str] = FIGURES,
+    names: Sequence[str] | None = None,
     animation: bool = True,
     data: RunData | None = None,
 ) -> FigureSet:
-    """Draw the figures ``names`` of a run folder into ``RUN/figures/`` in each of ``formats``.
+    """Draw the figures ``names`` (default: all of :data:`FIGURES`; at an earlier evaluation, all but
+    :data:`FINAL_ONLY`) of a run folder into ``RUN/figures/`` in each of ``formats``.
 
     Also writes ``hidden_units.gif`` (the hidden units at every evaluation) when ``animation`` and
     the run has snapshots. A figure that cannot be drawn for this run (e.g. no evaluation recorded
@@ -273,6 +310,8 @@ def draw_run_figures(
     started = time.perf_counter()
     check_theme(theme)
     formats = [check_format(f) for f in formats]
+    if names is None:
+        names = FIGURES if at_eval is None else tuple(n for n in FIGURES if n not in FINAL_ONLY)
     for name in names:
         if name not in _DRAW:
             raise ConfigError(f"unknown figure {name!r}; choose one of: {', '.join(FIGURES)}.")
@@ -332,7 +371,10 @@ def render_images(
     web page that should not touch the run folder."""
     images: dict[str, tuple[str, bytes]] = {}
     for name in names:
-        fig = make_figure(name, data, theme=theme)
+        try:
+            fig = make_figure(name, data, theme=theme)
+        except ConfigError:  # e.g. no layer statistics in an old run: the report goes without it
+            continue
         try:
             images[name] = ("image/png", figure_bytes(fig, "png"))
         finally:
@@ -345,6 +387,6 @@ def render_images(
 
 
 __all__ = [
-    "ANIMATION", "FIGURES", "FigureSet", "RunData", "animation_bytes", "draw_run_figures", "figures_dir",
+    "ANIMATION", "FIGURES", "FINAL_ONLY", "FigureSet", "RunData", "animation_bytes", "draw_run", "figures_dir",
     "load_run_data", "make_figure", "render_images",
 ]
