@@ -47,7 +47,6 @@ STATIC = Path(__file__).parent / "static"
 TEMPLATES = Path(__file__).parent / "templates"
 #: route → page; each page is ``templates/page.html`` around ``templates/<page>.html``, run by ``static/<page>.js``
 PAGES = {"/": "runs", "/train": "train", "/landscape": "landscape"}
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 log = logging.getLogger("mlplab.app")
 
 

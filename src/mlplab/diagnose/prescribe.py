@@ -31,7 +31,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -327,6 +326,3 @@ def cut_dataset(data: Dataset, config: TrainConfig) -> Dataset:
     n, m = config.train_size, config.test_size
     return (x[:n], t[:n]) if n else (x, t), (xt[:m], tt[:m]) if m else (xt, tt)
 
-
-def settings_text(settings: dict[str, Any]) -> str:
-    return Prescription(settings, "").options()

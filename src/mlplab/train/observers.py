@@ -8,7 +8,6 @@ receives the :class:`TrainingState`. They read the state; they must not change t
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,6 @@ class TrainingState:
     loss: float = float("nan")
     grads: dict[str, np.ndarray] = field(default_factory=dict)
     run_dir: Path | None = None
-    started: float = field(default_factory=time.perf_counter)
 
 
 class Observer:

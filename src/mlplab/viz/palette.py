@@ -1,6 +1,7 @@
 """The one colour palette of mlplab: figures (matplotlib), the web app's CSS and its JavaScript.
 
-Every colour is defined here once. The matplotlib themes read their roles from here, the web app serves
+Every colour is defined once: the figures' named roles in :mod:`mlplab.viz.theme` (read here, not
+copied), everything else here. The web app serves
 :func:`css_variables` as ``/static/palette.css`` (CSS custom properties), and the JavaScript reads those
 variables (``mlplab.css("--opt-adam")``) — so a colour changed here changes everywhere.
 
@@ -9,19 +10,11 @@ The base colours are Okabe & Ito's colour-blind-safe set.
 
 from __future__ import annotations
 
-THEMES = ("dark", "light")
+from mlplab.viz.theme import THEMES, colors
 
-#: Named roles for figures and the web app: the same colour for the same meaning everywhere.
-ROLES: dict[str, dict[str, str]] = {
-    "dark": {"train": "#56B4E9", "test": "#E69F00", "reference": "#9aa0a6", "loss": "#56B4E9",
-             "smooth": "#F0E442", "path": "#F0E442", "start": "#009E73", "end": "#D55E00",
-             "minimum": "#FFFFFF", "gap": "#CC79A7", "good": "#009E73", "bad": "#D55E00",
-             "foreground": "#e6e6e6", "background": "#111418"},
-    "light": {"train": "#0072B2", "test": "#D55E00", "reference": "#7f7f7f", "loss": "#0072B2",
-              "smooth": "#E69F00", "path": "#D55E00", "start": "#009E73", "end": "#CC79A7",
-              "minimum": "#000000", "gap": "#CC79A7", "good": "#009E73", "bad": "#D55E00",
-              "foreground": "#222222", "background": "#ffffff"},
-}
+#: Named roles for figures and the web app: the same colour for the same meaning everywhere. They are
+#: the figure themes' roles (:func:`mlplab.viz.theme.colors`), read from there rather than copied.
+ROLES: dict[str, dict[str, str]] = {theme: colors(theme) for theme in THEMES}
 
 #: The colour cycle of each theme (also written in ``dark.mplstyle`` / ``light.mplstyle``, which a test
 #: keeps equal to this: a style sheet cannot import Python).
