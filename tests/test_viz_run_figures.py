@@ -208,3 +208,29 @@ def test_the_books_curve_is_drawn_only_beside_the_books_own_run(tiny_data):
     assert not {"textbook train", "textbook test"} & labels(tiny_data)
     book_run = dataclasses.replace(tiny_data.run, config=TrainConfig(seed=0))  # the same 784-50-10 network
     assert {"textbook train", "textbook test"} <= labels(dataclasses.replace(tiny_data, run=book_run))
+
+
+def test_a_worker_process_draws_the_same_bytes_as_this_one(tiny_run, tmp_path):
+    """Drawing in two processes (the default for a full set) writes the same files, byte for byte."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_run, copy, ignore=shutil.ignore_patterns("figures"))
+    names = ("accuracy", "hidden_units", "confusion", "layer_health")
+    one = draw_run(tiny_run, names=names, workers=1)
+    two = draw_run(copy, names=names, workers=2)
+    assert list(two.paths) == list(one.paths) == [*names, ANIMATION]  # the registry's order either way
+    for name in one.paths:
+        assert two.paths[name][0].read_bytes() == one.paths[name][0].read_bytes(), name
+    assert two.cpu_seconds > 0 and two.skipped == one.skipped == {}
+
+
+def test_jobs_are_shared_by_cost_and_a_small_set_stays_in_this_process():
+    from mlplab.viz.run_figures import COST, WORKER_START, default_workers, split_jobs
+
+    mine, theirs = split_jobs([*FIGURES, ANIMATION], 2)
+    assert sorted(mine + theirs[0]) == sorted([*FIGURES, ANIMATION])
+    load = sum(COST[j] for j in mine), WORKER_START + sum(COST[j] for j in theirs[0])
+    assert abs(load[0] - load[1]) <= max(COST.values())
+    assert split_jobs(["accuracy"], 2) == (["accuracy"], [])
+    assert default_workers(["accuracy", "loss"]) == 1

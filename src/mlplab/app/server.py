@@ -182,6 +182,13 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             raise NotFoundError(f"there is no static file {filename!r}.")
         return _file(path)
 
+    @app.get("/palette.css", include_in_schema=False)
+    def palette_css() -> Response:
+        """The colours of mlplab.viz.palette as CSS variables: the pages and their scripts read these."""
+        from mlplab.viz.palette import css_variables
+
+        return Response(css_variables(), media_type="text/css", headers={"Cache-Control": "no-store"})
+
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return Response(status_code=204)  # no icon, and no 404 in the browser's console

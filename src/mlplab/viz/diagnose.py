@@ -42,6 +42,7 @@ from mlplab.diagnose.verify import LATE_RULES
 from mlplab.nn.layers import ACTIVATION_LAYERS
 from mlplab.nn.sharpness import stability_factor
 from mlplab.train.layer_stats import LayerStats
+from mlplab.viz.palette import cycle_colors
 from mlplab.viz.panels import axes_or_new
 from mlplab.viz.theme import colors, save_figure, theme_context
 
@@ -78,9 +79,7 @@ def positive(values: np.ndarray) -> np.ndarray:
 
 def layer_colors(n: int, theme: str) -> list[str]:
     """One colour per layer from the theme's colour cycle (Okabe–Ito), repeating if needed."""
-    with theme_context(theme):
-        cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    return [cycle[j % len(cycle)] for j in range(n)]
+    return cycle_colors(n, theme)
 
 
 def plot_layer_health(

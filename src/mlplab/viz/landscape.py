@@ -28,6 +28,7 @@ from matplotlib.ticker import FuncFormatter
 
 from mlplab.landscape import Function, Path
 from mlplab.landscape.verdict import Verdict, fmt_point
+from mlplab.viz.palette import cycle_colors
 from mlplab.viz.panels import axes_or_new
 from mlplab.viz.theme import colors, theme_context
 
@@ -137,8 +138,7 @@ def gap_label(function: Function) -> str:
 def _path_colors(paths: Sequence[Path], theme: str) -> list[str]:
     if len(paths) == 1:
         return [colors(theme)["path"]]
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    return [cycle[k % len(cycle)] for k in range(len(paths))]
+    return cycle_colors(len(paths), theme)
 
 
 def plot_contour(

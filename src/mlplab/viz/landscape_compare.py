@@ -13,14 +13,14 @@ import numpy as np
 from mlplab.landscape import Path
 from mlplab.landscape.verdict import Verdict, fmt, fmt_point
 from mlplab.viz.landscape import plot_box, plot_contour
+from mlplab.viz.palette import cycle_colors
 from mlplab.viz.panels import grid_shape
 from mlplab.viz.theme import theme_context
 
 
 def path_colors(n: int) -> list[str]:
     """The theme's cycle colours, one per path (call inside ``theme_context``)."""
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    return [cycle[k % len(cycle)] for k in range(n)]
+    return cycle_colors(n)
 
 
 def plot_compare_grid(paths: Sequence[Path], verdicts: Sequence[Verdict], *, theme: str = "dark") -> dict[str, Any]:

@@ -39,23 +39,29 @@ OPTIMIZER_COLORS: dict[str, str] = {
 UI: dict[str, dict[str, str]] = {
     "dark": {"bg": "#111418", "panel": "#1a1e24", "panel-2": "#222831", "fg": "#e6e6e6", "muted": "#a3aab4",
              "line": "#3a3f47", "accent": "#56B4E9", "warn": "#E69F00", "focus": "#F0E442",
-             "input-bg": "#0d1014"},
+             "input-bg": "#0d1014", "bp-neg": "#56b4e9", "bp-pos": "#e8602c", "bp-zero": "#1a1e24"},
     "light": {"bg": "#ffffff", "panel": "#f5f6f8", "panel-2": "#e9ecf0", "fg": "#1d1f22", "muted": "#555d66",
               "line": "#c9ced6", "accent": "#0072B2", "warn": "#a86a00", "focus": "#0072B2",
-              "input-bg": "#ffffff"},
+              "input-bg": "#ffffff", "bp-neg": "#0072b2", "bp-pos": "#d55e00", "bp-zero": "#f5f6f8"},
 }
 
 #: Where the page needs a darker shade than the figure role for contrast on a light background.
 _UI_ROLE_OVERRIDES = {"light": {"good": "#007a58", "bad": "#b34700"}}
 
 
-def cycle_colors(n: int, theme: str = "dark") -> list[str]:
-    """``n`` colours from the theme's cycle, repeating when ``n`` exceeds its length.
+def cycle_colors(n: int, theme: str | None = None) -> list[str]:
+    """``n`` colours from the theme's cycle, repeating when ``n`` exceeds its length; ``theme=None``:
+    the cycle of the style in force (inside ``theme_context``), so a figure follows its theme.
 
     >>> cycle_colors(2, "dark")
     ['#56B4E9', '#E69F00']
     """
-    cycle = CYCLE[theme]
+    if theme is None:
+        import matplotlib as mpl
+
+        cycle = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
+    else:
+        cycle = CYCLE[theme]
     return [cycle[k % len(cycle)] for k in range(n)]
 
 

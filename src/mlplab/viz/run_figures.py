@@ -18,9 +18,11 @@ Example
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -274,7 +276,8 @@ class FigureSet:
     folder: Path
     paths: dict[str, list[Path]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time
+    cpu_seconds: float = 0.0  # CPU time of this process's drawing and of the worker processes
 
     def png(self, name: str) -> Path | None:
         return next((p for p in self.paths.get(name, []) if p.suffix == ".png"), None)
@@ -299,6 +302,7 @@ def draw_run(
     names: Sequence[str] | None = None,
     animation: bool = True,
     data: RunData | None = None,
+    workers: int | None = None,
 ) -> FigureSet:
     """Draw the figures ``names`` (default: all of :data:`FIGURES`; at an earlier evaluation, all but
     :data:`FINAL_ONLY`) of a run folder into ``RUN/figures/`` in each of ``formats``.
@@ -306,6 +310,10 @@ def draw_run(
     Also writes ``hidden_units.gif`` (the hidden units at every evaluation) when ``animation`` and
     the run has snapshots. A figure that cannot be drawn for this run (e.g. no evaluation recorded
     for the animation) is listed in ``skipped`` with the reason instead of stopping the others.
+
+    ``workers`` processes draw (default: two for a full set on a machine with two cores, see
+    :func:`default_workers`): this one and a spawned one with one BLAS thread, the jobs shared by
+    their cost (:func:`split_jobs`). Each figure is drawn by the same code either way.
     """
     started = time.perf_counter()
     check_theme(theme)
@@ -324,8 +332,92 @@ def draw_run(
         raise RunFolderError(f"cannot create {folder} ({exc.strerror}); check the folder's permissions.") from None
     clean_stale_temp_files(run_dir)  # what a killed `plot` or `train` left half-written
     result = FigureSet(folder=folder)
+    cpu = time.process_time()
+    jobs = [*names, *([ANIMATION] if animation and k is None else [])]
+    workers = default_workers(jobs) if workers is None else workers
+    mine, theirs = split_jobs(jobs, workers)
+    pool = _figure_pool(len(theirs)) if theirs else None
     try:
-        for name in names:
+        futures = [pool.submit(_draw_in_worker, Path(run_dir), at_eval, group, theme, formats) for group in theirs]
+        _draw_into(result, data, k, mine, theme, formats)
+        for future in futures:  # the worker's figures: paths, what it skipped, its CPU seconds
+            paths, skipped, worker_cpu = future.result()
+            result.paths.update(paths)
+            result.skipped.update(skipped)
+            result.cpu_seconds += worker_cpu
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    result.paths = {name: result.paths[name] for name in jobs if name in result.paths}  # registry order
+    result.cpu_seconds += time.process_time() - cpu
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+#: Rough drawing cost of each job in seconds on one core (measured on the default run): how
+#: :func:`split_jobs` shares them between processes. A worker first pays for its own start.
+COST = {ANIMATION: 4.0, "gradcheck": 2.5, "predictions": 1.2, "activations": 1.0, "confusion": 0.8,
+        "layer_health": 0.8, "architecture": 0.6, "accuracy": 0.6, "loss": 0.5, "gradient_flow": 0.4,
+        "hidden_units": 0.3, "mistakes": 0.3}
+WORKER_START = 1.5  # spawn a Python, import NumPy, matplotlib and mlplab, read the run folder
+#: Below this much drawing a second process costs more than it saves.
+PARALLEL_ABOVE = 4.0
+
+
+def default_workers(jobs: Sequence[str]) -> int:
+    """Two processes for a full set of figures on a machine with two cores or more, else one."""
+    return 2 if (os.cpu_count() or 1) >= 2 and sum(COST.get(j, 0.5) for j in jobs) > PARALLEL_ABOVE else 1
+
+
+def split_jobs(jobs: Sequence[str], workers: int) -> tuple[list[str], list[list[str]]]:
+    """``(this process's jobs, one list per worker process)``: the most expensive first, each to the
+    process that would finish it soonest (workers start :data:`WORKER_START` late). Empty groups dropped."""
+    loads = [0.0] + [WORKER_START] * max(workers - 1, 0)
+    groups: list[list[str]] = [[] for _ in loads]
+    for job in sorted(jobs, key=lambda j: -COST.get(j, 0.5)):
+        i = min(range(len(loads)), key=lambda g: loads[g] + COST.get(job, 0.5))
+        groups[i].append(job)
+        loads[i] += COST.get(job, 0.5)
+    return groups[0], [g for g in groups[1:] if g]
+
+
+def _figure_pool(n: int) -> ProcessPoolExecutor:
+    """``n`` fresh processes (spawn: no copy of this process's threads or locks), one BLAS thread each,
+    so the two cores draw instead of one drawing while BLAS threads compete."""
+    from mlplab.sweep.local import ONE_THREAD, environment
+
+    with environment({**ONE_THREAD, "MPLBACKEND": "agg"}):  # a spawned child copies them at birth
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+        pool.submit(int).result()  # start the processes now, inside the environment
+    return pool
+
+
+def _draw_in_worker(run_dir: Path, at_eval: int | None, jobs: Sequence[str], theme: str,
+                    formats: Sequence[str]) -> tuple[dict[str, list[Path]], dict[str, str], float]:
+    """In a worker process: read the run folder and draw ``jobs`` as :func:`draw_run` would."""
+    data = load_run_data(run_dir)
+    k = data.eval_index(at_eval)
+    result = FigureSet(folder=figures_dir(run_dir, k))
+    _draw_into(result, data, k, jobs, theme, formats)
+    return result.paths, result.skipped, time.process_time()  # the whole process's CPU, its start included
+
+
+def _draw_into(result: FigureSet, data: RunData, k: int | None, jobs: Sequence[str], theme: str,
+               formats: Sequence[str]) -> None:
+    folder = result.folder
+    try:
+        for name in jobs:
+            if name == ANIMATION:
+                try:
+                    gif = animation_bytes(data, theme)
+                except ConfigError as exc:
+                    gif, result.skipped[ANIMATION] = None, str(exc)
+                if gif is None:
+                    result.skipped.setdefault(ANIMATION, NO_ANIMATION)
+                else:
+                    atomic_write_bytes(folder / "hidden_units.gif", gif)
+                    result.paths[ANIMATION] = [folder / "hidden_units.gif"]
+                continue
             try:
                 fig = _DRAW[name](data, k, theme)
             except ConfigError as exc:  # e.g. hidden-unit images of inputs that are not square images
@@ -335,21 +427,9 @@ def draw_run(
                 result.paths[name] = [save_figure(fig, folder / f"{name}.{fmt}", close=False) for fmt in formats]
             finally:
                 plt.close(fig)
-        if animation and k is None:
-            try:
-                gif = animation_bytes(data, theme)
-            except ConfigError as exc:
-                gif, result.skipped[ANIMATION] = None, str(exc)
-            if gif is None:
-                result.skipped.setdefault(ANIMATION, NO_ANIMATION)
-            else:
-                atomic_write_bytes(folder / "hidden_units.gif", gif)
-                result.paths[ANIMATION] = [folder / "hidden_units.gif"]
     except OSError as exc:  # disk full, permissions changed under us, ...
         raise RunFolderError(f"cannot write figures to {folder} ({exc.strerror or type(exc).__name__}); "
                              "free some space or check the folder's permissions.") from None
-    result.seconds = time.perf_counter() - started
-    return result
 
 
 NO_ANIMATION = "the run recorded no evaluation, so there are no snapshots to animate"

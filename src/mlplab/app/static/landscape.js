@@ -3,11 +3,9 @@
 
 mlplab.header("landscape");
 const $ = (id) => document.getElementById(id);
-const PALETTE = { dark: ["#F0E442", "#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#D55E00"],
-                  light: ["#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"] };
 const view = (mlplab.landscape = { functions: [], result: null, options: null, seq: 0, lrs: null, propose: false });
 
-function colorOf(k) { return PALETTE[mlplab.theme()][k % 6]; }
+function colorOf(k) { return mlplab.cycleColor(k); }
 
 // ---------------------------------------------------------------- the form
 
@@ -166,7 +164,7 @@ function draw() {
   });
   contour.push({ type: "scatter", mode: "markers", x: [r.start[0]], y: [r.start[1]], name: "start", hoverinfo: "skip",
                  showlegend: false,
-                 marker: { size: 14, color: "#009E73", line: { width: 2, color: "#fff" } } });
+                 marker: { size: 14, color: mlplab.css("--start"), line: { width: 2, color: "#fff" } } });
   if (minima.length) {
     contour.push({ type: "scatter", mode: "markers", x: minima.map((m) => m[0]), y: minima.map((m) => m[1]), name: "minimum",
                    hoverinfo: "skip", showlegend: false, marker: { size: 16, symbol: "star", color: "#fff", line: { width: 1.5, color: "#000" } } });
