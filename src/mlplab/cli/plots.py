@@ -25,7 +25,8 @@ format_option = click.option("--format", "formats", type=click.Choice(FORMAT_CHO
 
 def figure_lines(figures, run_dir: Path) -> list[str]:
     """What was drawn, for the end of `train` and `plot`: folder, count, time, anything skipped."""
-    lines = [f"figures     {figures.folder}  ({figures.n_files} files, {figures.seconds:.1f} s)"]
+    lines = [f"figures     {figures.folder}  ({figures.n_files} files, {figures.seconds:.1f} s, "
+             f"{figures.cpu_seconds:.1f} CPU-s)"]
     lines += [f"            skipped {name}: {why}" for name, why in figures.skipped.items()]
     return lines
 
@@ -34,10 +35,14 @@ def draw_and_report(run_dir: Path, *, theme: str, formats: tuple[str, ...], repo
     """Draw every figure of ``run_dir`` and (optionally) its report; return the lines to print."""
     from mlplab.viz.report import draw_run_and_report
 
+    started, cpu = time.perf_counter(), time.process_time()
     figures, page = draw_run_and_report(run_dir, theme=theme, formats=formats, report=report)
     lines = figure_lines(figures, run_dir)
     if page is not None:
         lines.append(f"report      {page}")
+    cpu = time.process_time() - cpu + figures.worker_cpu_seconds
+    lines.append(f"drawing     {time.perf_counter() - started:.1f} s, {cpu:.1f} CPU-s (figures and report, "
+                 "this process and its worker)")
     return lines
 
 

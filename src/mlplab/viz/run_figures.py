@@ -278,6 +278,7 @@ class FigureSet:
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0  # wall time
     cpu_seconds: float = 0.0  # CPU time of this process's drawing and of the worker processes
+    worker_cpu_seconds: float = 0.0  # the worker processes' part of it
 
     def png(self, name: str) -> Path | None:
         return next((p for p in self.paths.get(name, []) if p.suffix == ".png"), None)
@@ -344,12 +345,12 @@ def draw_run(
             paths, skipped, worker_cpu = future.result()
             result.paths.update(paths)
             result.skipped.update(skipped)
-            result.cpu_seconds += worker_cpu
+            result.worker_cpu_seconds += worker_cpu
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     result.paths = {name: result.paths[name] for name in jobs if name in result.paths}  # registry order
-    result.cpu_seconds += time.process_time() - cpu
+    result.cpu_seconds = time.process_time() - cpu + result.worker_cpu_seconds
     result.seconds = time.perf_counter() - started
     return result
 
