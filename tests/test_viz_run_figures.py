@@ -232,5 +232,7 @@ def test_jobs_are_shared_by_cost_and_a_small_set_stays_in_this_process():
     assert sorted(mine + theirs[0]) == sorted([*FIGURES, ANIMATION])
     load = sum(COST[j] for j in mine), WORKER_START + sum(COST[j] for j in theirs[0])
     assert abs(load[0] - load[1]) <= max(COST.values())
+    together = [group for group in (mine, theirs[0]) if "confusion" in group][0]
+    assert {"mistakes", "predictions"} <= set(together)  # one forward pass of the test set serves all three
     assert split_jobs(["accuracy"], 2) == (["accuracy"], [])
     assert default_workers(["accuracy", "loss"]) == 1

@@ -360,6 +360,8 @@ def draw_run(
 COST = {ANIMATION: 4.0, "gradcheck": 2.5, "predictions": 1.2, "activations": 1.0, "confusion": 0.8,
         "layer_health": 0.8, "architecture": 0.6, "accuracy": 0.6, "loss": 0.5, "gradient_flow": 0.4,
         "hidden_units": 0.3, "mistakes": 0.3}
+#: Figures drawn from one forward pass of the test set (``RunData.probabilities``): one process draws them.
+SAME_PROCESS = (("confusion", "mistakes", "predictions"),)
 WORKER_START = 1.5  # spawn a Python, import NumPy, matplotlib and mlplab, read the run folder
 #: Below this much drawing a second process costs more than it saves.
 PARALLEL_ABOVE = 4.0
@@ -373,12 +375,15 @@ def default_workers(jobs: Sequence[str]) -> int:
 def split_jobs(jobs: Sequence[str], workers: int) -> tuple[list[str], list[list[str]]]:
     """``(this process's jobs, one list per worker process)``: the most expensive first, each to the
     process that would finish it soonest (workers start :data:`WORKER_START` late). Empty groups dropped."""
+    units = [[j for j in bundle if j in jobs] for bundle in SAME_PROCESS]
+    units = [u for u in units if u] + [[j] for j in jobs if not any(j in b for b in SAME_PROCESS)]
+    cost = {tuple(u): sum(COST.get(j, 0.5) for j in u) for u in units}
     loads = [0.0] + [WORKER_START] * max(workers - 1, 0)
     groups: list[list[str]] = [[] for _ in loads]
-    for job in sorted(jobs, key=lambda j: -COST.get(j, 0.5)):
-        i = min(range(len(loads)), key=lambda g: loads[g] + COST.get(job, 0.5))
-        groups[i].append(job)
-        loads[i] += COST.get(job, 0.5)
+    for unit in sorted(units, key=lambda u: -cost[tuple(u)]):
+        i = min(range(len(loads)), key=lambda g: loads[g] + cost[tuple(unit)])
+        groups[i] += unit
+        loads[i] += cost[tuple(unit)]
     return groups[0], [g for g in groups[1:] if g]
 
 
