@@ -250,16 +250,16 @@ def _layer_health_drawer(name: str) -> Callable[[RunData, int | None, str], Figu
     return draw
 
 
+#: Figures of the whole history (layer statistics): drawn for the final state, never replayed ``at_eval``.
+FINAL_ONLY = ("layer_health", "gradient_flow", "activations")
 #: THE figure registry: every figure of a run, in the order the report shows them (the GIF goes after
 #: ``hidden_units``). The CLI (``train``, ``plot``), the web app and the report all draw from it.
 _DRAW: dict[str, Callable[[RunData, int | None, str], Figure]] = {
     "accuracy": _accuracy, "loss": _loss, "architecture": _architecture, "hidden_units": _hidden_units,
     "confusion": _confusion, "mistakes": _mistakes, "predictions": _predictions, "gradcheck": _gradcheck,
-    **{name: _layer_health_drawer(name) for name in ("layer_health", "gradient_flow", "activations")},
+    **{name: _layer_health_drawer(name) for name in FINAL_ONLY},
 }
 FIGURES = tuple(_DRAW)
-#: Figures of the whole history (layer statistics): drawn for the final state, never replayed ``at_eval``.
-FINAL_ONLY = ("layer_health", "gradient_flow", "activations")
 
 
 def make_figure(name: str, data: RunData, *, theme: str = "dark", at_eval: int | None = None) -> Figure:
