@@ -99,7 +99,10 @@ def test_a_toy_activation_added_in_one_place_trains_with_stats_diagnosis_and_fig
     assert stats.layers[0]["activation"] == "softplus" and stats.layers[1]["activation"] is None
     assert stats.layers[0]["act_saturated"][-1] is None and stats.layers[0]["act_dead"][-1] is None
     assert isinstance(diagnose_run(tmp_path / "run"), list)
-    figures = draw_run(tmp_path / "run", names=("architecture", "gradcheck", "activations"), animation=False)
+    # workers=1: a spawned worker process would not see this test's registration (a real activation is
+    # registered where ACTIVATION_LAYERS is defined, so every process knows it)
+    figures = draw_run(tmp_path / "run", names=("architecture", "gradcheck", "activations"), animation=False,
+                       workers=1)
     assert set(figures.paths) == {"architecture", "gradcheck", "activations"}, figures.skipped
     # He init, as the class recommends: std √(2/784) for W1
     assert np.std(build_network((784, 16, 10), activation="softplus", weight_init_std="auto", seed=0)

@@ -136,9 +136,10 @@ def config_html(data: RunData) -> str:
 
 
 def build_report(data: RunData, images: dict[str, tuple[str, bytes]], *, theme: str = "dark",
-                 diagnosis: str = "") -> str:
+                 diagnosis: str = "", backprop: str | None = None) -> str:
     """The whole page as a string. ``images`` maps figure names to ``(mime type, bytes)``;
-    ``diagnosis`` is the HTML fragment of :func:`mlplab.diagnose.diagnosis_html`."""
+    ``diagnosis`` is the HTML fragment of :func:`mlplab.diagnose.diagnosis_html`, ``backprop`` that of
+    :func:`mlplab.explain.html.report_section` (computed here when not given)."""
     c = colors(check_theme(theme))
     status_colour = c["good"] if data.run.history.status == "completed" else c["bad"]
     style = _STYLE.format(background=c["background"], foreground=c["foreground"], muted=c["reference"],
@@ -164,7 +165,8 @@ def build_report(data: RunData, images: dict[str, tuple[str, bytes]], *, theme: 
         parts.append(f'<h2 id="{name}">{html.escape(heading)}</h2><figure>'
                      f'<img src="{_data_uri(mime, payload)}" alt="{html.escape(heading)}">'
                      f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-    parts.append(backprop_section(data))  # mlplab.explain: every stage of backprop for one test image
+    # mlplab.explain: every stage of backprop for one test image
+    parts.append(backprop if backprop is not None else backprop_section(data))
     parts += ["<h2>Configuration</h2>", config_html(data),
               f'<p class="muted">Written by mlplab {html.escape(_version())} on '
               f"{datetime.now():%Y-%m-%d %H:%M}. Redraw with <code>mlplab report "
@@ -207,6 +209,7 @@ def write_report(
     figures: FigureSet | None = None,
     data: RunData | None = None,
     path: str | os.PathLike | None = None,
+    sections: dict[str, str] | None = None,
 ) -> Path:
     """Write ``RUN/report.html`` (or ``path``) and return its path.
 
@@ -227,7 +230,8 @@ def write_report(
         images.update(rendered)
     clean_stale_temp_files(out.parent)  # a killed `report` left its half-written page here
     try:
-        atomic_write_text(out, build_report(data, images, theme=theme, diagnosis=diagnosis_section(run_dir)))
+        sections = sections if sections is not None else report_sections(run_dir, data)
+        atomic_write_text(out, build_report(data, images, theme=theme, **sections))
     except OSError as exc:
         raise RunFolderError(
             f"cannot write the report to {out} ({exc.strerror or type(exc).__name__}); "
@@ -242,6 +246,17 @@ def draw_run_and_report(
     """Every figure of the run and (with ``report``) ``report.html``: what ``mlplab train`` and a training
     started from the web app do when it ends. The run folder is read once for both."""
     data = load_run_data(run_dir)
-    figures = draw_run(run_dir, theme=theme, formats=formats or ("png",), data=data)
-    page = write_report(run_dir, theme=theme, figures=figures, data=data) if report else None
+    sections: dict[str, str] = {}
+
+    def prepare() -> None:  # the text of the page, while a worker process still draws figures
+        sections.update(report_sections(run_dir, data))
+
+    figures = draw_run(run_dir, theme=theme, formats=formats or ("png",), data=data,
+                       while_waiting=prepare if report else None)
+    page = write_report(run_dir, theme=theme, figures=figures, data=data, sections=sections or None) if report else None
     return figures, page
+
+
+def report_sections(run_dir: str | os.PathLike, data: RunData) -> dict[str, str]:
+    """The page's computed HTML fragments (no figure among them): the diagnosis and backprop, step by step."""
+    return {"diagnosis": diagnosis_section(run_dir), "backprop": backprop_section(data)}

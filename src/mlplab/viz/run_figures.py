@@ -304,6 +304,7 @@ def draw_run(
     animation: bool = True,
     data: RunData | None = None,
     workers: int | None = None,
+    while_waiting: Callable[[], None] | None = None,
 ) -> FigureSet:
     """Draw the figures ``names`` (default: all of :data:`FIGURES`; at an earlier evaluation, all but
     :data:`FINAL_ONLY`) of a run folder into ``RUN/figures/`` in each of ``formats``.
@@ -315,6 +316,7 @@ def draw_run(
     ``workers`` processes draw (default: two for a full set on a machine with two cores, see
     :func:`default_workers`): this one and a spawned one with one BLAS thread, the jobs shared by
     their cost (:func:`split_jobs`). Each figure is drawn by the same code either way.
+    ``while_waiting`` is called once this process has drawn its share, before it waits for the worker.
     """
     started = time.perf_counter()
     check_theme(theme)
@@ -341,6 +343,8 @@ def draw_run(
     try:
         futures = [pool.submit(_draw_in_worker, Path(run_dir), at_eval, group, theme, formats) for group in theirs]
         _draw_into(result, data, k, mine, theme, formats)
+        if while_waiting is not None:  # other work for this process (the report's text) meanwhile
+            while_waiting()
         for future in futures:  # the worker's figures: paths, what it skipped, its CPU seconds
             paths, skipped, worker_cpu = future.result()
             result.paths.update(paths)
