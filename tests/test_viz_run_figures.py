@@ -236,3 +236,12 @@ def test_jobs_are_shared_by_cost_and_a_small_set_stays_in_this_process():
     assert {"mistakes", "predictions"} <= set(together)  # one forward pass of the test set serves all three
     assert split_jobs(["accuracy"], 2) == (["accuracy"], [])
     assert default_workers(["accuracy", "loss"]) == 1
+
+
+@pytest.mark.parametrize(("load", "expected"), [(0.2, 2), (1.5, 1), (12.0, 1)])
+def test_a_second_process_only_when_a_core_is_idle(monkeypatch, load, expected):
+    from mlplab.viz import run_figures
+
+    monkeypatch.setattr(run_figures.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(run_figures.os, "getloadavg", lambda: (load, load, load))
+    assert run_figures.default_workers([*FIGURES, ANIMATION]) == expected

@@ -124,7 +124,7 @@ class TrainingManager:
         from mlplab.viz.report import draw_run_and_report
 
         with self.render_lock:  # matplotlib is not thread-safe; the pages draw with the same lock
-            draw_run_and_report(run_dir)
+            draw_run_and_report(run_dir, workers=None)  # a second process draws beside this one
 
     def stop(self, name: str) -> Job:
         job = self.jobs.get(name)

@@ -36,7 +36,7 @@ def draw_and_report(run_dir: Path, *, theme: str, formats: tuple[str, ...], repo
     from mlplab.viz.report import draw_run_and_report
 
     started, cpu = time.perf_counter(), time.process_time()
-    figures, page = draw_run_and_report(run_dir, theme=theme, formats=formats, report=report)
+    figures, page = draw_run_and_report(run_dir, theme=theme, formats=formats, report=report, workers=None)
     lines = figure_lines(figures, run_dir)
     if page is not None:
         lines.append(f"report      {page}")
@@ -72,7 +72,7 @@ def plot_command(run_dir: Path, theme: str, formats: tuple[str, ...], at_eval: i
 
     names = None if only is None else tuple(n.strip() for n in only.split(",") if n.strip())
     figures = draw_run(run_dir, theme=theme, formats=formats, at_eval=at_eval, names=names,
-                       animation=not no_animation)
+                       animation=not no_animation, workers=None)
     lines = figure_lines(figures, run_dir)
     for line in lines:
         click.echo(line)

@@ -242,9 +242,11 @@ def write_report(
 
 def draw_run_and_report(
     run_dir: str | os.PathLike, *, theme: str = "dark", formats: tuple[str, ...] = ("png",), report: bool = True,
+    workers: int | None = 1,
 ) -> tuple[FigureSet, Path | None]:
     """Every figure of the run and (with ``report``) ``report.html``: what ``mlplab train`` and a training
-    started from the web app do when it ends. The run folder is read once for both."""
+    started from the web app do when it ends. The run folder is read once for both; ``workers`` as for
+    :func:`~mlplab.viz.run_figures.draw_run` (the CLI and the web app pass ``None``: two processes)."""
     data = load_run_data(run_dir)
     sections: dict[str, str] = {}
 
@@ -252,7 +254,7 @@ def draw_run_and_report(
         sections.update(report_sections(run_dir, data))
 
     figures = draw_run(run_dir, theme=theme, formats=formats or ("png",), data=data,
-                       while_waiting=prepare if report else None)
+                       workers=workers, while_waiting=prepare if report else None)
     page = write_report(run_dir, theme=theme, figures=figures, data=data, sections=sections or None) if report else None
     return figures, page
 
