@@ -42,7 +42,7 @@ def draw_and_report(run_dir: Path, *, theme: str, formats: tuple[str, ...], repo
         lines.append(f"report      {page}")
     cpu = time.process_time() - cpu + figures.worker_cpu_seconds
     lines.append(f"drawing     {time.perf_counter() - started:.1f} s, {cpu:.1f} CPU-s (figures and report, "
-                 "this process and its worker)")
+                 "all processes)")
     return lines
 
 
