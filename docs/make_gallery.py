@@ -9,7 +9,7 @@ Every picture is drawn by mlplab's own figure functions from a real run, with th
 by default:
 
 - ``train_*.png``: the textbook run, ``mlplab train --seed 0`` (784-50-10 sigmoid, SGD lr 0.1, 10,000
-  iterations), trained into a temporary run folder and drawn with ``draw_run_figures``;
+  iterations), trained into a temporary run folder and drawn with ``draw_run``;
 - ``landscape_*.png``: ``mlplab descent``, ``mlplab sgd`` and ``mlplab compare`` with their defaults,
   drawn by the same ``*_files`` functions the commands call;
 - ``sweep_*.png`` (with ``--sweep``): ``mlplab sweep --lr 0.01,0.1,1 --hidden 20,50,100 --optimizer
@@ -71,7 +71,7 @@ def train_gallery(work: Path, out_dir: Path, max_bytes: int, run_dir: Path | Non
     """The textbook run and its eight figures (``run_dir``: an existing run of ``mlplab train --seed 0``,
     drawn into ``work`` instead of training again)."""
     from mlplab.train import TrainConfig, load_run, train
-    from mlplab.viz.run_figures import draw_run_figures
+    from mlplab.viz.run_figures import draw_run
 
     started = time.perf_counter()
     if run_dir is None:
@@ -79,7 +79,7 @@ def train_gallery(work: Path, out_dir: Path, max_bytes: int, run_dir: Path | Non
     h = load_run(run_dir).history
     print(f"textbook run: {h.status}, train {h.final_train_acc:.2%}, test {h.final_test_acc:.2%} "
           f"({time.perf_counter() - started:.0f} s)")
-    figures = draw_run_figures(run_dir, theme="dark", formats=("png",), names=TRAIN_FIGURES,
+    figures = draw_run(run_dir, theme="dark", formats=("png",), names=TRAIN_FIGURES,
                                animation=False)
     if figures.skipped:
         raise SystemExit(f"figures were skipped: {figures.skipped}")

@@ -8,7 +8,6 @@ from click.testing import CliRunner
 from mlplab.cli.app import main
 from mlplab.cli.plots import FORMAT_CHOICES, THEME_CHOICES, plot_command, report_command
 from mlplab.train import TrainConfig, load_run, train
-from mlplab.viz.diagnose import DIAGNOSE_FIGURES
 from mlplab.viz.run_figures import ANIMATION, FIGURES
 from mlplab.viz.theme import FORMATS, THEMES
 
@@ -48,7 +47,7 @@ def test_plot_draws_every_figure(run_dir):
     result = invoke("plot", run_dir)
     assert result.exit_code == 0, result.output
     names = {p.name for p in (run_dir / "figures").iterdir()}
-    assert names == {f"{n}.png" for n in (*FIGURES, *DIAGNOSE_FIGURES)} | {"hidden_units.gif"}
+    assert names == {f"{n}.png" for n in FIGURES} | {"hidden_units.gif"}
     assert f"figures     {run_dir / 'figures'}  ({len(FIGURES) + 1} files" in result.output
 
 
@@ -66,7 +65,7 @@ def test_report_writes_one_self_contained_page(run_dir, tmp_path, outside_refere
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert result.output.startswith(f"report      {out}")
-    assert outside_references(page) == [] and page.count("<img ") == len(FIGURES) + 1 + len(DIAGNOSE_FIGURES)
+    assert outside_references(page) == [] and page.count("<img ") == len(FIGURES) + 1
 
 
 @pytest.mark.parametrize("command", ["plot", "report"])
@@ -97,7 +96,7 @@ def test_train_writes_figures_and_report_also_when_the_run_diverged(tmp_path):
                     "--lr", "1e20", "--theme", "light")
     assert result.exit_code == 1, result.output  # diverged, as before
     assert load_run(out).history.status == "diverged"
-    expected = {f"{n}.png" for n in (*FIGURES, *DIAGNOSE_FIGURES)} | {"hidden_units.gif"}
+    expected = {f"{n}.png" for n in FIGURES} | {"hidden_units.gif"}
     assert {p.name for p in (out / "figures").iterdir()} == expected
     assert f"report      {out / 'report.html'}" in result.output
     assert (out / "report.html").is_file()

@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from mlplab.cli.app import main
 from mlplab.train import TrainConfig, train
 from mlplab.train.layer_stats import LAYER_STATS, load_layer_stats
-from mlplab.viz.diagnose import DIAGNOSE_FIGURES, draw_diagnose_figures, plot_gradient_flow, plot_layer_health
+from mlplab.viz.diagnose import plot_gradient_flow, plot_layer_health
+from mlplab.viz.run_figures import FINAL_ONLY, draw_run
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -55,8 +56,8 @@ def test_diagnose_help_has_an_example():
 
 @pytest.mark.parametrize("theme", ["dark", "light"])
 def test_figures_are_written_for_both_themes(too_high, tmp_path, theme):
-    paths = draw_diagnose_figures(too_high, theme=theme, formats=("png", "svg"), out_dir=tmp_path)
-    assert set(paths) == set(DIAGNOSE_FIGURES)
+    paths = draw_run(too_high, theme=theme, formats=("png", "svg"), names=FINAL_ONLY, animation=False).paths
+    assert set(paths) == set(FINAL_ONLY)
     for name, files in paths.items():
         assert [p.name for p in files] == [f"{name}.png", f"{name}.svg"]
         assert files[0].read_bytes().startswith(PNG)

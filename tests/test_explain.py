@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from mlplab.cli.app import main
-from mlplab.explain import ACTIVATION_FORMULAS, central_differences, explain_image
+from mlplab.explain import central_differences, explain_image
 from mlplab.explain.html import explanation_page, report_section
 from mlplab.explain.run import explain_run, initial_network
 from mlplab.nn import ACTIVATION_LAYERS, build_network
@@ -141,7 +141,8 @@ def test_the_network_is_left_as_it_was(digit):
 
 
 def test_every_activation_has_its_formulas():
-    assert set(ACTIVATION_FORMULAS) == set(ACTIVATION_LAYERS.values())
+    for cls in ACTIVATION_LAYERS.values():
+        assert "{a}" in cls.formula and ("{a}" in cls.derivative or "{z}" in cls.derivative), cls.name
 
 
 def test_central_differences_against_a_closed_form(rng):

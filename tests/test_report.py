@@ -12,9 +12,8 @@ from mlplab.data.reference import book_differences, load_book_curve
 from mlplab.errors import RunFolderError
 from mlplab.nn import build_network
 from mlplab.train import History, TrainConfig, train
-from mlplab.viz.diagnose import DIAGNOSE_FIGURES
 from mlplab.viz.report import CAPTIONS, build_report, images_from_files, write_report
-from mlplab.viz.run_figures import ANIMATION, FIGURES, draw_run_figures, load_run_data
+from mlplab.viz.run_figures import ANIMATION, FIGURES, draw_run, load_run_data
 
 TINY = {"iters": 80, "train_size": 500, "test_size": 300, "eval_every": 40, "seed": 1, "hidden": (8,)}
 
@@ -53,8 +52,8 @@ def test_report_has_every_figure_and_no_outside_reference(page, outside_referenc
     assert outside_references(page) == []
     assert "src=\"data:" in page
     images = embedded_images(page)
-    assert set(images) == {*FIGURES, ANIMATION, *DIAGNOSE_FIGURES}
-    for name in (*FIGURES, *DIAGNOSE_FIGURES):
+    assert set(images) == {*FIGURES, ANIMATION}
+    for name in FIGURES:
         assert images[name].startswith(b"\x89PNG"), name
     assert images[ANIMATION].startswith(b"GIF8")
     assert page.count("<img ") == len(images)
@@ -99,7 +98,7 @@ def test_report_compares_the_book_run_at_iteration_9600_and_shows_the_final_mode
 
 def test_report_embeds_the_files_train_just_drew(run_and_data):
     run_dir, data = run_and_data
-    figures = draw_run_figures(run_dir, names=("accuracy", "loss"), data=data, animation=False)
+    figures = draw_run(run_dir, names=("accuracy", "loss"), data=data, animation=False)
     images = images_from_files(figures)
     assert images["accuracy"] == ("image/png", figures.paths["accuracy"][0].read_bytes())
     embedded = embedded_images(build_report(data, images))

@@ -214,3 +214,39 @@ def test_layer_statistics_of_the_final_evaluation_are_of_its_last_step(small_mni
     after = train(small(iters=200), data=small_mnist).network.params["W1"].astype(np.float64)
     one_step = np.linalg.norm(after - before) / np.linalg.norm(after)
     assert stats.layers[0]["update_ratio"][-1] == pytest.approx(one_step, rel=1e-3)
+
+
+def test_config_records_the_rows_and_an_old_folder_without_them_still_draws(small_mnist, tmp_path):
+    """n_train/n_test in config.json spare the figures a reload of 60,000 images; old folders still work."""
+    from mlplab.viz.run_figures import draw_run, load_run_data
+
+    (x, _), (xt, _) = small_mnist
+    train(TrainConfig(iters=20, eval_every=10, seed=0), data=small_mnist, run_dir=tmp_path / "run")
+    record = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (record["n_train"], record["n_test"]) == (x.shape[0], xt.shape[0])
+    assert load_run_data(tmp_path / "run").n_train == x.shape[0]  # read, not counted
+
+    old = dict(record)
+    del old["n_train"], old["n_test"]
+    (tmp_path / "run" / "config.json").write_text(json.dumps(old))
+    assert load_run(tmp_path / "run").config == TrainConfig.from_dict(record)
+    assert draw_run(tmp_path / "run", names=("accuracy",), animation=False).paths["accuracy"]
+
+    (tmp_path / "run" / "config.json").write_text(json.dumps({**record, "n_test": -3}))
+    with pytest.raises(RunFolderError, match="n_test"):
+        load_run(tmp_path / "run")
+
+
+def test_one_chunked_evaluation_equals_the_whole_set_at_once(rng):
+    """evaluate (trainer) and LayerNet.accuracy go through the same chunks; the result equals one
+    forward pass of every row (more rows than one chunk)."""
+    from mlplab.nn.functions import cross_entropy_from_scores
+    from mlplab.nn.networks import EVAL_CHUNK, build_network, evaluate
+
+    net = build_network((5, 7, 3), activation="tanh", weight_init_std=1.0, seed=0)
+    x = rng.standard_normal((EVAL_CHUNK + 123, 5))
+    t = rng.integers(0, 3, size=x.shape[0])
+    scores = net.predict(x)  # every row at once
+    accuracy, loss = evaluate(net, x, t)
+    assert accuracy == np.mean(np.argmax(scores, axis=1) == t) == net.accuracy(x, t)
+    assert loss == pytest.approx(cross_entropy_from_scores(scores, t)[0] / x.shape[0], rel=1e-12)

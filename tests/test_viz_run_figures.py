@@ -17,7 +17,7 @@ from mlplab.train.observers import Observer
 from mlplab.viz.run_figures import (
     ANIMATION,
     FIGURES,
-    draw_run_figures,
+    draw_run,
     gradient_check_on_ink,
     load_run_data,
     make_figure,
@@ -65,7 +65,7 @@ def tiny_data(tiny_run):
 def test_all_figures_and_the_animation_are_written(tiny_run, tiny_data):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        result = draw_run_figures(tiny_run, names=CHEAP, data=tiny_data)
+        result = draw_run(tiny_run, names=CHEAP, data=tiny_data)
     assert set(result.paths) == {*CHEAP, ANIMATION}
     for name in CHEAP:
         (path,) = result.paths[name]
@@ -77,7 +77,7 @@ def test_all_figures_and_the_animation_are_written(tiny_run, tiny_data):
 
 
 def test_other_formats_and_theme(tiny_run, tiny_data):
-    result = draw_run_figures(tiny_run, theme="light", formats=("svg", "pdf"), names=("accuracy",),
+    result = draw_run(tiny_run, theme="light", formats=("svg", "pdf"), names=("accuracy",),
                               animation=False, data=tiny_data)
     svg, pdf = result.paths["accuracy"]
     assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
@@ -106,11 +106,11 @@ def test_replay_draws_the_network_as_it_was(tiny_run, tiny_data):
         predicted = tiny_data.probabilities(k).argmax(axis=1)
         acc = np.mean(predicted == tiny_data.t_test)
         assert acc == pytest.approx(tiny_data.run.history.test_acc[k], abs=0.01)
-    result = draw_run_figures(tiny_run, at_eval=-2, names=("architecture", "hidden_units"), data=tiny_data)
+    result = draw_run(tiny_run, at_eval=-2, names=("architecture", "hidden_units"), data=tiny_data)
     assert result.folder == tiny_run / "figures" / "eval_02"  # -2: the one before the final evaluation
     assert ANIMATION not in result.paths  # the animation is about the whole run
     with pytest.raises(ConfigError, match="between 0 and 3"):
-        draw_run_figures(tiny_run, at_eval=4, data=tiny_data)
+        draw_run(tiny_run, at_eval=4, data=tiny_data)
 
 
 def test_run_interrupted_after_one_evaluation(tmp_path):
@@ -118,7 +118,7 @@ def test_run_interrupted_after_one_evaluation(tmp_path):
     train(TrainConfig(**TINY), run_dir=run_dir, observers=[InterruptAt(5)])
     history = load_run(run_dir).history
     assert history.status == "interrupted" and history.iterations == [0, 5]  # 5: the saved model
-    result = draw_run_figures(run_dir, names=("accuracy", "loss", "confusion"))
+    result = draw_run(run_dir, names=("accuracy", "loss", "confusion"))
     assert set(result.paths) == {"accuracy", "loss", "confusion", ANIMATION}
     with Image.open(result.paths[ANIMATION][0]) as gif:
         assert gif.n_frames == 2
@@ -131,10 +131,10 @@ def test_run_stopped_before_any_evaluation_still_draws(tmp_path, tiny_run):
         train(TrainConfig(**TINY), run_dir=run_dir, observers=[BreakAt(0)])
     data = load_run_data(run_dir)
     assert data.n_evaluations == 0 and data.snapshots is None
-    result = draw_run_figures(run_dir, names=("accuracy", "loss", "architecture"), data=data)
+    result = draw_run(run_dir, names=("accuracy", "loss", "architecture"), data=data)
     assert ANIMATION in result.skipped
     with pytest.raises(ConfigError, match="no snapshots"):
-        draw_run_figures(run_dir, at_eval=0, data=data)
+        draw_run(run_dir, at_eval=0, data=data)
 
 
 def test_different_hidden_sizes_with_the_gradient_check(tmp_path):
@@ -145,33 +145,33 @@ def test_different_hidden_sizes_with_the_gradient_check(tmp_path):
     title = fig.axes[0].get_title()
     plt.close(fig)
     assert "784-12-8-10 relu" in title
-    result = draw_run_figures(run_dir, names=("hidden_units", "gradcheck"), data=data, animation=False)
+    result = draw_run(run_dir, names=("hidden_units", "gradcheck"), data=data, animation=False)
     assert result.paths["gradcheck"][0].read_bytes().startswith(b"\x89PNG")
 
 
 def test_missing_or_damaged_run_folder_is_a_run_folder_error(tmp_path, tiny_run):
     with pytest.raises(RunFolderError, match="does not exist"):
-        draw_run_figures(tmp_path / "nowhere")
+        draw_run(tmp_path / "nowhere")
     damaged = tmp_path / "damaged"
     damaged.mkdir()
     for name in ("config.json", "model.npz"):
         (damaged / name).write_bytes((tiny_run / name).read_bytes())
     (damaged / "history.json").write_text('{"iterations": [0, 4')
     with pytest.raises(RunFolderError, match="damaged"):
-        draw_run_figures(damaged)
+        draw_run(damaged)
     (damaged / "history.json").write_text(json.dumps({"iterations": []}))
     (damaged / "model.npz").write_bytes(b"not a zip")
     with pytest.raises(RunFolderError, match="damaged"):
-        draw_run_figures(damaged)
+        draw_run(damaged)
 
 
 def test_unknown_names_are_config_errors(tiny_run, tiny_data):
     with pytest.raises(ConfigError, match="unknown figure 'accuracyy'"):
-        draw_run_figures(tiny_run, names=("accuracyy",), data=tiny_data)
+        draw_run(tiny_run, names=("accuracyy",), data=tiny_data)
     with pytest.raises(ConfigError, match="theme"):
-        draw_run_figures(tiny_run, theme="blue", data=tiny_data)
+        draw_run(tiny_run, theme="blue", data=tiny_data)
     with pytest.raises(ConfigError, match="format"):
-        draw_run_figures(tiny_run, formats=("jpg",), data=tiny_data)
+        draw_run(tiny_run, formats=("jpg",), data=tiny_data)
 
 
 def test_gradient_check_on_inked_pixels_equals_the_full_check(mnist):
@@ -208,3 +208,40 @@ def test_the_books_curve_is_drawn_only_beside_the_books_own_run(tiny_data):
     assert not {"textbook train", "textbook test"} & labels(tiny_data)
     book_run = dataclasses.replace(tiny_data.run, config=TrainConfig(seed=0))  # the same 784-50-10 network
     assert {"textbook train", "textbook test"} <= labels(dataclasses.replace(tiny_data, run=book_run))
+
+
+def test_a_worker_process_draws_the_same_bytes_as_this_one(tiny_run, tmp_path):
+    """Drawing in two processes (the default for a full set) writes the same files, byte for byte."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_run, copy, ignore=shutil.ignore_patterns("figures"))
+    names = ("accuracy", "hidden_units", "confusion", "layer_health")
+    one = draw_run(tiny_run, names=names, workers=1)
+    two = draw_run(copy, names=names, workers=2)
+    assert list(two.paths) == list(one.paths) == [*names, ANIMATION]  # the registry's order either way
+    for name in one.paths:
+        assert two.paths[name][0].read_bytes() == one.paths[name][0].read_bytes(), name
+    assert two.cpu_seconds > 0 and two.skipped == one.skipped == {}
+
+
+def test_jobs_are_shared_by_cost_and_a_small_set_stays_in_this_process():
+    from mlplab.viz.run_figures import COST, WORKER_START, default_workers, split_jobs
+
+    mine, theirs = split_jobs([*FIGURES, ANIMATION], 2)
+    assert sorted(mine + theirs[0]) == sorted([*FIGURES, ANIMATION])
+    load = sum(COST[j] for j in mine), WORKER_START + sum(COST[j] for j in theirs[0])
+    assert abs(load[0] - load[1]) <= max(COST.values())
+    together = [group for group in (mine, theirs[0]) if "confusion" in group][0]
+    assert {"mistakes", "predictions"} <= set(together)  # one forward pass of the test set serves all three
+    assert split_jobs(["accuracy"], 2) == (["accuracy"], [])
+    assert default_workers(["accuracy", "loss"]) == 1
+
+
+@pytest.mark.parametrize(("load", "expected"), [(0.2, 2), (1.5, 1), (12.0, 1)])
+def test_a_second_process_only_when_a_core_is_idle(monkeypatch, load, expected):
+    from mlplab.viz import run_figures
+
+    monkeypatch.setattr(run_figures.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(run_figures.os, "getloadavg", lambda: (load, load, load))
+    assert run_figures.default_workers([*FIGURES, ANIMATION]) == expected

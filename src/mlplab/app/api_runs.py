@@ -35,8 +35,6 @@ router = APIRouter(prefix="/api/runs", tags=["runs"])
 #: At most this many points of the per-iteration loss are sent (a 200 000-iteration run is 4 MB of JSON
 #: otherwise); the moving average carries the trend, every k-th raw value the noise.
 MAX_LOSS_POINTS = 4000
-#: Figures drawn from ``layer_stats.json`` (final state only) in addition to ``run_figures.FIGURES``.
-HEALTH_FIGURES = ("layer_health", "gradient_flow", "activations")
 
 At = Query(None, ge=-1_000_000, le=1_000_000, description="evaluation index (0 first, -1 last); none: final")
 ThemeQuery = Query("dark")
@@ -111,14 +109,14 @@ async def stream(name: str, request: Request) -> StreamingResponse:
 
 @router.get("/{name:path}/figure/{figure}.png")
 def figure(request: Request, name: str, figure: str, at: int | None = At, theme: Theme = ThemeQuery) -> Response:
-    """One figure of :data:`mlplab.viz.run_figures.FIGURES` (or a layer-health figure) as PNG."""
-    from mlplab.viz.run_figures import FIGURES, make_figure
+    """One figure of :data:`mlplab.viz.run_figures.FIGURES` as PNG (the layer-health figures, a history
+    of the whole run, ignore ``at``)."""
+    from mlplab.viz.run_figures import FIGURES, FINAL_ONLY, make_figure
 
-    if figure in HEALTH_FIGURES:
-        path = _runs(request).path(name)
-        return _png(request, lambda: _health_figure(figure, path, theme))
     if figure not in FIGURES:
-        raise NotFoundError(f"there is no figure {figure!r}; choose one of: {', '.join(FIGURES + HEALTH_FIGURES)}.")
+        raise NotFoundError(f"there is no figure {figure!r}; choose one of: {', '.join(FIGURES)}.")
+    if figure in FINAL_ONLY:
+        at = None
     data = run_data(request, name)
     data.eval_index(at)  # a bad index is a 400 before any drawing
     if _is_live(data) and figure == "hidden_units":  # titled with the iteration, not "final"
@@ -140,15 +138,6 @@ def _state(data: Any, k: int | None) -> str:
     if k is not None:
         return f"iteration {data.run.history.iterations[k]}"
     return f"iteration {data.run.history.iterations[-1]}, training" if _is_live(data) else "final"
-
-
-def _health_figure(figure: str, path: Path, theme: str):
-    from mlplab.train.layer_stats import load_layer_stats
-    from mlplab.viz.diagnose import plot_activation_histograms, plot_gradient_flow, plot_layer_health
-
-    draw = {"layer_health": plot_layer_health, "gradient_flow": plot_gradient_flow,
-            "activations": plot_activation_histograms}[figure]
-    return draw(load_layer_stats(path), theme=theme)["figure"]
 
 
 @router.get("/{name:path}/confusion")
@@ -356,7 +345,7 @@ def run_detail(request: Request, name: str) -> Response:
     summary = runs.summary(name)
     detail: dict[str, Any] = {**summary, "complete": (path / MODEL).is_file() and (path / HISTORY).is_file()
                               and not summary["live"] and not summary["error"],
-                              "figures": [*FIGURES, *HEALTH_FIGURES]}
+                              "figures": list(FIGURES)}
     job = request.app.state.trainings.jobs.get(name)
     if job is not None and job.active and not (path / SNAPSHOTS).is_file():
         detail["complete"] = False  # the stream has ended, but the trainer writes snapshots.npz after it

@@ -155,13 +155,10 @@ class TrainingManager:
 
     def _draw(self, run_dir: Path) -> None:
         """The figures and ``report.html``, as ``mlplab train`` draws them after training."""
-        from mlplab.viz.report import write_report
-        from mlplab.viz.run_figures import draw_run_figures, load_run_data
+        from mlplab.viz.report import draw_run_and_report
 
         with self.render_lock:  # matplotlib is not thread-safe; the pages draw with the same lock
-            data = load_run_data(run_dir)
-            figures = draw_run_figures(run_dir, data=data)
-            write_report(run_dir, figures=figures, data=data)
+            draw_run_and_report(run_dir, workers=None)  # a second process draws beside this one
 
     def stop(self, name: str) -> Job:
         job = self.jobs.get(name)

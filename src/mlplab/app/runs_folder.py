@@ -20,6 +20,7 @@ from mlplab.app.responses import BusyError, ForbiddenError, NotFoundError
 from mlplab.app.streaming import StreamFollower, stream_is_live
 from mlplab.errors import ConfigError, MlplabError, RunFolderError
 from mlplab.train import run_schema
+from mlplab.train.layer_stats import LAYER_STATS
 from mlplab.train.run_folder import CONFIG, HISTORY, MODEL, SNAPSHOTS
 
 NAME_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}")
@@ -174,7 +175,7 @@ class RunDataCache:
         if not (path / MODEL).is_file() or not (path / HISTORY).is_file():
             raise RunFolderError(f"run {path.name} has not finished writing (no {MODEL} yet); "
                                  "wait for it to end, or open it again after the training.")
-        key = (str(path), *(_mtime(path / f) for f in (HISTORY, MODEL, SNAPSHOTS)))
+        key = (str(path), *(_mtime(path / f) for f in (HISTORY, MODEL, SNAPSHOTS, LAYER_STATS)))  # all it caches
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)

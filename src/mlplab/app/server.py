@@ -47,7 +47,6 @@ STATIC = Path(__file__).parent / "static"
 TEMPLATES = Path(__file__).parent / "templates"
 #: route → page; each page is ``templates/page.html`` around ``templates/<page>.html``, run by ``static/<page>.js``
 PAGES = {"/": "runs", "/train": "train", "/landscape": "landscape"}
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 log = logging.getLogger("mlplab.app")
 
 
@@ -183,6 +182,13 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         if "/" in filename or filename.startswith(".") or not path.is_file():
             raise NotFoundError(f"there is no static file {filename!r}.")
         return _file(path)
+
+    @app.get("/palette.css", include_in_schema=False)
+    def palette_css() -> Response:
+        """The colours of mlplab.viz.palette as CSS variables: the pages and their scripts read these."""
+        from mlplab.viz.palette import css_variables
+
+        return Response(css_variables(), media_type="text/css", headers={"Cache-Control": "no-store"})
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:

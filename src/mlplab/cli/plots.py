@@ -1,6 +1,6 @@
 """``mlplab plot`` and ``mlplab report``: the pictures of a run folder, and one page with all of them.
 
-Both are thin: they parse options and call :func:`mlplab.viz.run_figures.draw_run_figures` and
+Both are thin: they parse options and call :func:`mlplab.viz.run_figures.draw_run` and
 :func:`mlplab.viz.report.write_report`, the same functions ``mlplab train`` and the web app use.
 """
 
@@ -44,36 +44,24 @@ def dpi_option(command):
 
 def figure_lines(figures, run_dir: Path) -> list[str]:
     """What was drawn, for the end of `train` and `plot`: folder, count, time, anything skipped."""
-    lines = [f"figures     {figures.folder}  ({figures.n_files} files, {figures.seconds:.1f} s)"]
+    lines = [f"figures     {figures.folder}  ({figures.n_files} files, {figures.seconds:.1f} s, "
+             f"{figures.cpu_seconds:.1f} CPU-s)"]
     lines += [f"            skipped {name}: {why}" for name, why in figures.skipped.items()]
     return lines
 
 
-def diagnose_figure_lines(run_dir: Path, theme: str, formats: tuple[str, ...], out_dir: Path | None = None,
-                          names: tuple[str, ...] | None = None) -> list[str]:
-    """Draw the layer-health figures beside the others; an old run without statistics is skipped."""
-    from mlplab.errors import RunFolderError
-    from mlplab.viz.diagnose import DIAGNOSE_FIGURES, draw_diagnose_figures
-
-    if names is not None and not set(names) & set(DIAGNOSE_FIGURES):
-        return []
-    try:
-        paths = draw_diagnose_figures(run_dir, theme=theme, formats=formats or ("png",), out_dir=out_dir)
-    except RunFolderError as exc:
-        return [f"            skipped layer health figures: {exc}"]
-    return [f"            + {', '.join(paths)} (layer health)"]
-
-
 def draw_and_report(run_dir: Path, *, theme: str, formats: tuple[str, ...], report: bool = True) -> list[str]:
     """Draw every figure of ``run_dir`` and (optionally) its report; return the lines to print."""
-    from mlplab.viz.report import write_report
-    from mlplab.viz.run_figures import draw_run_figures, load_run_data
+    from mlplab.viz.report import draw_run_and_report
 
-    data = load_run_data(run_dir)
-    figures = draw_run_figures(run_dir, theme=theme, formats=formats, data=data)
-    lines = figure_lines(figures, run_dir) + diagnose_figure_lines(run_dir, theme, formats)
-    if report:
-        lines.append(f"report      {write_report(run_dir, theme=theme, figures=figures, data=data)}")
+    started, cpu = time.perf_counter(), time.process_time()
+    figures, page = draw_run_and_report(run_dir, theme=theme, formats=formats, report=report, workers=None)
+    lines = figure_lines(figures, run_dir)
+    if page is not None:
+        lines.append(f"report      {page}")
+    cpu = time.process_time() - cpu + figures.worker_cpu_seconds
+    lines.append(f"drawing     {time.perf_counter() - started:.1f} s, {cpu:.1f} CPU-s (figures and report, "
+                 "all processes)")
     return lines
 
 
@@ -114,16 +102,12 @@ def plot_command(run_dir: Path, more_runs: tuple[Path, ...], overlay: bool, them
             raise ConfigError("several run folders are drawn together with --overlay; add it, or give one folder.")
         click.echo(f"overlay     {overlay_runs([run_dir, *more_runs], theme=theme, fmt=formats[0])}")
         return
-    from mlplab.viz.diagnose import DIAGNOSE_FIGURES
-    from mlplab.viz.run_figures import FIGURES, draw_run_figures
+    from mlplab.viz.run_figures import draw_run
 
-    wanted = None if only is None else tuple(n.strip() for n in only.split(",") if n.strip())
-    names = FIGURES if wanted is None else tuple(n for n in wanted if n not in DIAGNOSE_FIGURES)
-    figures = draw_run_figures(run_dir, theme=theme, formats=formats, at_eval=at_eval, names=names,
-                               animation=not no_animation)
+    names = None if only is None else tuple(n.strip() for n in only.split(",") if n.strip())
+    figures = draw_run(run_dir, theme=theme, formats=formats, at_eval=at_eval, names=names,
+                       animation=not no_animation, workers=None)
     lines = figure_lines(figures, run_dir)
-    if at_eval is None:  # layer health is a history over all evaluations, not a state to replay
-        lines += diagnose_figure_lines(run_dir, theme, formats, names=wanted)
     for line in lines:
         click.echo(line)
 

@@ -92,15 +92,19 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
     return folder
 
 
-def load_raw(data_dir: str | os.PathLike | None = None) -> dict[str, np.ndarray]:
-    """The four arrays as stored: uint8 images ``(N, 28, 28)`` and uint8 labels ``(N,)``."""
+def load_raw(data_dir: str | os.PathLike | None = None,
+             splits: tuple[str, ...] = ("train", "test")) -> dict[str, np.ndarray]:
+    """The arrays as stored: uint8 images ``(N, 28, 28)`` and uint8 labels ``(N,)``, for ``splits``
+    (``("test",)`` reads only the two test files: what the figures of a run need)."""
     folder = resolve_data_dir(data_dir)
     sums = _read_sums(folder)
     arrays = {}
     for key, stem in FILES.items():
+        if key.split("_")[0] not in splits:
+            continue
         path = _find_file(folder, stem)
         arrays[key] = _read_checked(str(path), sums.get(stem), path.stat().st_mtime_ns)
-    for split in ("train", "test"):
+    for split in splits:
         images, labels = arrays[f"{split}_img"], arrays[f"{split}_label"]
         if images.ndim != 3 or labels.ndim != 1:
             raise DataError(
@@ -159,14 +163,24 @@ def load_mnist(
     ((60000, 784), array([5, 0, 4], dtype=uint8))
     """
     raw = load_raw(data_dir)
-    out = []
-    for split in ("train", "test"):
-        images = raw[f"{split}_img"]
-        x = images.astype(dtype)
-        if normalize:
-            x /= 255.0
-        x = x.reshape(images.shape[0], -1) if flatten else x.reshape(images.shape[0], 1, *images.shape[1:])
-        labels = raw[f"{split}_label"]
-        t = _one_hot(labels, int(labels.max()) + 1 if labels.size else 10) if one_hot_label else labels.copy()
-        out.append((x, t))
-    return out[0], out[1]
+    train, test = (_split(raw, split, normalize, flatten, one_hot_label, dtype) for split in ("train", "test"))
+    return train, test
+
+
+def load_mnist_split(split: str, *, dtype: type | np.dtype = np.float32,
+                     data_dir: str | os.PathLike | None = None) -> Split:
+    """One split (``"train"`` or ``"test"``) as :func:`load_mnist` gives it (normalized, flattened,
+    integer labels), reading only that split's two files."""
+    return _split(load_raw(data_dir, splits=(split,)), split, True, True, False, dtype)
+
+
+def _split(raw: dict[str, np.ndarray], split: str, normalize: bool, flatten: bool, one_hot_label: bool,
+           dtype: type | np.dtype) -> Split:
+    images = raw[f"{split}_img"]
+    x = images.astype(dtype)
+    if normalize:
+        x /= 255.0
+    x = x.reshape(images.shape[0], -1) if flatten else x.reshape(images.shape[0], 1, *images.shape[1:])
+    labels = raw[f"{split}_label"]
+    t = _one_hot(labels, int(labels.max()) + 1 if labels.size else 10) if one_hot_label else labels.copy()
+    return x, t

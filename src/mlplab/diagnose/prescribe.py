@@ -31,14 +31,13 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from mlplab.diagnose.insight import Insight, Prescription
 from mlplab.diagnose.rules import DEAD_SHARE, INIT_LOSS_FACTOR, SATURATION_SHARE
 from mlplab.errors import DataError
-from mlplab.nn.layers import Affine
+from mlplab.nn.layers import ACTIVATION_LAYERS, Affine
 from mlplab.nn.networks import LayerNet, network_from_params
 from mlplab.nn.sharpness import sharpness, stability_factor
 from mlplab.train import trainer
@@ -185,7 +184,7 @@ def std_prescriptions(config: TrainConfig, start: Start) -> tuple[Prescription, 
     """Initial weight scales smaller than the run's (ReLU: He; sigmoid/tanh: RMS pre-activation 1, 0.3)."""
     numeric = isinstance(config.weight_init_std, float | int)
     used = f"{config.weight_init_std:g}" if numeric else _stds_text(start.weight_std)
-    if config.activation == "relu":
+    if ACTIVATION_LAYERS[config.activation].init == "he":  # the layer's own advice: He init
         he = [math.sqrt(2 / n) for n in start.network.sizes[:-1]]
         if all(h < s for h, s in zip(he, start.weight_std, strict=False)):
             after = [rms(a) for a in preactivations(rescaled(start.network, he), start.x)]
@@ -200,13 +199,9 @@ def std_prescriptions(config: TrainConfig, start: Start) -> tuple[Prescription, 
             out.append(Prescription({"weight_init_std": std},
                                     f"std {std:g} instead of {used}: hidden pre-activation RMS {_stds_text(after)} "
                                     f"instead of {_stds_text(start.preact_rms)} ({config.activation} is nearly linear "
-                                    f"for |a| ≲ 1 and flat beyond |a| ≈ {_flat_beyond(config.activation)})"))
+                                    f"for |a| ≲ 1 and flat beyond |a| ≈ "
+                                    f"{ACTIVATION_LAYERS[config.activation].flat_beyond:g})"))
     return tuple(out)
-
-
-def _flat_beyond(activation: str) -> str:
-    # sigmoid: y < 0.01 for a < −ln 99 = −4.6; tanh: |y| > 0.99 for |a| > atanh(0.99) = 2.65
-    return "4.6" if activation == "sigmoid" else "2.6"
 
 
 def _std_for_rms(start: Start, target: float) -> tuple[float, list[float]]:
@@ -331,6 +326,3 @@ def cut_dataset(data: Dataset, config: TrainConfig) -> Dataset:
     n, m = config.train_size, config.test_size
     return (x[:n], t[:n]) if n else (x, t), (xt[:m], tt[:m]) if m else (xt, tt)
 
-
-def settings_text(settings: dict[str, Any]) -> str:
-    return Prescription(settings, "").options()

@@ -18,6 +18,7 @@ import re
 import numpy as np
 
 from mlplab.diagnose.insight import Insight
+from mlplab.nn.layers import ACTIVATION_LAYERS
 from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
 from mlplab.train.layer_stats import LayerStats
@@ -290,8 +291,12 @@ def _was(shares: np.ndarray, stats: LayerStats) -> str:
 
 
 def _saturation_rule(stats: LayerStats) -> str:
-    t = stats.thresholds
-    return f"sigmoid |y − 0.5| > {t['sigmoid_saturation']:g}, tanh |y| > {t['tanh_saturation']:g}"
+    parts = []
+    for key, t in stats.thresholds.items():  # "sigmoid_saturation": 0.49, as the run recorded it
+        name = key.removesuffix("_saturation")
+        centre = getattr(ACTIVATION_LAYERS.get(name), "saturation_centre", 0.0)
+        parts.append(f"{name} |y − {centre:g}| > {t:g}" if centre else f"{name} |y| > {t:g}")
+    return ", ".join(parts)
 
 
 def dead_relu(history: History, stats: LayerStats | None, config: TrainConfig) -> Insight | None:

@@ -10,7 +10,7 @@
 
 from mlplab.explain.numerical import central_differences
 from mlplab.explain.run import RunExplanation, explain_run, initial_network
-from mlplab.explain.stages import ACTIVATION_FORMULAS, Explanation, Stage, explain_image, float64_copy
+from mlplab.explain.stages import Explanation, Stage, explain_image, float64_copy
 
-__all__ = ["ACTIVATION_FORMULAS", "Explanation", "RunExplanation", "Stage", "central_differences", "explain_image",
+__all__ = ["Explanation", "RunExplanation", "Stage", "central_differences", "explain_image",
            "explain_run", "float64_copy", "initial_network"]

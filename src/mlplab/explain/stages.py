@@ -40,19 +40,9 @@ import numpy as np
 from mlplab.errors import ConfigError
 from mlplab.explain.numerical import H, central_differences
 from mlplab.nn.gradcheck import relative_error
-from mlplab.nn.layers import ACTIVATION_LAYERS, Affine, Relu, Sigmoid, Tanh
+from mlplab.nn.layers import ACTIVATION_LAYERS, Activation, Affine
 from mlplab.nn.networks import LayerNet, network_from_params
 from mlplab.optim.optimizers import SGD
-
-#: How each activation layer is written, in the textbook's notation: ``(z = f(a), f'(a))``, with
-#: ``{a}`` and ``{z}`` standing for the layer's input and output. The derivative is written the
-#: way the layer's ``backward`` computes it (from its output for σ and tanh, from the sign of the
-#: input for ReLU); a test keeps this table complete over :data:`ACTIVATION_LAYERS`.
-ACTIVATION_FORMULAS: dict[type, tuple[str, str]] = {
-    Sigmoid: ("σ({a}) = 1 / (1 + exp(−{a}))", "{z}(1 − {z})"),
-    Relu: ("ReLU({a}) = max(0, {a})", "[{a} > 0]"),
-    Tanh: ("tanh({a})", "(1 − {z}²)"),
-}
 
 
 @dataclass(frozen=True)
@@ -214,7 +204,7 @@ def explain_image(network: LayerNet, x: np.ndarray, t: int, *, lr: float = 0.1, 
         else:
             da = layer.backward(dout)
             local = layer.backward(np.ones_like(dout))  # f'(a): the layer's own derivative
-            derivative = ACTIVATION_FORMULAS[type(layer)][1].format(a=in_name, z=out_name)
+            derivative = layer.derivative.format(a=in_name, z=out_name)
             backward.append(Stage(f"∂L/∂{in_name}", f"∂L/∂{in_name} = ∂L/∂{out_name} ⊙ {derivative}", da.copy(),
                                   "activation_grad", (f"∂L/∂{out_name}", in_name, out_name), node,
                                   local=local.copy(), local_formula=derivative))
@@ -267,10 +257,11 @@ def _forward_stage(layer: Any, in_name: str, out_name: str, value: np.ndarray, n
         k = out_name[1:]
         return Stage(out_name, f"{out_name} = {in_name}·W{k} + b{k}", value, "affine", (in_name, f"W{k}", f"b{k}"),
                      node)
-    if type(layer) not in ACTIVATION_FORMULAS:
+    if not isinstance(layer, Activation) or not layer.formula:
         raise ConfigError(f"mlplab explain does not know how to write the layer {type(layer).__name__}; "
-                          f"add it to ACTIVATION_FORMULAS (it knows {', '.join(ACTIVATION_LAYERS)}).")
-    return Stage(out_name, f"{out_name} = " + ACTIVATION_FORMULAS[type(layer)][0].format(a=in_name, z=out_name),
+                          "give it the Activation facts formula and derivative "
+                          f"(as {', '.join(ACTIVATION_LAYERS)} do).")
+    return Stage(out_name, f"{out_name} = " + layer.formula.format(a=in_name, z=out_name),
                  value, "activation", (in_name,), node)
 
 
@@ -353,4 +344,4 @@ def _flat_error(numerical: list[np.ndarray], analytic: list[np.ndarray]) -> floa
                           np.concatenate([a.reshape(-1) for a in analytic]))
 
 
-__all__ = ["ACTIVATION_FORMULAS", "Explanation", "Stage", "explain_image", "float64_copy"]
+__all__ = ["Explanation", "Stage", "explain_image", "float64_copy"]

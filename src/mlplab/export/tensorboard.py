@@ -6,14 +6,12 @@ runs are written to sibling folders, so train and test go to ``DIR/train`` and `
 same tag ``accuracy``); weight and gradient histograms per evaluation; the hidden units' input weights
 as one image per evaluation.
 
-Only the ``tensorboard`` package is needed (its protobufs and event-file writer), not TensorFlow or
-PyTorch: ``pip install "mlplab[tensorboard]"``.
+Written with tensorboardX's public ``SummaryWriter`` (no TensorFlow, no PyTorch, none of
+TensorBoard's internal modules): ``pip install "mlplab[tensorboard]"``.
 """
 
 from __future__ import annotations
 
-import io
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,39 +20,26 @@ from mlplab.errors import ConfigError
 from mlplab.train.observers import Observer, TrainingState
 from mlplab.train.run_folder import check_writable
 
-INSTALL_HINT = 'TensorBoard export needs the tensorboard package: pip install "mlplab[tensorboard]".'
+INSTALL_HINT = 'TensorBoard export needs tensorboardX: pip install "mlplab[tensorboard]".'
 
 #: Bucket count of the histograms (TensorBoard re-bins anyway; 30 keeps the files small).
 HISTOGRAM_BINS = 30
 
 
-def _tensorboard():
+def _summary_writer():
     try:
-        from tensorboard.compat.proto import event_pb2, summary_pb2
-        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+        from tensorboardX import SummaryWriter
     except ImportError:
         raise ConfigError(INSTALL_HINT) from None
-    return event_pb2, summary_pb2, EventFileWriter
+    return SummaryWriter
 
 
-def check_available() -> None:
-    """Raise a one-line ConfigError with the install command when tensorboard is missing."""
-    _tensorboard()
-
-
-def histogram_proto(values: np.ndarray, bins: int = HISTOGRAM_BINS):
-    """A TensorBoard HistogramProto from raw values: counts in ``bins`` equal-width buckets."""
-    _, summary_pb2, _ = _tensorboard()
+def finite(values: np.ndarray) -> np.ndarray:
+    """The finite values, flattened, as float64 (a diverged run's NaN would break the histogram);
+    one 0 when none is finite, so the histogram still exists at that step."""
     values = np.asarray(values, dtype=np.float64).ravel()
     values = values[np.isfinite(values)]
-    if values.size == 0:
-        values = np.zeros(1)
-    counts, edges = np.histogram(values, bins=bins)
-    return summary_pb2.HistogramProto(
-        min=float(values.min()), max=float(values.max()), num=float(values.size),
-        sum=float(values.sum()), sum_squares=float(np.sum(values * values)),
-        bucket_limit=[float(e) for e in edges[1:]], bucket=[float(c) for c in counts],
-    )
+    return values if values.size else np.zeros(1)
 
 
 def hidden_units_grid(W1: np.ndarray, side: int = 28, pad: int = 1) -> np.ndarray:
@@ -77,25 +62,25 @@ def hidden_units_grid(W1: np.ndarray, side: int = 28, pad: int = 1) -> np.ndarra
     return grid
 
 
-def png_bytes(grid: np.ndarray, cmap: str = "RdBu_r") -> bytes:
-    """Encode a [-1, 1] array as a PNG with a diverging colormap (enlarged 4× for legibility)."""
-    import matplotlib.image
+def rgb_image(grid: np.ndarray) -> np.ndarray:
+    """A [-1, 1] array as an RGB image ``(4·rows, 4·cols, 3)`` uint8 in the figures' diverging colormap
+    (enlarged 4× for legibility)."""
+    import matplotlib
+
+    from mlplab.viz.theme import DIVERGING_CMAP
 
     big = np.kron(grid, np.ones((4, 4)))
-    buffer = io.BytesIO()
-    matplotlib.image.imsave(buffer, big, cmap=cmap, vmin=-1, vmax=1, format="png")
-    return buffer.getvalue()
+    rgba = matplotlib.colormaps[DIVERGING_CMAP]((big + 1.0) / 2.0)  # (H, W, 4) floats in [0, 1]
+    return (rgba[..., :3] * 255).round().astype(np.uint8)
 
 
 class TensorBoardWriter(Observer):
     """Writes events to ``logdir/train`` (loss, train accuracy, histograms, image) and ``logdir/test``."""
 
     def __init__(self, logdir: str | Path, loss_every: int = 10) -> None:
-        event_pb2, self._summary_pb2, writer_cls = _tensorboard()
-        self._event_pb2 = event_pb2
+        self._writer_cls = _summary_writer()  # says how to install it if missing
         self.logdir = Path(logdir)
         self.loss_every = loss_every
-        self._writer_cls = writer_cls
         self.train_writer = None
         self.test_writer = None
         # checked now, when the writer is made: before the trainer creates its run folder
@@ -106,34 +91,24 @@ class TensorBoardWriter(Observer):
         self.train_writer = self._writer_cls(str(self.logdir / "train"))
         self.test_writer = self._writer_cls(str(self.logdir / "test"))
 
-    def _write(self, writer, step: int, values: list) -> None:
-        summary = self._summary_pb2.Summary(value=values)
-        writer.add_event(self._event_pb2.Event(wall_time=time.time(), step=step, summary=summary))
-
-    def _scalar(self, tag: str, value: float):
-        return self._summary_pb2.Summary.Value(tag=tag, simple_value=float(value))
-
     def on_iteration(self, state: TrainingState) -> None:
         if state.iteration % self.loss_every == 0:
-            self._write(self.train_writer, state.iteration, [self._scalar("loss", state.loss)])
+            self.train_writer.add_scalar("loss", float(state.loss), state.iteration)
 
     def on_evaluation(self, state: TrainingState) -> None:
         h, step = state.history, state.history.iterations[-1]
-        Value = self._summary_pb2.Summary.Value
-        train_values = [self._scalar("accuracy", h.train_acc[-1]), self._scalar("eval_loss", h.train_loss[-1])]
+        for writer, acc, loss in ((self.train_writer, h.train_acc, h.train_loss),
+                                  (self.test_writer, h.test_acc, h.test_loss)):
+            writer.add_scalar("accuracy", float(acc[-1]), step)
+            writer.add_scalar("eval_loss", float(loss[-1]), step)
         for key, value in state.network.params.items():
-            train_values.append(Value(tag=f"weights/{key}", histo=histogram_proto(value)))
+            self.train_writer.add_histogram(f"weights/{key}", finite(value), step, bins=HISTOGRAM_BINS)
             if key in state.grads:
-                train_values.append(Value(tag=f"gradients/{key}", histo=histogram_proto(state.grads[key])))
+                self.train_writer.add_histogram(f"gradients/{key}", finite(state.grads[key]), step,
+                                                bins=HISTOGRAM_BINS)
         W1 = state.network.params["W1"]
         if W1.shape[0] == 28 * 28:
-            grid = hidden_units_grid(W1)
-            image = self._summary_pb2.Summary.Image(
-                height=grid.shape[0] * 4, width=grid.shape[1] * 4, colorspace=4, encoded_image_string=png_bytes(grid))
-            train_values.append(Value(tag="hidden_units", image=image))
-        self._write(self.train_writer, step, train_values)
-        self._write(self.test_writer, step, [self._scalar("accuracy", h.test_acc[-1]),
-                                             self._scalar("eval_loss", h.test_loss[-1])])
+            self.train_writer.add_image("hidden_units", rgb_image(hidden_units_grid(W1)), step, dataformats="HWC")
 
     def on_end(self, state: TrainingState) -> None:
         for writer in (self.train_writer, self.test_writer):

@@ -46,8 +46,78 @@ class Affine:
         return dx.reshape(self.original_shape)
 
 
-class Sigmoid:
+class Activation:
+    """What every activation layer knows about itself, beside its ``forward`` and ``backward``.
+
+    Each fact lives here once, and the rest of mlplab reads it from the layer class (through
+    :data:`ACTIVATION_LAYERS`) instead of switching on the activation's name: the weight init, the
+    diagnosis (saturated or dead units), the figures and the explain page. A new activation is one
+    subclass registered in :data:`ACTIVATION_LAYERS`.
+
+    Class attributes
+    ----------------
+    name : the registry key and ``--activation`` value.
+    formula, derivative : ``z = f(a)`` and ``f'(a)`` in the textbook's notation, ``{a}``/``{z}`` standing
+        for the input and the output; the derivative written the way ``backward`` computes it.
+    slope_bound : max |f'(a)| (σ' ≤ 1/4, tanh' ≤ 1, ReLU' ≤ 1): how much a layer can shrink a gradient.
+    init : the recommended initial weight std, ``"xavier"`` √(1/fan_in) or ``"he"`` √(2/fan_in).
+    output_range : ``(low, high)`` of the output (``inf`` when unbounded), e.g. for a colour scale.
+    saturation_centre, saturation : an output with |y − centre| > saturation sits in a flat tail (its
+        slope is almost 0) and counts as saturated; ``saturation=None``: it never saturates.
+    flat_beyond : |a| beyond which the output is saturated (written in the weight-init prescription).
+    can_die : a unit whose output is never positive on the probe batch passes no gradient (dead ReLU).
+    """
+
+    name: str = ""
+    formula: str = ""
+    derivative: str = ""
+    slope_bound: float = 1.0
+    init: str = "xavier"
+    output_range: tuple[float, float] = (-np.inf, np.inf)
+    saturation_centre: float = 0.0
+    saturation: float | None = None
+    flat_beyond: float | None = None
+    can_die: bool = False
+
+    def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    @classmethod
+    def saturated_share(cls, out: np.ndarray) -> float | None:
+        """Share of the outputs ``(N, H)`` in a flat tail, or ``None`` for an activation that has none."""
+        if cls.saturation is None:
+            return None
+        return float(np.mean(np.abs(out - cls.saturation_centre) > cls.saturation))
+
+    @classmethod
+    def dead_share(cls, out: np.ndarray) -> float | None:
+        """Share of units (columns of ``out`` ``(N, H)``) that no row excites, or ``None`` if units cannot die."""
+        if not cls.can_die:
+            return None
+        return float(np.mean(~np.any(out > 0, axis=0)))
+
+    @classmethod
+    def saturation_bounds(cls, saturation: float | None = None) -> list[float]:
+        """The outputs beyond which a unit counts as saturated (``[]`` if it cannot saturate)."""
+        t = cls.saturation if saturation is None else saturation
+        return [] if t is None else [cls.saturation_centre - t, cls.saturation_centre + t]
+
+
+class Sigmoid(Activation):
     """y = σ(x); ∂y/∂x = y(1 − y), so backward only needs the output."""
+
+    name = "sigmoid"
+    formula = "σ({a}) = 1 / (1 + exp(−{a}))"
+    derivative = "{z}(1 − {z})"
+    slope_bound = 0.25  # y(1 − y) peaks at y = 1/2
+    init = "xavier"
+    output_range = (0.0, 1.0)
+    # |y − 0.5| > 0.49 (y < 0.01 or y > 0.99): the slope y(1 − y) is then below 0.0099, under 4 % of 1/4
+    saturation_centre, saturation = 0.5, 0.49
+    flat_beyond = 4.6  # y < 0.01 for a < −ln 99 = −4.6
 
     def __init__(self) -> None:
         self.out: np.ndarray | None = None
@@ -61,8 +131,16 @@ class Sigmoid:
         return dout * (1.0 - self.out) * self.out
 
 
-class Relu:
+class Relu(Activation):
     """y = max(0, x); the gradient passes where x > 0 and is 0 elsewhere."""
+
+    name = "relu"
+    formula = "ReLU({a}) = max(0, {a})"
+    derivative = "[{a} > 0]"
+    slope_bound = 1.0
+    init = "he"
+    output_range = (0.0, np.inf)
+    can_die = True
 
     def __init__(self) -> None:
         self.mask: np.ndarray | None = None
@@ -76,8 +154,17 @@ class Relu:
         return np.where(self.mask, 0, dout).astype(dout.dtype, copy=False)
 
 
-class Tanh:
+class Tanh(Activation):
     """y = tanh(x); ∂y/∂x = 1 − y²."""
+
+    name = "tanh"
+    formula = "tanh({a})"
+    derivative = "(1 − {z}²)"
+    slope_bound = 1.0  # 1 − y² peaks at y = 0
+    init = "xavier"
+    output_range = (-1.0, 1.0)
+    saturation_centre, saturation = 0.0, 0.99  # |y| > 0.99: the slope 1 − y² is below 0.02
+    flat_beyond = 2.6  # |y| > 0.99 for |a| > atanh(0.99) = 2.65
 
     def __init__(self) -> None:
         self.out: np.ndarray | None = None
@@ -234,4 +321,6 @@ class Dropout:
 #: Layers whose forward pass differs between training and evaluation: they take ``train_flg``.
 MODE_LAYERS: tuple[type, ...] = (BatchNormalization, Dropout)
 
-ACTIVATION_LAYERS: dict[str, type] = {"sigmoid": Sigmoid, "relu": Relu, "tanh": Tanh}
+#: Every activation by name (the ``--activation`` choices). A new activation is one :class:`Activation`
+#: subclass added here; everything else reads its facts from the class.
+ACTIVATION_LAYERS: dict[str, type[Activation]] = {cls.name: cls for cls in (Sigmoid, Relu, Tanh)}

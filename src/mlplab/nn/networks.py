@@ -22,7 +22,7 @@ import numpy as np
 
 from mlplab.errors import ConfigError
 from mlplab.nn.book_compat import BOOK_WEIGHT_INIT, accepts_book_keywords
-from mlplab.nn.functions import as_labels
+from mlplab.nn.functions import as_labels, cross_entropy_from_scores
 from mlplab.nn.layers import ACTIVATION_LAYERS, MODE_LAYERS, Affine, BatchNormalization, Dropout, SoftmaxWithLoss
 from mlplab.nn.numerical import numerical_gradient
 
@@ -53,7 +53,7 @@ def _init_std(weight_init_std: float | str, fan_in: int, activation: str) -> flo
         if name == "xavier":
             return float(np.sqrt(1.0 / fan_in))
         if name == "auto":
-            return _init_std("he" if activation == "relu" else "xavier", fan_in, activation)
+            return _init_std(ACTIVATION_LAYERS[activation].init, fan_in, activation)  # the layer's advice
         raise ConfigError(
             f"weight_init_std must be a number, 'he' (or 'relu'), 'xavier' (or 'sigmoid') or 'auto', "
             f"got {weight_init_std!r}."
@@ -134,12 +134,7 @@ class LayerNet:
 
     def accuracy(self, x: np.ndarray, t: np.ndarray) -> float:
         """Share of rows whose highest score is the true class (chunked, so 60,000 rows fit)."""
-        labels = as_labels(t)
-        correct = 0
-        for start in range(0, x.shape[0], EVAL_CHUNK):
-            scores = self.predict(x[start : start + EVAL_CHUNK])
-            correct += int(np.sum(np.argmax(scores, axis=1) == labels[start : start + EVAL_CHUNK]))
-        return correct / x.shape[0]
+        return evaluate(self, x, t)[0]
 
     # -- gradients -------------------------------------------------------------------------
     def gradient(self, x: np.ndarray, t: np.ndarray) -> Params:
@@ -426,3 +421,17 @@ def network_from_params(params: Params, sizes: Sequence[int], activation: str,
     network.set_params({k: np.asarray(v, dtype=dtype) for k, v in params.items() if k not in stats})
     network.set_running_statistics({k: np.asarray(v, dtype=dtype) for k, v in stats.items()})
     return network
+
+
+def evaluate(network: LayerNet, x: np.ndarray, t: np.ndarray) -> tuple[float, float]:
+    """Accuracy and mean cross-entropy of ``network`` on a whole set ``x`` ``(N, D)``, in chunks of
+    :data:`EVAL_CHUNK` rows (so 60,000 rows fit); one forward pass gives both. ``t``: labels ``(N,)``
+    or one-hot rows ``(N, C)``. The trainer's evaluations and :meth:`LayerNet.accuracy` both use it."""
+    labels = as_labels(t)
+    correct, total_loss = 0, 0.0
+    for start in range(0, x.shape[0], EVAL_CHUNK):
+        scores = network.predict(x[start : start + EVAL_CHUNK])  # (n, D) -> (n, C)
+        chunk = labels[start : start + EVAL_CHUNK]
+        correct += int(np.sum(np.argmax(scores, axis=1) == chunk))
+        total_loss += cross_entropy_from_scores(scores, chunk)[0]
+    return correct / x.shape[0], total_loss / x.shape[0]

@@ -7,9 +7,9 @@ Per affine layer ``k`` (parameters ``Wk``, ``bk``) and per evaluation:
 - ``update_ratio``  ‖ΔWk‖ / ‖Wk‖ for that iteration's optimizer step (ΔW = W after − W before);
   about 1e-3 is the classic healthy value (Karpathy, CS231n "babysitting the learning process");
 - for a hidden layer, statistics of its activation output on a fixed *probe batch* of training rows:
-  ``act_mean``, ``act_saturated`` (sigmoid: share of outputs with |y − 0.5| > 0.49, i.e. y < 0.01 or
-  y > 0.99; tanh: |y| > 0.99) and ``act_dead`` (ReLU: share of units that are never positive on the
-  probe batch; such a unit gets no gradient and cannot recover);
+  ``act_mean``, ``act_saturated`` (share of outputs in the layer's flat tails, as the layer class
+  defines them: sigmoid |y − 0.5| > 0.49, tanh |y| > 0.99) and ``act_dead`` (ReLU: share of units
+  that are never positive on the probe batch; such a unit gets no gradient and cannot recover);
 - histograms with :data:`BINS` bins (counts and edges, not raw values) of weights, gradients and
   activations;
 - per evaluation (not per layer), ``sharpness``: λ_max, the largest eigenvalue of the loss's Hessian
@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from mlplab.errors import RunFolderError
-from mlplab.nn.layers import MODE_LAYERS, Affine, Dropout, Relu, Sigmoid, Tanh
+from mlplab.nn.layers import ACTIVATION_LAYERS, MODE_LAYERS, Activation, Dropout
 from mlplab.nn.networks import LayerNet
 from mlplab.nn.sharpness import sharpness
 from mlplab.train import run_schema
@@ -51,9 +51,6 @@ FORMAT_VERSION = 1
 BINS = 30
 #: Rows of the training set pushed through the network at each evaluation for activation statistics.
 PROBE_SIZE = 500
-#: A sigmoid output counts as saturated when |y − 0.5| > 0.49 (y < 0.01 or y > 0.99): its slope
-#: y(1 − y) is then below 0.0099, under 4 % of the maximum 0.25, so almost no gradient passes.
-SIGMOID_SATURATION = 0.49
 #: Labelled training rows (the first of the probe rows) on which λ_max is measured at each evaluation.
 #: A small batch's Hessian is sharper than the whole set's (its noise adds curvature): for the trained
 #: textbook network λ_max is 0.91 on these 200 rows, 0.85 on 1000 spread rows, 0.72 on 5000 (measured).
@@ -64,8 +61,14 @@ SHARPNESS_ROWS = 200
 #: it can stop a few per cent short (0.105 vs 0.113 on a small tanh net).
 SHARPNESS_TOL = 1e-2
 SHARPNESS_MAX_PRODUCTS = 20
-#: A tanh output counts as saturated when |y| > 0.99: its slope 1 − y² is then below 0.02.
-TANH_SATURATION = 0.99
+
+
+def saturation_thresholds() -> dict[str, float]:
+    """``{"sigmoid_saturation": 0.49, "tanh_saturation": 0.99}``: each activation's own saturation
+    threshold (:attr:`mlplab.nn.layers.Activation.saturation`), recorded in ``layer_stats.json`` so the
+    figures and the diagnosis read the numbers the run was measured with."""
+    return {f"{name}_saturation": cls.saturation for name, cls in ACTIVATION_LAYERS.items()
+            if cls.saturation is not None}
 
 
 def frobenius(a: np.ndarray) -> float:
@@ -110,16 +113,10 @@ def histogram_edges(lo: float, hi: float, bins: int = BINS) -> np.ndarray:
 
 
 def activation_summary(layer: Any, out: np.ndarray) -> dict[str, float | None]:
-    """Mean, saturated share (sigmoid/tanh) and dead share (ReLU) of one activation's output ``(N, H)``."""
+    """Mean, saturated share and dead share of one activation's output ``(N, H)``; the layer says what
+    counts as saturated or dead (:class:`mlplab.nn.layers.Activation`), ``None`` where it cannot be."""
     mean = float(np.mean(out, dtype=np.float64))
-    saturated = dead = None
-    if isinstance(layer, Sigmoid):
-        saturated = float(np.mean(np.abs(out - 0.5) > SIGMOID_SATURATION))
-    elif isinstance(layer, Tanh):
-        saturated = float(np.mean(np.abs(out) > TANH_SATURATION))
-    elif isinstance(layer, Relu):
-        dead = float(np.mean(~np.any(out > 0, axis=0)))  # a unit is dead if no probe row excites it
-    return {"act_mean": mean, "act_saturated": saturated, "act_dead": dead}
+    return {"act_mean": mean, "act_saturated": layer.saturated_share(out), "act_dead": layer.dead_share(out)}
 
 
 def probe_activations(network: LayerNet, x: np.ndarray) -> list[tuple[Any, np.ndarray]]:
@@ -133,7 +130,7 @@ def probe_activations(network: LayerNet, x: np.ndarray) -> list[tuple[Any, np.nd
             x = layer.forward(x, False)
             continue
         x = layer.forward(x)
-        if not isinstance(layer, Affine):
+        if isinstance(layer, Activation):  # not the affine, batch-norm or dropout layers
             outputs.append((layer, x))
     return outputs
 
@@ -163,9 +160,7 @@ class LayerStats:
     lr: float | None = None  # the run's learning rate, optimizer and its momentum: lr·λ_max is compared
     optimizer: str | None = None  # with the optimizer's stability limit (2 for SGD)
     momentum: float | None = None
-    thresholds: dict[str, float] = field(default_factory=lambda: {
-        "sigmoid_saturation": SIGMOID_SATURATION, "tanh_saturation": TANH_SATURATION,
-    })
+    thresholds: dict[str, float] = field(default_factory=saturation_thresholds)
     version: int = FORMAT_VERSION
 
     def series(self, key: str) -> np.ndarray:
@@ -230,7 +225,7 @@ class LayerStatsRecorder(Observer):
         c = state.config
         self.stats.lr, self.stats.optimizer = c.lr, c.optimizer
         self.stats.momentum = float(c.optimizer_options.get("momentum", 0.9))
-        activations = [type(layer).__name__.lower() for layer in net.layers if not isinstance(layer, Affine)]
+        activations = [layer.name for layer in net.layers if isinstance(layer, Activation)]
         self.stats.layers = [
             {"name": f"W{j}", "shape": list(net.params[f"W{j}"].shape),
              "activation": activations[j - 1] if j <= len(activations) else None,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,6 @@ class TrainingState:
     loss: float = float("nan")
     grads: dict[str, np.ndarray] = field(default_factory=dict)
     run_dir: Path | None = None
-    started: float = field(default_factory=time.perf_counter)
 
 
 class Observer:

@@ -191,9 +191,16 @@ def write_config(run_dir: Path, record: dict[str, Any]) -> None:
                              "free some space or choose another folder with --out.") from None
 
 
-def config_record(config: TrainConfig, network: LayerNet) -> dict[str, Any]:
-    """What ``config.json`` holds: the settings plus what they produced (sizes, seed used)."""
-    return {**config.to_dict(), "sizes": list(network.sizes), "network": network.describe()}
+def config_record(config: TrainConfig, network: LayerNet, *, n_train: int | None = None,
+                  n_test: int | None = None) -> dict[str, Any]:
+    """What ``config.json`` holds: the settings plus what they produced (sizes, seed used) and the
+    number of training and test rows the run used (so nothing reloads the data to count them)."""
+    record = {**config.to_dict(), "sizes": list(network.sizes), "network": network.describe()}
+    if n_train is not None:
+        record["n_train"] = int(n_train)
+    if n_test is not None:
+        record["n_test"] = int(n_test)
+    return record
 
 
 def write_metrics_csv(path: Path, history: History) -> None:

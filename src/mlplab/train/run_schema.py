@@ -6,7 +6,8 @@ damage is one :class:`~mlplab.errors.RunFolderError` naming the file and the pro
 traceback and never a huge allocation:
 
 - ``config.json``: a valid :class:`TrainConfig` plus ``sizes``, whole numbers whose network stays
-  below :data:`MAX_PARAMETERS` (``[784, 100000000, 10]`` would otherwise allocate 584 GiB);
+  below :data:`MAX_PARAMETERS` (``[784, 100000000, 10]`` would otherwise allocate 584 GiB), and
+  optionally ``n_train`` / ``n_test`` (rows used; older folders lack them);
 - ``history.json``: lists of numbers, the per-evaluation ones all of one length, strictly
   increasing evaluation iterations, a ``status`` string;
 - ``model.npz`` / ``snapshots.npz``: exactly the arrays the sizes imply, shapes checked from the
@@ -138,6 +139,9 @@ def parse_config(raw: bytes, name: str = "config.json") -> tuple[TrainConfig, di
     if n_params > MAX_PARAMETERS:
         raise damaged(name, f"'sizes' {_short(sizes)} describe {n_params:,} parameters, more than the "
                             f"{MAX_PARAMETERS:,} a run folder may hold")
+    for key in ("n_train", "n_test"):  # optional: folders written before they were recorded lack them
+        if key in record and not (_is_int(record[key]) and record[key] >= 1):
+            raise damaged(name, f"'{key}' must be a whole number >= 1 (rows the run used), got {_short(record[key])}")
     return config, record, sizes
 
 

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from mlplab.data import load_mnist
+from mlplab.data.mnist import load_mnist_split
 from mlplab.errors import ConfigError, DataError
-from mlplab.nn.functions import cross_entropy_from_scores
-from mlplab.nn.networks import EVAL_CHUNK, LayerNet, build_network
+from mlplab.nn.networks import LayerNet, build_network, evaluate
 from mlplab.optim import make_optimizer
 from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
@@ -75,17 +75,6 @@ def batches_from_shuffles(rng: np.random.Generator, n: int, batch_size: int) -> 
             yield order
 
 
-def evaluate(network: LayerNet, x: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    """Accuracy and mean cross-entropy on a whole set, in chunks; one forward pass gives both."""
-    correct, total_loss = 0, 0.0
-    for start in range(0, x.shape[0], EVAL_CHUNK):
-        scores = network.predict(x[start : start + EVAL_CHUNK])  # (n, 10)
-        t = labels[start : start + EVAL_CHUNK]
-        correct += int(np.sum(np.argmax(scores, axis=1) == t))
-        total_loss += cross_entropy_from_scores(scores, t)[0]
-    return correct / x.shape[0], total_loss / x.shape[0]
-
-
 def load_dataset(config: TrainConfig) -> Dataset:
     """MNIST (or ``config.data_dir``) in the run's dtype, cut to ``train_size`` / ``test_size``."""
     (x_train, t_train), (x_test, t_test) = load_mnist(dtype=np.dtype(config.dtype), data_dir=config.data_dir)
@@ -94,6 +83,15 @@ def load_dataset(config: TrainConfig) -> Dataset:
     if config.test_size is not None:
         x_test, t_test = x_test[: config.test_size], t_test[: config.test_size]
     return (x_train, t_train), (x_test, t_test)
+
+
+def load_test_set(config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The run's test set alone (``x (N, 784)``, ``t (N,)``), as :func:`load_dataset` cuts it: what the
+    figures of a run need, without reading and converting the 60,000 training images."""
+    x_test, t_test = load_mnist_split("test", dtype=np.dtype(config.dtype), data_dir=config.data_dir)
+    if config.test_size is not None:
+        x_test, t_test = x_test[: config.test_size], t_test[: config.test_size]
+    return x_test, t_test
 
 
 def check_dataset(data: Dataset) -> None:
@@ -207,7 +205,7 @@ def train(
     all_observers = list(observers)
     if run_dir is not None:
         run_dir = prepare_run_dir(run_dir)
-        write_config(run_dir, config_record(config, network))
+        write_config(run_dir, config_record(config, network, n_train=n_train, n_test=x_test.shape[0]))
         # the caller's observers first: what they keep at an evaluation (the web app's live network) is
         # there before the stream announces that evaluation to whoever follows it
         all_observers = [

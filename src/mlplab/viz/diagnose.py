@@ -14,8 +14,10 @@ The plotted line data are the recorded numbers themselves, so a test can compare
 
 Example
 -------
->>> paths = draw_diagnose_figures("runs/demo", theme="light", formats=("png",))  # doctest: +SKIP
->>> paths["layer_health"]                                                      # doctest: +SKIP
+They are figures of the run like the others: :data:`mlplab.viz.run_figures.FIGURES` lists them and
+:func:`mlplab.viz.run_figures.draw_run` draws them.
+
+>>> draw_run("runs/demo", names=("layer_health",)).paths["layer_health"]  # doctest: +SKIP
 [PosixPath('runs/demo/figures/layer_health.png')]
 """
 
@@ -37,14 +39,12 @@ from matplotlib.transforms import blended_transform_factory
 from mlplab.diagnose.insight import Prescription
 from mlplab.diagnose.rules import UPDATE_RATIO_HEALTHY
 from mlplab.diagnose.verify import LATE_RULES
-from mlplab.errors import RunFolderError
+from mlplab.nn.layers import ACTIVATION_LAYERS
 from mlplab.nn.sharpness import stability_factor
-from mlplab.train.layer_stats import LayerStats, load_layer_stats
+from mlplab.train.layer_stats import LayerStats
+from mlplab.viz.palette import cycle_colors
 from mlplab.viz.panels import axes_or_new
-from mlplab.viz.theme import check_format, colors, figure_bytes, save_figure, theme_context
-
-#: The figures this module draws, by file stem (saved in ``RUN_DIR/figures/``, beside the others).
-DIAGNOSE_FIGURES = ("layer_health", "gradient_flow", "activations")
+from mlplab.viz.theme import colors, save_figure, theme_context
 
 #: Section title and how to read each figure (used by report.html).
 DIAGNOSE_CAPTIONS: dict[str, tuple[str, str]] = {
@@ -79,9 +79,7 @@ def positive(values: np.ndarray) -> np.ndarray:
 
 def layer_colors(n: int, theme: str) -> list[str]:
     """One colour per layer from the theme's colour cycle (Okabe–Ito), repeating if needed."""
-    with theme_context(theme):
-        cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    return [cycle[j % len(cycle)] for j in range(n)]
+    return cycle_colors(n, theme)
 
 
 def plot_layer_health(
@@ -201,13 +199,11 @@ def plot_gradient_flow(stats: LayerStats, *, ax: Axes | None = None, theme: str 
 
 
 def _saturation_lines(activation: str | None, thresholds: dict[str, float]) -> list[float]:
-    if activation == "sigmoid":
-        t = thresholds["sigmoid_saturation"]
-        return [0.5 - t, 0.5 + t]
-    if activation == "tanh":
-        t = thresholds["tanh_saturation"]
-        return [-t, t]
-    return []
+    """Where the layer's outputs count as saturated, with the threshold the run recorded."""
+    layer = ACTIVATION_LAYERS.get(activation or "")
+    if layer is None:
+        return []
+    return layer.saturation_bounds(thresholds.get(f"{activation}_saturation"))
 
 
 def plot_activation_histograms(
@@ -314,50 +310,3 @@ def draw_verification(verifications: Sequence[Any], run_dir: str | os.PathLike, 
     folder = Path(run_dir) / FIGURES_DIR
     folder.mkdir(parents=True, exist_ok=True)
     return save_figure(plot_verification(verifications, theme=theme)["figure"], folder / f"{VERIFY_FIGURE}.png")
-
-
-def _drawers() -> dict[str, Any]:
-    return {"layer_health": plot_layer_health, "gradient_flow": plot_gradient_flow,
-            "activations": plot_activation_histograms}
-
-
-def diagnose_figure_bytes(
-    run_dir: str | os.PathLike, theme: str = "dark", names: Sequence[str] = DIAGNOSE_FIGURES,
-) -> dict[str, bytes]:
-    """The figures as PNG bytes, drawn in memory (for the report and the web app)."""
-    stats = load_layer_stats(run_dir)
-    if not stats.iterations:
-        return {}
-    drawers = _drawers()
-    out = {}
-    for name in names:
-        figure = drawers[name](stats, theme=theme)["figure"]
-        out[name] = figure_bytes(figure, "png")
-        plt.close(figure)
-    return out
-
-
-def draw_diagnose_figures(
-    run_dir: str | os.PathLike, theme: str = "dark", formats: Sequence[str] = ("png",),
-    out_dir: str | os.PathLike | None = None,
-) -> dict[str, list[Path]]:
-    """Draw the three figures of a run folder into ``out_dir`` (default ``RUN_DIR/figures``).
-
-    Returns ``{"layer_health": [paths], "gradient_flow": [...], "activations": [...]}``. Raises
-    :class:`~mlplab.errors.RunFolderError` when the folder has no (or a damaged) ``layer_stats.json``.
-    """
-    for fmt in formats:
-        check_format(fmt)
-    stats = load_layer_stats(run_dir)
-    if not stats.iterations:
-        raise RunFolderError(f"{run_dir} recorded no evaluation (the run stopped before its first one); "
-                             "there is nothing to draw. Run it again with more iterations.")
-    folder = Path(out_dir) if out_dir is not None else Path(run_dir) / FIGURES_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    drawers = _drawers()
-    paths: dict[str, list[Path]] = {}
-    for name in DIAGNOSE_FIGURES:
-        figure = drawers[name](stats, theme=theme)["figure"]
-        paths[name] = [save_figure(figure, folder / f"{name}.{fmt}", close=False) for fmt in formats]
-        plt.close(figure)
-    return paths

@@ -17,6 +17,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from mlplab.nn.gradcheck import ParamCheck
+from mlplab.viz.palette import cycle_colors
 from mlplab.viz.panels import image_side, tile_images
 from mlplab.viz.theme import colors, theme_context
 
@@ -107,7 +108,7 @@ def plot_gradient_check(
         for k, name in enumerate(biases):
             d = np.maximum(diffs[name], FLOOR)
             (drawn["biases"][name],) = ax.plot(np.arange(d.size), d, "o", ms=3.5, label=name,
-                                               color=plt.rcParams["axes.prop_cycle"].by_key()["color"][k % 8])
+                                               color=cycle_colors(k + 1)[k])
         ax.set_yscale("log")
         ax.set_xlabel("unit")
         exact = any(np.any(diffs[name] == 0) for name in biases)

@@ -17,6 +17,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from mlplab.landscape.schedules import step_every
 from mlplab.landscape.sgd_study import ELLIPSE_SHARE, ELLIPSE_SIGMAS, SgdStudy
 from mlplab.viz.landscape import plot_box, plot_contour
+from mlplab.viz.palette import cycle_colors
 from mlplab.viz.theme import PATH_OUTLINE, colors, optimizer_color, path_effects, theme_context
 
 
@@ -112,9 +113,9 @@ def plot_noise(study: SgdStudy, *, ax: Axes, theme: str = "dark") -> Axes:
 
 def plot_gap_curves(curves: dict, study: SgdStudy, *, ax: Axes, theme: str, label, title: str) -> Axes:
     """Mean ``f − f*`` over the runs per step, one line per setting, log scale."""
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    palette = cycle_colors(len(curves))
     for k, (key, curve) in enumerate(curves.items()):
-        ax.plot(np.arange(len(curve)), np.where(curve > 0, curve, np.nan), "-", color=cycle[k % len(cycle)],
+        ax.plot(np.arange(len(curve)), np.where(curve > 0, curve, np.nan), "-", color=palette[k],
                 lw=2, label=f"{label(key)}: {curve[-1]:.3g}")
     f_min = study.run.function.f_min
     ax.set_yscale("log")

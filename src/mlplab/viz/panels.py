@@ -18,11 +18,6 @@ def axes_or_new(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, 
     return fig, ax
 
 
-def figure_or_new(fig: Figure | None, figsize: tuple[float, float]) -> Figure:
-    """The caller's figure, or a new constrained-layout one."""
-    return fig if fig is not None else plt.figure(figsize=figsize, layout="constrained")
-
-
 def grid_shape(n: int, ncols: int | None = None) -> tuple[int, int]:
     """Rows and columns for ``n`` tiles: ``ncols`` if given, else 10 (or fewer for small ``n``)."""
     ncols = min(ncols or 10, max(n, 1))

@@ -20,8 +20,8 @@ from mlplab.data.reference import ReferenceCurve, book_differences, load_book_cu
 from mlplab.errors import RunFolderError
 from mlplab.explain.html import report_section as backprop_section
 from mlplab.train.run_folder import atomic_write_text, clean_stale_temp_files
-from mlplab.viz.diagnose import DIAGNOSE_CAPTIONS, DIAGNOSE_FIGURES
-from mlplab.viz.run_figures import ANIMATION, FIGURES, FigureSet, RunData, load_run_data, render_images
+from mlplab.viz.diagnose import DIAGNOSE_CAPTIONS
+from mlplab.viz.run_figures import ANIMATION, FIGURES, FigureSet, RunData, draw_run, load_run_data, render_images
 from mlplab.viz.theme import check_theme, colors
 
 REPORT = "report.html"
@@ -136,9 +136,10 @@ def config_html(data: RunData) -> str:
 
 
 def build_report(data: RunData, images: dict[str, tuple[str, bytes]], *, theme: str = "dark",
-                 diagnosis: str = "") -> str:
+                 diagnosis: str = "", backprop: str | None = None) -> str:
     """The whole page as a string. ``images`` maps figure names to ``(mime type, bytes)``;
-    ``diagnosis`` is the HTML fragment of :func:`mlplab.diagnose.diagnosis_html`."""
+    ``diagnosis`` is the HTML fragment of :func:`mlplab.diagnose.diagnosis_html`, ``backprop`` that of
+    :func:`mlplab.explain.html.report_section` (computed here when not given)."""
     c = colors(check_theme(theme))
     status_colour = c["good"] if data.run.history.status == "completed" else c["bad"]
     style = _STYLE.format(background=c["background"], foreground=c["foreground"], muted=c["reference"],
@@ -156,7 +157,7 @@ def build_report(data: RunData, images: dict[str, tuple[str, bytes]], *, theme: 
         "<h2>Compared with the textbook</h2>", comparison_html(data, load_book_curve()),
         diagnosis,
     ]
-    for name in (*FIGURES[:4], ANIMATION, *FIGURES[4:], *DIAGNOSE_FIGURES):
+    for name in (*FIGURES[:4], ANIMATION, *FIGURES[4:]):
         if name not in images:
             continue
         heading, caption = CAPTIONS[name]
@@ -164,7 +165,8 @@ def build_report(data: RunData, images: dict[str, tuple[str, bytes]], *, theme: 
         parts.append(f'<h2 id="{name}">{html.escape(heading)}</h2><figure>'
                      f'<img src="{_data_uri(mime, payload)}" alt="{html.escape(heading)}">'
                      f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-    parts.append(backprop_section(data))  # mlplab.explain: every stage of backprop for one test image
+    # mlplab.explain: every stage of backprop for one test image
+    parts.append(backprop if backprop is not None else backprop_section(data))
     parts += ["<h2>Configuration</h2>", config_html(data),
               f'<p class="muted">Written by mlplab {html.escape(_version())} on '
               f"{datetime.now():%Y-%m-%d %H:%M}. Redraw with <code>mlplab report "
@@ -183,26 +185,6 @@ def diagnosis_section(run_dir: str | os.PathLike) -> str:
         return f'<section class="diagnosis"><h2>Diagnosis</h2><p>Not available: {html.escape(str(exc))}</p></section>'
 
 
-def diagnose_images(run_dir: str | os.PathLike, theme: str, figures: FigureSet | None) -> dict[str, tuple[str, bytes]]:
-    """Layer-health figures: the PNGs already drawn beside the others, else drawn in memory."""
-    from mlplab.viz.diagnose import diagnose_figure_bytes
-
-    images = {}
-    folder = figures.folder if figures is not None else None
-    for name in DIAGNOSE_FIGURES:
-        png = folder / f"{name}.png" if folder is not None else None
-        if png is not None and png.is_file():
-            images[name] = ("image/png", png.read_bytes())
-    missing = [name for name in DIAGNOSE_FIGURES if name not in images]
-    if missing:
-        try:
-            images.update({name: ("image/png", payload)
-                           for name, payload in diagnose_figure_bytes(run_dir, theme, missing).items()})
-        except RunFolderError:
-            pass  # an old run without layer statistics: the Diagnosis section says so
-    return images
-
-
 def _version() -> str:
     try:
         return version("mlplab")
@@ -211,7 +193,7 @@ def _version() -> str:
 
 
 def images_from_files(figures: FigureSet) -> dict[str, tuple[str, bytes]]:
-    """The PNGs (and the GIF) that :func:`draw_run_figures` wrote, read back for embedding."""
+    """The PNGs (and the GIF) that :func:`draw_run` wrote, read back for embedding."""
     images = {}
     for name, paths in figures.paths.items():
         for path in paths:
@@ -227,10 +209,11 @@ def write_report(
     figures: FigureSet | None = None,
     data: RunData | None = None,
     path: str | os.PathLike | None = None,
+    sections: dict[str, str] | None = None,
 ) -> Path:
     """Write ``RUN/report.html`` (or ``path``) and return its path.
 
-    With ``figures`` (what :func:`draw_run_figures` just wrote) the report embeds those files, so
+    With ``figures`` (what :func:`draw_run` just wrote) the report embeds those files, so
     nothing is drawn twice; any figure missing there (or everything, without ``figures``) is drawn
     in memory.
     """
@@ -240,17 +223,42 @@ def write_report(
                              "create it or choose another place with --out.")
     data = data if data is not None else load_run_data(run_dir)
     images = images_from_files(figures) if figures is not None else {}
-    missing = [name for name in FIGURES if name not in images]
-    if missing or ANIMATION not in images:
+    skipped = figures.skipped if figures is not None else {}  # what cannot be drawn is not tried again
+    missing = [name for name in FIGURES if name not in images and name not in skipped]
+    if missing or (ANIMATION not in images and ANIMATION not in skipped):
         rendered = render_images(data, theme, names=missing, animation=ANIMATION not in images)
         images.update(rendered)
-    images.update(diagnose_images(run_dir, theme, figures))
     clean_stale_temp_files(out.parent)  # a killed `report` left its half-written page here
     try:
-        atomic_write_text(out, build_report(data, images, theme=theme, diagnosis=diagnosis_section(run_dir)))
+        sections = sections if sections is not None else report_sections(run_dir, data)
+        atomic_write_text(out, build_report(data, images, theme=theme, **sections))
     except OSError as exc:
         raise RunFolderError(
             f"cannot write the report to {out} ({exc.strerror or type(exc).__name__}); "
             "choose a writable place with --out."
         ) from None
     return out
+
+
+def draw_run_and_report(
+    run_dir: str | os.PathLike, *, theme: str = "dark", formats: tuple[str, ...] = ("png",), report: bool = True,
+    workers: int | None = 1,
+) -> tuple[FigureSet, Path | None]:
+    """Every figure of the run and (with ``report``) ``report.html``: what ``mlplab train`` and a training
+    started from the web app do when it ends. The run folder is read once for both; ``workers`` as for
+    :func:`~mlplab.viz.run_figures.draw_run` (the CLI and the web app pass ``None``: two processes)."""
+    data = load_run_data(run_dir)
+    sections: dict[str, str] = {}
+
+    def prepare() -> None:  # the text of the page, while a worker process still draws figures
+        sections.update(report_sections(run_dir, data))
+
+    figures = draw_run(run_dir, theme=theme, formats=formats or ("png",), data=data,
+                       workers=workers, while_waiting=prepare if report else None)
+    page = write_report(run_dir, theme=theme, figures=figures, data=data, sections=sections or None) if report else None
+    return figures, page
+
+
+def report_sections(run_dir: str | os.PathLike, data: RunData) -> dict[str, str]:
+    """The page's computed HTML fragments (no figure among them): the diagnosis and backprop, step by step."""
+    return {"diagnosis": diagnosis_section(run_dir), "backprop": backprop_section(data)}

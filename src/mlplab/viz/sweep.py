@@ -35,6 +35,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from mlplab.optim import OPTIMIZERS
 from mlplab.sweep.space import SWEPT
 from mlplab.sweep.summary import Ranked, Row, rank_configurations, setting_label, varied_settings
+from mlplab.viz.palette import cycle_colors
 from mlplab.viz.panels import axes_or_new, grid_shape
 from mlplab.viz.theme import OPTIMIZER_COLORS, colors, save_figure, theme_context
 
@@ -81,8 +82,8 @@ def _ok(row: Row) -> bool:
 
 
 def _palette(n: int) -> list[str]:
-    cycle = [p["color"] for p in mpl.rcParams["axes.prop_cycle"]]
-    return [cycle[k % len(cycle)] for k in range(n)] if n <= len(cycle) else [
+    cycle = cycle_colors(n)
+    return cycle if len(set(cycle)) == n else [
         mpl.colors.to_hex(c) for c in plt.get_cmap("tab20")(np.linspace(0, 1, n))]
 
 

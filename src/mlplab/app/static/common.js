@@ -104,6 +104,12 @@ mlplab.escape = (text) =>
 // ---------------------------------------------------------------- charts
 
 mlplab.css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+// The k-th colour of the theme's cycle (--cycle-0 … from /palette.css, i.e. mlplab.viz.palette), repeating.
+mlplab.cycleColor = (k) => {
+  let n = 0;
+  while (mlplab.css(`--cycle-${n}`)) n += 1;
+  return mlplab.css(`--cycle-${k % Math.max(n, 1)}`);
+};
 
 // A legend under the x axis, measured in pixels from the chart's bottom (a share of the plot's height
 // lands on the axis title once the type is projector-sized): returns it with the bottom margin it needs.

@@ -169,7 +169,7 @@ function draw() {
   });
   contour.push({ type: "scatter", mode: "markers", x: [r.start[0]], y: [r.start[1]], name: "start", hoverinfo: "skip",
                  showlegend: false,
-                 marker: { size: 14, color: "#009E73", line: { width: 2, color: "#fff" } } });
+                 marker: { size: 14, color: mlplab.css("--start"), line: { width: 2, color: "#fff" } } });
   if (minima.length) {
     contour.push({ type: "scatter", mode: "markers", x: minima.map((m) => m[0]), y: minima.map((m) => m[1]), name: "minimum",
                    hoverinfo: "skip", showlegend: false, marker: { size: 16, symbol: "star", color: "#fff", line: { width: 1.5, color: "#000" } } });

@@ -120,7 +120,6 @@ async function curvesOf(row) {
   return detail.curves;
 }
 
-const PALETTE = ["#56B4E9", "#E69F00", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#0072B2", "#999999"];
 
 let overlaySeq = 0;
 async function drawOverlay() {
@@ -132,7 +131,7 @@ async function drawOverlay() {
     let curves = null;
     try { curves = await curvesOf(row); } catch (e) { problems.push(`${row.name}: ${e.message}`); continue; }
     if (!curves) { problems.push(`${row.name} is still training; open it to watch it live.`); continue; }
-    const color = PALETTE[k % PALETTE.length];
+    const color = mlplab.cycleColor(k);
     const group = { legendgroup: row.name };
     // one legend entry per run (its colour); a click on it hides both of its curves
     const hidden = { showlegend: false, ...group };
