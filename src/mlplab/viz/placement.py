@@ -29,10 +29,15 @@ def line_points(ax: Axes, lines: Sequence[Line2D], step: float = 2.0) -> np.ndar
         xy = xy[np.all(np.isfinite(xy), axis=1)]
         if not len(xy):
             continue
-        pts = ax.transData.transform(xy)
+        with np.errstate(all="ignore"):
+            pts = ax.transData.transform(xy)
+        pts = pts[np.all(np.isfinite(pts), axis=1)]  # huge values (a blown-up loss) overflow the transform
         out.append(pts)
+        # a segment much longer than the axes only needs as many points as the axes can hold
+        most = int(4 * (ax.bbox.width + ax.bbox.height) / step) + 2
         for p, q in zip(pts[:-1], pts[1:], strict=True):
-            n = int(np.hypot(*(q - p)) // step)
+            length = float(np.hypot(*(q - p)))
+            n = min(int(length // step), most) if np.isfinite(length) else most
             if n > 1:
                 t = np.linspace(0, 1, n + 1)[1:-1, None]
                 out.append(p + t * (q - p))

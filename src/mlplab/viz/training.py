@@ -199,6 +199,10 @@ def _zoom_inset(ax: Axes, it: np.ndarray, train: np.ndarray, test: np.ndarray,
     return inset
 
 
+#: The loss axis stops here: beyond it a diverged run's curve is only 'off the chart'.
+LOSS_AXIS_CAP = 1e100
+
+
 def plot_loss(
     history: History,
     *,
@@ -232,8 +236,9 @@ def plot_loss(
                                        lw=1.5, label="test-set loss (at evaluations)")
         if log:
             ax.set_yscale("log")
-        else:
-            ax.set_ylim(bottom=0)
+        # a blown-up loss (up to 1e308 before it turns inf) would overflow the tick arithmetic
+        top = min(ax.get_ylim()[1], LOSS_AXIS_CAP)
+        ax.set_ylim(bottom=None if log else 0, top=top)
         ax.set_xlabel("iteration")
         ax.set_ylabel("cross-entropy loss" + (" (log scale)" if log else ""))
         ax.set_title("Loss" if history.status == "completed" else f"Loss ({history.status})")
