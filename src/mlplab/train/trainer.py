@@ -32,6 +32,7 @@ from mlplab.nn.functions import cross_entropy_from_scores
 from mlplab.nn.networks import EVAL_CHUNK, LayerNet, build_network
 from mlplab.optim import make_optimizer
 from mlplab.train.config import TrainConfig
+from mlplab.train.fast_step import training_step
 from mlplab.train.history import History
 from mlplab.train.layer_stats import LayerStatsRecorder
 from mlplab.train.limits import check_training
@@ -215,14 +216,15 @@ def train(
         for obs in all_observers:
             obs.on_evaluation(state)
 
+    # network.gradient + optimizer.update; for the common networks in preallocated buffers (the same bits)
+    step = training_step(network, optimizer, x_train, t_train, config.batch_size)
     # A diverging run overflows long before its loss turns NaN; we detect that explicitly below,
     # so NumPy's warnings would only be noise on the learner's screen.
     with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):  # small products: one thread
         try:
             for i in range(config.iters):
                 batch = next(batches)
-                grads = network.gradient(x_train[batch], t_train[batch])
-                loss = network.last_loss
+                loss, grads = step.gradient(x_train, t_train, batch)
                 if not np.isfinite(loss):
                     history.status = "diverged"
                     history.message = (
@@ -230,7 +232,7 @@ def train(
                         f"try a smaller learning rate, e.g. --lr {config.lr / 10:g}."
                     )
                     break
-                optimizer.update(network.params, grads)
+                step.update(grads)
                 history.loss.append(loss)
                 state.iteration, state.loss, state.grads = i, loss, grads
                 for obs in all_observers:
