@@ -133,7 +133,7 @@ class FastStep:
             layer = self.affines[k]
             z_in = x if k == 0 else a[k - 1]
             np.matmul(z_in.T, d[k], out=self.grads[f"W{k + 1}"])  # (D_k, N) @ (N, D_k+1)
-            np.sum(d[k], axis=0, out=self.grads[f"b{k + 1}"])
+            np.add.reduce(d[k], axis=0, out=self.grads[f"b{k + 1}"])  # np.sum without its Python wrapper
             if k > 0:
                 np.matmul(d[k], layer.W.T, out=d[k - 1])  # (N, D_k+1) @ (D_k+1, D_k) -> (N, D_k)
                 self._activation_backward(k - 1)
@@ -174,13 +174,13 @@ class FastStep:
         by the shifted scores.
         """
         n, t, rows = scores.shape[0], self.t, self.rows
-        np.max(scores, axis=1, keepdims=True, out=self.row_max)
+        np.maximum.reduce(scores, axis=1, keepdims=True, out=self.row_max)  # np.max, np.sum: their ufuncs
         scores -= self.row_max  # shifted: every exponent <= 0
         np.exp(scores, out=dy)
-        np.sum(dy, axis=1, keepdims=True, out=self.row_sum)
+        np.add.reduce(dy, axis=1, keepdims=True, out=self.row_sum)
         np.log(self.row_sum[:, 0], out=self.log_sum)
         self.log_sum -= scores[rows, t]
-        loss = float(np.sum(self.log_sum)) / n
+        loss = float(np.add.reduce(self.log_sum)) / n
         dy /= self.row_sum  # y = softmax(scores)
         dy[rows, t] -= 1  # y − t
         dy *= 1.0 / n
