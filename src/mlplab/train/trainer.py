@@ -44,7 +44,7 @@ from mlplab.train.run_folder import (
     unwritten_error,
     write_config,
 )
-from mlplab.train.threads import blas_thread_count, blas_threads
+from mlplab.train.threads import blas_threads
 
 Dataset = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -199,13 +199,11 @@ def train(
         obs.on_start(state)
 
     started = time.perf_counter()
-    eval_threads = blas_thread_count()
 
     def measure(i: int) -> None:
         """Evaluate the network as it is after iteration ``i`` on both full sets; tell the observers."""
-        with blas_threads(eval_threads):  # large products: every core
-            train_acc, train_loss = evaluate(network, x_train, t_train)
-            test_acc, test_loss = evaluate(network, x_test, t_test)
+        train_acc, train_loss = evaluate(network, x_train, t_train)
+        test_acc, test_loss = evaluate(network, x_test, t_test)
         history.iterations.append(i)
         history.train_acc.append(train_acc)
         history.test_acc.append(test_acc)
@@ -220,7 +218,8 @@ def train(
     step = training_step(network, optimizer, x_train, t_train, config.batch_size)
     # A diverging run overflows long before its loss turns NaN; we detect that explicitly below,
     # so NumPy's warnings would only be noise on the learner's screen.
-    with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):  # small products: one thread
+    # One BLAS thread for the steps and the evaluations (mlplab.train.threads says why).
+    with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):
         try:
             for i in range(config.iters):
                 batch = next(batches)
