@@ -190,7 +190,7 @@ def train(
         all_observers = [
             StreamWriter(run_dir), SnapshotRecorder(run_dir),
             # No eval_every: the final evaluation may come at any iteration (a stop request, Ctrl-C),
-            # so the recorder keeps the weights before every step (two small copies, ≈7 µs an iteration).
+            # so the recorder keeps the weights before every step (copied into two buffers that take turns).
             *([LayerStatsRecorder(run_dir, x_train, t_train=t_train)] if record_layer_stats else []),
             *all_observers,
         ]
