@@ -107,7 +107,7 @@ def test_diverging_run_exits_non_zero_and_keeps_the_record(tmp_path):
 
 
 def test_gradcheck_passes_and_reports_every_parameter():
-    result = run(["gradcheck", "--samples", "2"])
+    result = run(["gradcheck", "--samples", "2", "--hidden", "10"])  # 784-10-10: the same four parameters, fast
     assert result.exit_code == 0
     for name in ("W1", "b1", "W2", "b2"):
         assert f"\n{name} " in result.output
@@ -115,7 +115,7 @@ def test_gradcheck_passes_and_reports_every_parameter():
 
 
 def test_gradcheck_fails_above_tolerance():
-    result = CliRunner().invoke(main, ["gradcheck", "--samples", "2", "--tolerance", "1e-16"])
+    result = CliRunner().invoke(main, ["gradcheck", "--samples", "1", "--hidden", "5", "--tolerance", "1e-16"])
     assert result.exit_code == 1 and "FAILED" in result.output
 
 

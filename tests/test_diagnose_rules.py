@@ -117,6 +117,7 @@ def test_deep_sigmoid_net_has_vanishing_gradients(tmp_path):
     assert found["vanishing-gradients"].numbers["ratio"] < 1e-3
 
 
+@pytest.mark.slow  # the full 10000 iterations; fast: a healthy short run prints no diagnosis (test_cli_train)
 def test_textbook_run_has_no_insight(tmp_path):
     """The full default run (784-50-10 sigmoid, lr 0.1, 10000 iterations), slow start included."""
     result, found = run_and_diagnose(tmp_path, **{k: None for k in ("train_size", "test_size", "eval_every")},

@@ -111,6 +111,7 @@ def test_multi_layer_net_gradient(rng):
     assert max(c.relative_error for c in checks) < TOL
 
 
+@pytest.mark.slow  # ~10 s; the small networks above check the same backprop in a fraction of a second
 def test_mnist_gradient_check(mnist):
     """The textbook's check, on three real images and the real 784-50-10 sizes."""
     (x_train, t_train), _ = mnist

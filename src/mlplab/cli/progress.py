@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING
 
 from mlplab.train.observers import Observer, TrainingState
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 class ProgressBar(Observer):
@@ -19,6 +21,8 @@ class ProgressBar(Observer):
         self.shown = 0
 
     def on_start(self, state: TrainingState) -> None:
+        from tqdm import tqdm  # here, not at the top: `mlplab --help` need not load it (~25 ms)
+
         self.bar = tqdm(total=state.config.iters, unit="it", file=sys.stderr, disable=self.disable,
                         dynamic_ncols=True, desc=state.network.describe())
 

@@ -18,7 +18,8 @@ Per affine layer ``k`` (parameters ``Wk``, ``bk``) and per evaluation:
   diverges. Each evaluation starts the power iteration from the previous eigenvector, so a few
   Hessian-vector products (2 backprops each) suffice.
 
-Cost: copying the parameters is needed for ΔW, but only at the iteration just before an evaluation;
+Cost: copying the parameters is needed for ΔW, but only at the iteration just before an evaluation
+(without ``eval_every``, at every iteration, into two sets of buffers that take turns);
 everything else happens at the evaluations (17 in the textbook run), on 500 probe rows (λ_max on 200). The benchmark
 ``benchmarks/bench_diagnose_overhead.py`` measures the whole cost against a run without it.
 
@@ -238,7 +239,15 @@ class LayerStatsRecorder(Observer):
 
     def on_iteration(self, state: TrainingState) -> None:
         if self.eval_every is None:  # any iteration may be evaluated next: always keep the last two
-            self.before, self._latest = self._latest, self._weights(state.network)
+            # Two sets of buffers take turns, so no new arrays each iteration: the set that held the
+            # weights before the previous step (no longer needed) receives the weights after this one.
+            if self._latest is self.before:  # the first iteration: make the second set
+                spare = self._weights(state.network)
+            else:
+                spare = self.before
+                for key, w in spare.items():
+                    np.copyto(w, state.network.params[key])
+            self.before, self._latest = self._latest, spare
         elif (state.iteration + 1) % self.eval_every == 0:
             # Iteration i + 1 is evaluated: keep the weights now, before its update changes them.
             self.before = self._weights(state.network)

@@ -32,6 +32,7 @@ from mlplab.errors import ConfigError, DataError
 from mlplab.nn.networks import LayerNet, build_network, evaluate
 from mlplab.optim import make_optimizer
 from mlplab.train.config import TrainConfig
+from mlplab.train.fast_step import training_step
 from mlplab.train.history import History
 from mlplab.train.layer_stats import LayerStatsRecorder
 from mlplab.train.limits import check_training
@@ -43,7 +44,7 @@ from mlplab.train.run_folder import (
     unwritten_error,
     write_config,
 )
-from mlplab.train.threads import blas_thread_count, blas_threads
+from mlplab.train.threads import blas_threads
 
 Dataset = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -211,7 +212,7 @@ def train(
         all_observers = [
             *all_observers, StreamWriter(run_dir), SnapshotRecorder(run_dir),
             # No eval_every: the final evaluation may come at any iteration (a stop request, Ctrl-C),
-            # so the recorder keeps the weights before every step (two small copies, ≈7 µs an iteration).
+            # so the recorder keeps the weights before every step (copied into two buffers that take turns).
             *([LayerStatsRecorder(run_dir, x_train, t_train=t_train)] if record_layer_stats else []),
         ]
     state = TrainingState(config=config, network=network, optimizer=optimizer, history=history, run_dir=run_dir)
@@ -219,17 +220,15 @@ def train(
         obs.on_start(state)
 
     started = time.perf_counter()
-    eval_threads = blas_thread_count()
 
     def measure(i: int) -> None:
         """Evaluate the network as it is after iteration ``i`` on both full sets; tell the observers."""
-        with blas_threads(eval_threads):  # large products: every core
-            train_acc, train_loss = evaluate(network, x_train, t_train)
-            test_acc, test_loss = evaluate(network, x_test, t_test)
-            if x_val is not None:
-                val_acc, val_loss = evaluate(network, x_val, t_val)
-                history.val_acc.append(val_acc)
-                history.val_loss.append(val_loss)
+        train_acc, train_loss = evaluate(network, x_train, t_train)
+        test_acc, test_loss = evaluate(network, x_test, t_test)
+        if x_val is not None:
+            val_acc, val_loss = evaluate(network, x_val, t_val)
+            history.val_acc.append(val_acc)
+            history.val_loss.append(val_loss)
         history.iterations.append(i)
         history.train_acc.append(train_acc)
         history.test_acc.append(test_acc)
@@ -240,14 +239,16 @@ def train(
         for obs in all_observers:
             obs.on_evaluation(state)
 
+    # network.gradient + optimizer.update; for the common networks in preallocated buffers (the same bits)
+    step = training_step(network, optimizer, x_train, t_train, config.batch_size)
     # A diverging run overflows long before its loss turns NaN; we detect that explicitly below,
     # so NumPy's warnings would only be noise on the learner's screen.
-    with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):  # small products: one thread
+    # One BLAS thread for the steps and the evaluations (mlplab.train.threads says why).
+    with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):
         try:
             for i in range(config.iters):
                 batch = next(batches)
-                grads = network.gradient(x_train[batch], t_train[batch])
-                loss = network.last_loss
+                loss, grads = step.gradient(x_train, t_train, batch)
                 if not np.isfinite(loss):
                     history.status = "diverged"
                     history.message = (
@@ -255,7 +256,7 @@ def train(
                         f"try a smaller learning rate, e.g. --lr {config.lr / 10:g}."
                     )
                     break
-                optimizer.update(network.params, grads)
+                step.update(grads)
                 history.loss.append(loss)
                 state.iteration, state.loss, state.grads = i, loss, grads
                 for obs in all_observers:
