@@ -2,8 +2,9 @@
 
     ∂f/∂v[k] ≈ (f(v + h·e_k) − f(v − h·e_k)) / 2h        (error O(h²); "Deep Learning from Scratch" §4.3.1)
 
-One element at a time, in float64: slow but it knows nothing about backpropagation, which is the
-point. The textbook's ``h = 1e-4`` balances the O(h²) truncation against float64 rounding.
+One element at a time (:func:`mlplab.nn.numerical_gradient`, the book's loop), in float64: slow
+but it knows nothing about backpropagation, which is the point. The textbook's ``h = 1e-4``
+balances the O(h²) truncation against float64 rounding.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+
+from mlplab.nn.numerical import numerical_gradient
 
 #: The step of the central differences (the textbook's).
 H = 1e-4
@@ -26,19 +29,8 @@ def central_differences(f: Callable[[], float], v: np.ndarray, *, rows: np.ndarr
     """
     if v.dtype != np.float64:
         raise TypeError(f"central differences need float64 values to be meaningful, got {v.dtype}.")
-    grad = np.zeros_like(v)
-    flat_v, flat_g = v.reshape(-1), grad.reshape(-1)  # views: writing them writes v and grad
     if rows is None:
-        elements = range(v.size)
-    else:
-        columns = v.shape[1]
-        elements = (np.asarray(rows)[:, None] * columns + np.arange(columns)).reshape(-1)
-    for k in elements:
-        original = flat_v[k]
-        flat_v[k] = original + h
-        f_plus = f()
-        flat_v[k] = original - h
-        f_minus = f()
-        flat_v[k] = original
-        flat_g[k] = (f_plus - f_minus) / (2 * h)
-    return grad
+        return numerical_gradient(lambda _: f(), v, h)
+    columns = v.shape[1]
+    elements = (np.asarray(rows)[:, None] * columns + np.arange(columns)).reshape(-1)
+    return numerical_gradient(lambda _: f(), v, h, elements=elements)

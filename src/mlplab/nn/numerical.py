@@ -6,12 +6,13 @@ but independent of any derivative written by hand.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-4) -> np.ndarray:
+def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-4, *,
+                       elements: Iterable[int] | None = None) -> np.ndarray:
     """∂f/∂x by central differences, element by element: (f(x + h·e_i) − f(x − h·e_i)) / 2h.
 
     ``x`` may have any shape. It is changed *in place* while ``f`` is evaluated and restored after
@@ -23,6 +24,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
 
         >>> numerical_gradient(lambda x: np.sum(x**2), np.array([3.0, 4.0]))
         array([6., 8.])
+
+    ``elements`` (flat indices into ``x``): only these are nudged; the others keep the gradient 0.
     """
     if not np.issubdtype(x.dtype, np.floating):
         raise TypeError(
@@ -30,7 +33,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
             "pass x.astype(np.float64)."
         )
     grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
+    indices = np.ndindex(x.shape) if elements is None else (np.unravel_index(k, x.shape) for k in elements)
+    for idx in indices:
         original = x[idx].copy()
         x[idx] = original + h
         f_plus = f(x)
