@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import threading
+from collections.abc import Iterator
 from html.parser import HTMLParser
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -87,3 +90,33 @@ def _outside_references(page: str) -> list[str]:
 def outside_references():
     """``outside_references(page)``: scripts, links and every src/href/… that is not a data: URI or #anchor."""
     return _outside_references
+
+
+@contextlib.contextmanager
+def _served(app) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on a free loopback port, as `mlplab serve` serves it;
+    yields its base URL and, on exit, stops its trainings and the server."""
+    from mlplab.app.server import bind, make_server
+
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    server = make_server(app, "127.0.0.1", port)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        assert thread.is_alive(), "the server did not start"
+        threading.Event().wait(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        app.state.closing.set()
+        for job in app.state.trainings.jobs.values():
+            job.stop.set()
+        server.should_exit = True
+        thread.join(20)
+
+
+@pytest.fixture(scope="session")
+def serve_in_thread():
+    """``with serve_in_thread(app) as base_url: …`` — the real server for the browser tests."""
+    return _served

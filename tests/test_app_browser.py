@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from pathlib import Path
 
 import pytest
 
 from mlplab.app import AppSettings, create_app
-from mlplab.app.server import bind, make_server
 from mlplab.train import TrainConfig, train
 
 CHROMIUM = "/usr/bin/chromium"
@@ -39,23 +37,10 @@ def root(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def base_url(root):
+def base_url(root, serve_in_thread):
     """The app served by uvicorn in a thread, as `mlplab serve` serves it."""
-    sock = bind("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    app = create_app(AppSettings(runs_dir=root))
-    uvicorn_server = make_server(app, "127.0.0.1", port)
-    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not uvicorn_server.started:
-        assert thread.is_alive(), "the server did not start"
-        threading.Event().wait(0.05)
-    yield f"http://127.0.0.1:{port}"
-    app.state.closing.set()
-    for job in app.state.trainings.jobs.values():
-        job.stop.set()
-    uvicorn_server.should_exit = True
-    thread.join(20)
+    with serve_in_thread(create_app(AppSettings(runs_dir=root))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

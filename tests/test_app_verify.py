@@ -4,7 +4,6 @@ from the run's seed and answers the measured before → after, like ``mlplab dia
 from __future__ import annotations
 
 import base64
-import threading
 import warnings
 from pathlib import Path
 
@@ -63,28 +62,18 @@ CHROMIUM = "/usr/bin/chromium"
 
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
-def test_try_the_fix_button_in_a_real_browser(client, tmp_path):
+def test_try_the_fix_button_in_a_real_browser(client, tmp_path, serve_in_thread):
     """The Run page's diagnosis box: the options are buttons, and "Try the fix" shows the measured lines and
     the figure (the real server in a thread, a real headless Chromium)."""
     playwright_api = pytest.importorskip("playwright.sync_api")
-    from mlplab.app.server import bind, make_server
-
     root = Path(client.app.state.runs.root)
-    sock = bind("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    app = create_app(AppSettings(runs_dir=root))
-    server = make_server(app, "127.0.0.1", port)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.05)
     errors: list[str] = []
-    try:
+    with serve_in_thread(create_app(AppSettings(runs_dir=root))) as base_url:
         with playwright_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"http://127.0.0.1:{port}/run/lr300")
+            page.goto(f"{base_url}/run/lr300")
             option = page.locator('button.option[data-verify="lr-too-high"]').first
             option.wait_for()
             assert option.inner_text().startswith("--lr ")
@@ -95,7 +84,4 @@ def test_try_the_fix_button_in_a_real_browser(client, tmp_path):
             page.wait_for_function("document.querySelector('img.verify-figure').naturalWidth > 0")
             result.screenshot(path=str(tmp_path / "try_the_fix.png"))
             browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(20)
     assert errors == []
