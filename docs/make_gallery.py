@@ -71,7 +71,7 @@ def train_gallery(work: Path, out_dir: Path, max_bytes: int, run_dir: Path | Non
     """The textbook run and its eight figures (``run_dir``: an existing run of ``mlplab train --seed 0``,
     drawn into ``work`` instead of training again)."""
     from mlplab.train import TrainConfig, load_run, train
-    from mlplab.viz.run_figures import draw_run
+    from mlplab.viz.training.run_figures import draw_run
 
     started = time.perf_counter()
     if run_dir is None:
@@ -91,7 +91,7 @@ def landscape_gallery(work: Path, out_dir: Path, max_bytes: int) -> list[Path]:
     from mlplab.landscape import FUNCTIONS, descend, get_function, judge
     from mlplab.landscape.compare import PRESETS, compare_optimizers
     from mlplab.landscape.sgd_study import run_sgd_study
-    from mlplab.viz.landscape_files import compare_files, descent_files, sgd_files
+    from mlplab.viz.landscape.files import compare_files, descent_files, sgd_files
 
     folders = {command: work / command for command in LANDSCAPE_FILES}
     for folder in folders.values():

@@ -26,8 +26,8 @@ from mlplab.diagnose import diagnose_run
 from mlplab.nn.functions import softmax
 from mlplab.optim import OPTIMIZERS
 from mlplab.train import History, TrainConfig, load_run, load_snapshots, train
-from mlplab.viz.run_figures import FIGURES
-from mlplab.viz.training import default_window, moving_average
+from mlplab.viz.training.curves import default_window, moving_average
+from mlplab.viz.training.run_figures import FIGURES
 
 TINY = TrainConfig(iters=61, batch_size=50, lr=0.5, hidden=(16,), train_size=500, test_size=200, eval_every=20,
                    seed=0)

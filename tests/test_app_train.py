@@ -89,7 +89,7 @@ def test_a_browser_started_run_draws_the_same_figure_files_as_the_cli(tmp_path):
     from click.testing import CliRunner
 
     from mlplab.cli.app import main
-    from mlplab.viz.run_figures import FIGURES
+    from mlplab.viz.training.run_figures import FIGURES
 
     settings = {**SMALL, "plots": True, "name": "web"}
     with make_client(tmp_path / "runs") as client:

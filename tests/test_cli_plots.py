@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from mlplab.cli.app import main
 from mlplab.cli.plots import FORMAT_CHOICES, THEME_CHOICES, plot_command, report_command
 from mlplab.train import TrainConfig, load_run, train
-from mlplab.viz.run_figures import ANIMATION, FIGURES
 from mlplab.viz.theme import FORMATS, THEMES
+from mlplab.viz.training.run_figures import ANIMATION, FIGURES
 
 SMALL = ["--iters", "60", "--train-size", "500", "--test-size", "300", "--eval-every", "30", "--hidden", "8",
          "--seed", "0", "--quiet"]

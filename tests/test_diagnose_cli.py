@@ -10,7 +10,7 @@ from mlplab.cli.app import main
 from mlplab.train import TrainConfig, train
 from mlplab.train.layer_stats import LAYER_STATS, load_layer_stats
 from mlplab.viz.diagnose import plot_gradient_flow, plot_layer_health
-from mlplab.viz.run_figures import FINAL_ONLY, draw_run
+from mlplab.viz.training.run_figures import FINAL_ONLY, draw_run
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

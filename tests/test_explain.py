@@ -228,7 +228,7 @@ def test_cli_mistakes_are_one_line(run_dir, args, says):
 
 
 def test_report_section_explains_test_image_0(run_dir):
-    from mlplab.viz.run_figures import load_run_data
+    from mlplab.viz.training.run_figures import load_run_data
 
     data = load_run_data(run_dir)
     html = report_section(data)
@@ -239,7 +239,7 @@ def test_report_section_explains_test_image_0(run_dir):
 
 def test_report_html_has_the_backprop_section(run_dir):
     from mlplab.viz.report import build_report
-    from mlplab.viz.run_figures import load_run_data
+    from mlplab.viz.training.run_figures import load_run_data
 
     page = build_report(load_run_data(run_dir), {})
     section = page[page.index('<section id="backprop">'):]
@@ -264,7 +264,7 @@ def test_api_answers_the_json_of_the_cli(client, run_dir):
     assert data["index"] == 2 and data["at"] == 3 and data["run"] == "run"
     assert [s["name"] for s in data["backward"]][-2:] == ["∂L/∂W1", "∂L/∂b1"]
     assert max(data["checks"].values()) < 1e-6
-    from mlplab.viz.run_figures import load_run_data
+    from mlplab.viz.training.run_figures import load_run_data
 
     cli = explain_run(load_run_data(run_dir), 2, at=-1, check=False).to_dict()
     assert data["grads"]["W2"] == cli["grads"]["W2"] and data["forward"][-1]["value"] == cli["forward"][-1]["value"]

@@ -13,11 +13,11 @@ from PIL import Image
 from mlplab.landscape import FUNCTIONS, descend, judge
 from mlplab.landscape.compare import PRESETS, compare_optimizers
 from mlplab.landscape.sgd_study import run_sgd_study
-from mlplab.viz.interactive import landscape_figure, landscape_html
-from mlplab.viz.landscape import log_levels, plot_box, plot_contour, plot_convergence, plot_surface
-from mlplab.viz.landscape_animation import animate_paths
-from mlplab.viz.landscape_compare import plot_compare_grid, plot_compare_overlay
-from mlplab.viz.landscape_sgd import plot_sgd_study
+from mlplab.viz.landscape.animation import animate_paths
+from mlplab.viz.landscape.compare import plot_compare_grid, plot_compare_overlay
+from mlplab.viz.landscape.interactive import landscape_figure, landscape_html
+from mlplab.viz.landscape.plots import log_levels, plot_box, plot_contour, plot_convergence, plot_surface
+from mlplab.viz.landscape.sgd import plot_sgd_study
 
 
 @pytest.fixture(scope="module")

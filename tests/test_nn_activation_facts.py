@@ -89,7 +89,7 @@ def softplus(monkeypatch):
 
 
 def test_a_toy_activation_added_in_one_place_trains_with_stats_diagnosis_and_figures(softplus, tmp_path):
-    from mlplab.viz.run_figures import draw_run
+    from mlplab.viz.training.run_figures import draw_run
 
     config = TrainConfig(activation="softplus", weight_init_std="auto", hidden=(16,), iters=60, batch_size=50,
                          train_size=500, test_size=200, eval_every=20, lr=0.1, seed=0)

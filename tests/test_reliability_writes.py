@@ -212,13 +212,13 @@ def test_gradcheck_refuses_a_tolerance_that_is_not_positive(tolerance):
 
 
 def test_ctrl_c_in_any_command_is_one_line_and_exit_130(tmp_path, monkeypatch):
-    import mlplab.viz.run_figures
+    import mlplab.viz.training.run_figures
 
     def interrupted(run_dir):
         raise KeyboardInterrupt
 
     train(CONFIG.replace(iters=3), run_dir=tmp_path / "run")
-    monkeypatch.setattr(mlplab.viz.run_figures, "load_run_data", interrupted)
+    monkeypatch.setattr(mlplab.viz.training.run_figures, "load_run_data", interrupted)
     result = CliRunner().invoke(main, ["plot", str(tmp_path / "run")])
     assert result.exit_code == 130
     assert result.stderr.strip() == "Interrupted (Ctrl-C)."

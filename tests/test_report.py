@@ -13,7 +13,7 @@ from mlplab.errors import RunFolderError
 from mlplab.nn import build_network
 from mlplab.train import History, TrainConfig, train
 from mlplab.viz.report import CAPTIONS, build_report, images_from_files, write_report
-from mlplab.viz.run_figures import ANIMATION, FIGURES, draw_run, load_run_data
+from mlplab.viz.training.run_figures import ANIMATION, FIGURES, draw_run, load_run_data
 
 TINY = {"iters": 80, "train_size": 500, "test_size": 300, "eval_every": 40, "seed": 1, "hidden": (8,)}
 

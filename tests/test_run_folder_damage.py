@@ -300,7 +300,7 @@ def test_an_accepted_history_can_be_diagnosed_and_drawn(d):
     import matplotlib.pyplot as plt
 
     from mlplab.diagnose import diagnose
-    from mlplab.viz.training import plot_accuracy, plot_loss
+    from mlplab.viz.training.curves import plot_accuracy, plot_loss
 
     try:
         history = run_schema.parse_history(json.dumps(d).encode(), HISTORY)

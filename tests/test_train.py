@@ -218,7 +218,7 @@ def test_layer_statistics_of_the_final_evaluation_are_of_its_last_step(small_mni
 
 def test_config_records_the_rows_and_an_old_folder_without_them_still_draws(small_mnist, tmp_path):
     """n_train/n_test in config.json spare the figures a reload of 60,000 images; old folders still work."""
-    from mlplab.viz.run_figures import draw_run, load_run_data
+    from mlplab.viz.training.run_figures import draw_run, load_run_data
 
     (x, _), (xt, _) = small_mnist
     train(TrainConfig(iters=20, eval_every=10, seed=0), data=small_mnist, run_dir=tmp_path / "run")

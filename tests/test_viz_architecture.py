@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 
 from mlplab.nn import build_network, sigmoid, softmax
-from mlplab.viz.architecture import (
+from mlplab.viz.theme import figure_bytes
+from mlplab.viz.training.architecture import (
     choose_inputs,
     layer_activations,
     network_from_params,
     plot_architecture,
     strongest_edges,
 )
-from mlplab.viz.theme import figure_bytes
 
 
 def trained_like(sizes, activation="sigmoid", seed=0):

@@ -8,15 +8,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from mlplab.viz.confusion import (
+from mlplab.viz.theme import figure_bytes
+from mlplab.viz.training.confusion import (
     confusion_matrix,
     most_confident_mistakes,
     plot_confusion,
     plot_mistakes,
     row_normalised,
 )
-from mlplab.viz.predictions import choose_examples, plot_predictions
-from mlplab.viz.theme import figure_bytes
+from mlplab.viz.training.predictions import choose_examples, plot_predictions
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from mlplab.nn import build_network, gradient_check
-from mlplab.viz.gradcheck_plot import FLOOR, abs_differences, plot_gradient_check
 from mlplab.viz.panels import tile_images
 from mlplab.viz.theme import figure_bytes
+from mlplab.viz.training.gradcheck import FLOOR, abs_differences, plot_gradient_check
 
 
 @pytest.mark.parametrize(("sizes", "theme"), [((16, 6, 3), "dark"), ((16, 5, 4, 3), "light")])

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from mlplab.errors import ConfigError
-from mlplab.viz.hidden_units import hidden_units_gif, plot_hidden_units, save_hidden_units_gif, unit_images
 from mlplab.viz.panels import symmetric_limit, tile_center, tile_images
 from mlplab.viz.theme import figure_bytes
+from mlplab.viz.training.hidden_units import hidden_units_gif, plot_hidden_units, save_hidden_units_gif, unit_images
 
 
 def test_unit_image_j_is_column_j_of_W1():

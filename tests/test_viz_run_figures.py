@@ -14,7 +14,7 @@ from mlplab.errors import ConfigError, RunFolderError
 from mlplab.nn import build_network, gradient_check
 from mlplab.train import TrainConfig, evaluate, load_run, train
 from mlplab.train.observers import Observer
-from mlplab.viz.run_figures import (
+from mlplab.viz.training.run_figures import (
     ANIMATION,
     FIGURES,
     draw_run,
@@ -226,7 +226,7 @@ def test_a_worker_process_draws_the_same_bytes_as_this_one(tiny_run, tmp_path):
 
 
 def test_jobs_are_shared_by_cost_and_a_small_set_stays_in_this_process():
-    from mlplab.viz.run_figures import COST, WORKER_START, default_workers, split_jobs
+    from mlplab.viz.training.run_figures import COST, WORKER_START, default_workers, split_jobs
 
     mine, theirs = split_jobs([*FIGURES, ANIMATION], 2)
     assert sorted(mine + theirs[0]) == sorted([*FIGURES, ANIMATION])
@@ -240,7 +240,7 @@ def test_jobs_are_shared_by_cost_and_a_small_set_stays_in_this_process():
 
 @pytest.mark.parametrize(("load", "expected"), [(0.2, 2), (1.5, 1), (12.0, 1)])
 def test_a_second_process_only_when_a_core_is_idle(monkeypatch, load, expected):
-    from mlplab.viz import run_figures
+    from mlplab.viz.training import run_figures
 
     monkeypatch.setattr(run_figures.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(run_figures.os, "getloadavg", lambda: (load, load, load))

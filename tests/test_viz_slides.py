@@ -18,14 +18,14 @@ from mlplab.errors import ConfigError
 from mlplab.landscape import FUNCTIONS, descend, judge
 from mlplab.nn import build_network
 from mlplab.train.history import History
-from mlplab.viz.architecture import contribution_scale, layer_activations, plot_architecture
-from mlplab.viz.hidden_units import frame_title, hidden_units_gif
-from mlplab.viz.interactive import landscape_figure
-from mlplab.viz.landscape import plot_contour, plot_convergence, plot_surface
-from mlplab.viz.landscape_compare import plot_compare_grid, plot_compare_overlay
+from mlplab.viz.landscape.compare import plot_compare_grid, plot_compare_overlay
+from mlplab.viz.landscape.interactive import landscape_figure
+from mlplab.viz.landscape.plots import plot_contour, plot_convergence, plot_surface
 from mlplab.viz.placement import line_points, points_inside
 from mlplab.viz.theme import DEFAULT_DPI, OPTIMIZER_COLORS, figure_bytes, figure_dpi, save_figure
-from mlplab.viz.training import plot_accuracy, plot_loss
+from mlplab.viz.training.architecture import contribution_scale, layer_activations, plot_architecture
+from mlplab.viz.training.curves import plot_accuracy, plot_loss
+from mlplab.viz.training.hidden_units import frame_title, hidden_units_gif
 
 SVG = "{http://www.w3.org/2000/svg}svg"
 

@@ -12,7 +12,7 @@ from mlplab.data.reference import load_book_curve, parse_reference_csv
 from mlplab.errors import DataError
 from mlplab.train.history import History
 from mlplab.viz.theme import figure_bytes
-from mlplab.viz.training import moving_average, plot_accuracy, plot_loss
+from mlplab.viz.training.curves import moving_average, plot_accuracy, plot_loss
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -22,7 +22,7 @@ _LAZY_NAMES = {
     "FiniteSum": "mlplab.landscape",
     "stochastic_descent": "mlplab.landscape",
     "diagnose_run": "mlplab.diagnose",
-    "draw_run": "mlplab.viz.run_figures",
+    "draw_run": "mlplab.viz.training.run_figures",
     "write_report": "mlplab.viz.report",
     "explain_image": "mlplab.explain",
     "explain_run": "mlplab.explain",

@@ -4,7 +4,7 @@ The function comes from :func:`mlplab.landscape.get_function` (a built-in name, 
 the whitelist parser: the text is parsed, never executed); paths from
 :func:`~mlplab.landscape.descend`, or :func:`~mlplab.landscape.stochastic_descent` on a
 :class:`~mlplab.landscape.FiniteSum` for SGD with mini-batch noise; the verdict from
-:func:`~mlplab.landscape.judge`; the grid from :mod:`mlplab.viz.landscape`. The browser draws them
+:func:`~mlplab.landscape.judge`; the grid from :mod:`mlplab.viz.landscape.plots`. The browser draws them
 with plotly (contour, 3-D surface, a slider over the steps).
 """
 
@@ -21,7 +21,7 @@ from mlplab.app.schemas import LandscapeRequest
 from mlplab.landscape import FUNCTIONS, FiniteSum, Function, Path, descend, get_function, judge, stochastic_descent
 from mlplab.landscape.budget import time_limit
 from mlplab.landscape.learning_rates import proposed_lrs
-from mlplab.viz.landscape import gap_floor, plot_box, points_in_frame, surface_grid
+from mlplab.viz.landscape.plots import gap_floor, plot_box, points_in_frame, surface_grid
 
 router = APIRouter(prefix="/api/landscape", tags=["landscape"])
 

@@ -3,8 +3,8 @@
 The page sends the canvas's ink (:class:`~mlplab.app.schemas.DrawingRequest`);
 :func:`mlplab.data.handwriting.mnist_like` turns it into an MNIST digit (20×20 box, centre of mass at
 (14, 14), area averaging); the network at evaluation ``at`` (none: the final model, or a training
-run's latest evaluation) runs its forward pass, :func:`mlplab.viz.architecture.layer_activations`,
-and :func:`mlplab.viz.architecture.plot_architecture` draws it. The answer carries the 28×28 image
+run's latest evaluation) runs its forward pass, :func:`mlplab.viz.training.architecture.layer_activations`,
+and :func:`mlplab.viz.training.architecture.plot_architecture` draws it. The answer carries the 28×28 image
 the network saw, the probabilities, every hidden layer's activations and the drawing (a PNG data URL).
 
 The body is read here, not by FastAPI, so that a huge one is refused (413) before it is parsed.
@@ -71,8 +71,8 @@ def _predict(request: Request, name: str, at: int | None, theme: str, drawing: D
 
     from mlplab.data.handwriting import mnist_like
     from mlplab.nn.networks import network_from_params
-    from mlplab.viz.architecture import layer_activations, plot_architecture
     from mlplab.viz.theme import figure_bytes
+    from mlplab.viz.training.architecture import layer_activations, plot_architecture
 
     data = run_data(request, name)
     k = data.eval_index(at)

@@ -1,9 +1,10 @@
 """``/api/runs``: the runs folder, one run's records, its pictures at any evaluation, and its live stream.
 
-Everything is computed by the library — :mod:`mlplab.viz.run_figures` reads the run folder
+Everything is computed by the library — :mod:`mlplab.viz.training.run_figures` reads the run folder
 (``RunData``: parameters at evaluation ``k`` from ``snapshots.npz``, softmax outputs on the test set),
-:mod:`mlplab.viz.confusion` counts the confusion matrix and draws mistakes, :mod:`mlplab.viz.architecture`
-draws the network, :mod:`mlplab.diagnose` finds the insights. This module only picks what to send.
+:mod:`mlplab.viz.training.confusion` counts the confusion matrix and draws mistakes,
+:mod:`mlplab.viz.training.architecture` draws the network, :mod:`mlplab.diagnose` finds the insights.
+This module only picks what to send.
 
 ``at`` is an evaluation index (0 = first, −1 = last; leave it out for the final state), as in
 ``mlplab plot --at-eval``. While a run this server started is training, the pictures without ``at``
@@ -53,7 +54,7 @@ def _render_lock(request: Request) -> threading.Lock:
 
 
 def run_data(request: Request, name: str) -> Any:
-    """The :class:`~mlplab.viz.run_figures.RunData` the pictures of run ``name`` are drawn from: the
+    """The :class:`~mlplab.viz.training.run_figures.RunData` the pictures of run ``name`` are drawn from: the
     finished run folder, or — while this server trains it — the network at its latest evaluation."""
     job = request.app.state.trainings.jobs.get(name)
     path = _runs(request).path(name, must_exist=job is None)
@@ -109,9 +110,9 @@ async def stream(name: str, request: Request) -> StreamingResponse:
 
 @router.get("/{name:path}/figure/{figure}.png")
 def figure(request: Request, name: str, figure: str, at: int | None = At, theme: Theme = ThemeQuery) -> Response:
-    """One figure of :data:`mlplab.viz.run_figures.FIGURES` as PNG (the layer-health figures, a history
+    """One figure of :data:`mlplab.viz.training.run_figures.FIGURES` as PNG (the layer-health figures, a history
     of the whole run, ignore ``at``)."""
-    from mlplab.viz.run_figures import FIGURES, FINAL_ONLY, make_figure
+    from mlplab.viz.training.run_figures import FIGURES, FINAL_ONLY, make_figure
 
     if figure not in FIGURES:
         raise NotFoundError(f"there is no figure {figure!r}; choose one of: {', '.join(FIGURES)}.")
@@ -120,7 +121,7 @@ def figure(request: Request, name: str, figure: str, at: int | None = At, theme:
     data = run_data(request, name)
     data.eval_index(at)  # a bad index is a 400 before any drawing
     if _is_live(data) and figure == "hidden_units":  # titled with the iteration, not "final"
-        from mlplab.viz.hidden_units import plot_hidden_units
+        from mlplab.viz.training.hidden_units import plot_hidden_units
 
         W1 = data.params_at(None)["W1"]
         title = f"Hidden units ({_state(data, None)}): each unit's {W1.shape[0]} input weights as an image"
@@ -144,7 +145,7 @@ def _state(data: Any, k: int | None) -> str:
 def confusion(request: Request, name: str, at: int | None = At) -> Response:
     """The confusion matrix on the test set at evaluation ``at``: ``matrix[t][p]`` counts digits of
     true class ``t`` predicted as ``p``; ``shares`` divides each row by its sum."""
-    from mlplab.viz.confusion import confusion_matrix, row_normalised
+    from mlplab.viz.training.confusion import confusion_matrix, row_normalised
 
     data = run_data(request, name)
     k = data.eval_index(at)
@@ -163,7 +164,7 @@ def _when(data: Any, k: int | None) -> dict[str, Any]:
 
 def _cell_rows(data: Any, k: int | None, true: int, pred: int, limit: int) -> tuple[np.ndarray, int]:
     """Test rows in cell ``(true, pred)``, the most confident first (at most ``limit``), and the cell's count."""
-    from mlplab.viz.confusion import most_confident_mistakes
+    from mlplab.viz.training.confusion import most_confident_mistakes
 
     n_classes = data.run.sizes[-1]
     for label, value in (("true", true), ("pred", pred)):
@@ -197,8 +198,8 @@ def cell(request: Request, name: str, true: int = CellTrue, pred: int = CellPred
 @router.get("/{name:path}/cell.png")
 def cell_png(request: Request, name: str, true: int = CellTrue, pred: int = CellPred, at: int | None = At,
              limit: int = Limit, theme: Theme = ThemeQuery) -> Response:
-    """Those digits drawn by :func:`mlplab.viz.confusion.plot_mistakes`, captioned ``true→pred p%``."""
-    from mlplab.viz.confusion import plot_mistakes
+    """Those digits drawn by :func:`mlplab.viz.training.confusion.plot_mistakes`, captioned ``true→pred p%``."""
+    from mlplab.viz.training.confusion import plot_mistakes
 
     data = run_data(request, name)
     k = data.eval_index(at)
@@ -234,8 +235,8 @@ def network(request: Request, name: str, digit: int = Query(0, ge=0, le=MAX_TEST
     for that unit's weights."""
     import matplotlib.pyplot as plt
 
-    from mlplab.viz.architecture import plot_architecture, run_contribution_scale
     from mlplab.viz.theme import figure_bytes
+    from mlplab.viz.training.architecture import plot_architecture, run_contribution_scale
 
     data = run_data(request, name)
     k = data.eval_index(at)
@@ -268,7 +269,7 @@ def network(request: Request, name: str, digit: int = Query(0, ge=0, le=MAX_TEST
 def unit_png(request: Request, name: str, unit: int = PathParam(ge=0, le=100_000), at: int | None = At,
              theme: Theme = ThemeQuery) -> Response:
     """One hidden unit's input weights ``W1[:, unit]`` as a 28×28 image (:func:`plot_hidden_units`)."""
-    from mlplab.viz.hidden_units import plot_hidden_units
+    from mlplab.viz.training.hidden_units import plot_hidden_units
 
     data = run_data(request, name)
     k = data.eval_index(at)
@@ -338,7 +339,7 @@ def delete_run(request: Request, name: str) -> Response:
 def run_detail(request: Request, name: str) -> Response:
     """Everything the Run page needs that is not a picture: settings, curves, evaluations, diagnosis."""
     from mlplab.viz.report import REPORT
-    from mlplab.viz.run_figures import FIGURES
+    from mlplab.viz.training.run_figures import FIGURES
 
     runs = _runs(request)
     path = runs.path(name)
@@ -369,7 +370,7 @@ def run_detail(request: Request, name: str) -> Response:
 
 def _curves(h: Any) -> dict[str, Any]:
     """Accuracy and loss at each evaluation, and the per-iteration loss (thinned) with its moving average."""
-    from mlplab.viz.training import default_window, moving_average
+    from mlplab.viz.training.curves import default_window, moving_average
 
     loss = np.asarray(h.loss, dtype=np.float64)
     stride = max(1, -(-loss.size // MAX_LOSS_POINTS))

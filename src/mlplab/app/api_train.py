@@ -60,12 +60,12 @@ class Job:
         return self.thread is not None and self.thread.is_alive()
 
     def live_data(self) -> Any:
-        """The run as it was at its latest evaluation, as a :class:`~mlplab.viz.run_figures.RunData` (no
+        """The run as it was at its latest evaluation, as a :class:`~mlplab.viz.training.run_figures.RunData` (no
         snapshots: ``at=None`` is that evaluation), or ``None`` before the first evaluation."""
         from mlplab.nn.networks import network_from_params
         from mlplab.train.run_folder import Run
         from mlplab.train.trainer import load_dataset
-        from mlplab.viz.run_figures import RunData
+        from mlplab.viz.training.run_figures import RunData
 
         latest = self.latest.latest
         if latest is None or not self.training:

@@ -158,7 +158,7 @@ class RunsFolder:
 
 
 class RunDataCache:
-    """A few runs' :class:`~mlplab.viz.run_figures.RunData` kept in memory (reading one costs ~1 s).
+    """A few runs' :class:`~mlplab.viz.training.run_figures.RunData` kept in memory (reading one costs ~1 s).
 
     The key includes the modification times of ``history.json``, ``model.npz`` and ``snapshots.npz``,
     so a run that is re-trained into the same folder is read again.
@@ -170,7 +170,7 @@ class RunDataCache:
         self._lock = threading.Lock()
 
     def get(self, path: Path) -> Any:
-        from mlplab.viz.run_figures import load_run_data
+        from mlplab.viz.training.run_figures import load_run_data
 
         if not (path / MODEL).is_file() or not (path / HISTORY).is_file():
             raise RunFolderError(f"run {path.name} has not finished writing (no {MODEL} yet); "

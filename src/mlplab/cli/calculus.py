@@ -31,7 +31,7 @@ def tangent_command(formula: str, points: str, x_range: str, out: str | None, th
       mlplab tangent --function "sin(x)" --at 0,1.5 --range -3,3
     """
     from mlplab.cli.options import parse_float_list
-    from mlplab.viz.calculus import plot_tangents
+    from mlplab.viz.landscape.calculus import plot_tangents
     from mlplab.viz.theme import save_figure
 
     fn = _function(formula)
@@ -54,7 +54,7 @@ def gradient_field_command(formula: str, out: str | None, theme: str) -> None:
       mlplab gradient-field                            # the book's x0² + x1²
       mlplab gradient-field --function "x**2 + 3*y**2" --theme light
     """
-    from mlplab.viz.calculus import plot_gradient_field
+    from mlplab.viz.landscape.calculus import plot_gradient_field
     from mlplab.viz.theme import save_figure
 
     fn = _function(formula)

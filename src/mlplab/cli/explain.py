@@ -37,7 +37,7 @@ def explain_command(run_dir: Path, index: int, at_eval: int | None, untrained: b
     from mlplab.errors import RunFolderError
     from mlplab.explain.run import explain_run
     from mlplab.explain.text import run_explanation_lines
-    from mlplab.viz.run_figures import load_run_data
+    from mlplab.viz.training.run_figures import load_run_data
 
     result = explain_run(load_run_data(run_dir), index, at=at_eval, untrained=untrained, check=not no_check)
     for line in run_explanation_lines(result):

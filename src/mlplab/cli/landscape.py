@@ -148,7 +148,7 @@ def descent_command(function_spec, optimizer, lr, steps, start, tol, out, theme,
     verdict = judge(path, tol)
     folder = output_folder(out)
 
-    from mlplab.viz.landscape_files import descent_files
+    from mlplab.viz.landscape.files import descent_files
 
     figures = descent_files(verdict, folder, theme=theme, formats=formats, gif=gif, html=html)
     finish(folder, verdict.lines(), paths_csv([path]), figures)
@@ -203,7 +203,7 @@ def sgd_command(function_spec, optimizer, lr, steps, batch_size, noise, n_exampl
     lines = [*judge(study.run, tol, stochastic=True).lines(), *study.lines()]
     folder = output_folder(out)
 
-    from mlplab.viz.landscape_files import sgd_files
+    from mlplab.viz.landscape.files import sgd_files
 
     figures = sgd_files(study, folder, theme=theme, formats=formats, gif=gif, html=html)
     finish(folder, lines, paths_csv([*study.runs, study.full_batch]), figures)
@@ -262,7 +262,7 @@ def compare_command(preset, function_spec, optimizer_specs, lr, steps, start, to
                      + compare_word(v))
     folder = output_folder(out)
 
-    from mlplab.viz.landscape_files import compare_files
+    from mlplab.viz.landscape.files import compare_files
 
     figures = compare_files(paths, verdicts, folder, theme=theme, formats=formats, gif=gif, html=html)
     finish(folder, lines, paths_csv(paths), figures)

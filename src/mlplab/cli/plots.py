@@ -1,6 +1,6 @@
 """``mlplab plot`` and ``mlplab report``: the pictures of a run folder, and one page with all of them.
 
-Both are thin: they parse options and call :func:`mlplab.viz.run_figures.draw_run` and
+Both are thin: they parse options and call :func:`mlplab.viz.training.run_figures.draw_run` and
 :func:`mlplab.viz.report.write_report`, the same functions ``mlplab train`` and the web app use.
 """
 
@@ -96,13 +96,13 @@ def plot_command(run_dir: Path, more_runs: tuple[Path, ...], overlay: bool, them
     """
     if overlay or more_runs:
         from mlplab.errors import ConfigError
-        from mlplab.viz.overlay import overlay_runs
+        from mlplab.viz.training.overlay import overlay_runs
 
         if not overlay:
             raise ConfigError("several run folders are drawn together with --overlay; add it, or give one folder.")
         click.echo(f"overlay     {overlay_runs([run_dir, *more_runs], theme=theme, fmt=formats[0])}")
         return
-    from mlplab.viz.run_figures import draw_run
+    from mlplab.viz.training.run_figures import draw_run
 
     names = None if only is None else tuple(n.strip() for n in only.split(",") if n.strip())
     figures = draw_run(run_dir, theme=theme, formats=formats, at_eval=at_eval, names=names,

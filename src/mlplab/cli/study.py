@@ -1,6 +1,6 @@
 """``mlplab study init|batchnorm|overfit|optimizers|search``: the book's ch. 6 experiments, one command each.
 
-Thin: each command runs :mod:`mlplab.study`'s ``run_<name>`` and :func:`mlplab.viz.studies.draw_study`,
+Thin: each command runs :mod:`mlplab.study`'s ``run_<name>`` and :func:`mlplab.viz.study.draw_study`,
 then prints the numbers beside the book's.
 """
 
@@ -53,7 +53,7 @@ def _command(name: str, module: str, summary: str) -> click.Command:
     @click.option("--format", "fmt", type=click.Choice(("png", "svg", "pdf")), default="png", show_default=True,
                   help="Figure format besides the PNG the page embeds.")
     def command(out: Path | None, quick: bool, theme: str, fmt: str) -> None:
-        from mlplab.viz.studies import draw_study
+        from mlplab.viz.study import draw_study
 
         run = getattr(importlib.import_module(f"mlplab.study.{module}"), f"run_{module}")
         result = run(out or Path("studies") / name, quick=quick)

@@ -287,8 +287,8 @@ def check_plot_path(path: Path) -> None:
 
 def draw_gradcheck(path: Path, result: tuple, *, theme: str, tolerance: float, subtitle: str) -> None:
     from mlplab.errors import RunFolderError
-    from mlplab.viz.gradcheck_plot import plot_gradient_check
     from mlplab.viz.theme import save_figure
+    from mlplab.viz.training.gradcheck import plot_gradient_check
 
     fig = plot_gradient_check(*result, theme=theme, tolerance=tolerance, subtitle=subtitle)["figure"]
     try:

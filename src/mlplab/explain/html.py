@@ -15,7 +15,7 @@ from mlplab.explain.stages import Stage
 from mlplab.explain.text import CHECK_TOLERANCE, number, sample
 
 if TYPE_CHECKING:
-    from mlplab.viz.run_figures import RunData
+    from mlplab.viz.training.run_figures import RunData
 
 #: The test image the report explains (the same digit as the report's architecture figure).
 REPORT_INDEX = 0

@@ -3,12 +3,12 @@
 ``at=k`` uses the parameters as they were at evaluation ``k`` (from ``snapshots.npz``, the replay of
 ``mlplab plot --at``); ``untrained=True`` the network before its first step, rebuilt from the run's
 seed exactly as the trainer built it. The run folder is read by
-:func:`mlplab.viz.run_figures.load_run_data` (the CLI) or the web app's cache of it; this module only
+:func:`mlplab.viz.training.run_figures.load_run_data` (the CLI) or the web app's cache of it; this module only
 needs the object's ``run``, ``x_test``, ``t_test``, ``eval_index`` and ``params_at``.
 
 Example
 -------
->>> from mlplab.viz.run_figures import load_run_data                  # doctest: +SKIP
+>>> from mlplab.viz.training.run_figures import load_run_data                  # doctest: +SKIP
 >>> e = explain_run(load_run_data("runs/demo"), index=0, at=3)        # doctest: +SKIP
 >>> e.weights                                                         # doctest: +SKIP
 'evaluation 3 (after iteration 1800)'
@@ -28,7 +28,7 @@ from mlplab.train import trainer
 from mlplab.train.config import TrainConfig
 
 if TYPE_CHECKING:
-    from mlplab.viz.run_figures import RunData
+    from mlplab.viz.training.run_figures import RunData
 
 
 @dataclass(frozen=True)

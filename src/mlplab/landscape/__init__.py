@@ -2,7 +2,7 @@
 
 Floor 2 (processes): functions and their exact gradients, a whitelist expression parser with symbolic
 derivatives, paths, SGD on a finite sum, schedules, the closed-form theory for quadratics, and the
-verdict. The pictures are in :mod:`mlplab.viz.landscape` and :mod:`mlplab.viz.interactive`.
+verdict. The pictures are in :mod:`mlplab.viz.landscape.plots` and :mod:`mlplab.viz.landscape.interactive`.
 """
 
 from mlplab.landscape.compare import PRESETS, compare_optimizers

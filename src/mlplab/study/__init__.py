@@ -11,7 +11,7 @@ study          what it compares                                                 
 =============  ==============================================================  ==================
 
 Each ``run_<name>(folder, quick=False)`` trains, returns a :class:`~mlplab.study.common.StudyResult`
-and writes ``study.json``; :mod:`mlplab.viz.studies` draws the figures and the page.
+and writes ``study.json``; :mod:`mlplab.viz.study` draws the figures and the page.
 """
 
 from mlplab.study.common import SAME_SEED_NOTE, StudyResult

@@ -9,7 +9,7 @@ from mlplab.viz.theme import (
     save_figure,
     theme_context,
 )
-from mlplab.viz.training import smooth_curve
+from mlplab.viz.training.curves import smooth_curve
 
 __all__ = [
     "DIVERGING_CMAP", "FORMATS", "THEMES", "colors", "figure_bytes", "save_figure", "smooth_curve", "theme_context",

@@ -14,8 +14,8 @@ The plotted line data are the recorded numbers themselves, so a test can compare
 
 Example
 -------
-They are figures of the run like the others: :data:`mlplab.viz.run_figures.FIGURES` lists them and
-:func:`mlplab.viz.run_figures.draw_run` draws them.
+They are figures of the run like the others: :data:`mlplab.viz.training.run_figures.FIGURES` lists them and
+:func:`mlplab.viz.training.run_figures.draw_run` draws them.
 
 >>> draw_run("runs/demo", names=("layer_health",)).paths["layer_health"]  # doctest: +SKIP
 [PosixPath('runs/demo/figures/layer_health.png')]

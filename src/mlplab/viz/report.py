@@ -4,7 +4,7 @@ Everything is inside the file: the styles, and every figure as a base64 ``data:`
 no scripts and no links to anything outside it, so it shows the same on a laptop without network
 as in a mail attachment. It holds the configuration, the saved model's numbers, a comparison with the
 textbook's published accuracies (for the book's own settings, at its last evaluation) and every
-figure of :mod:`mlplab.viz.run_figures` with a caption that says how to read it.
+figure of :mod:`mlplab.viz.training.run_figures` with a caption that says how to read it.
 """
 
 from __future__ import annotations
@@ -21,8 +21,16 @@ from mlplab.errors import RunFolderError
 from mlplab.explain.html import report_section as backprop_section
 from mlplab.train.run_folder import atomic_write_text, clean_stale_temp_files
 from mlplab.viz.diagnose import DIAGNOSE_CAPTIONS
-from mlplab.viz.run_figures import ANIMATION, FIGURES, FigureSet, RunData, draw_run, load_run_data, render_images
 from mlplab.viz.theme import check_theme, colors
+from mlplab.viz.training.run_figures import (
+    ANIMATION,
+    FIGURES,
+    FigureSet,
+    RunData,
+    draw_run,
+    load_run_data,
+    render_images,
+)
 
 REPORT = "report.html"
 
@@ -246,7 +254,7 @@ def draw_run_and_report(
 ) -> tuple[FigureSet, Path | None]:
     """Every figure of the run and (with ``report``) ``report.html``: what ``mlplab train`` and a training
     started from the web app do when it ends. The run folder is read once for both; ``workers`` as for
-    :func:`~mlplab.viz.run_figures.draw_run` (the CLI and the web app pass ``None``: two processes)."""
+    :func:`~mlplab.viz.training.run_figures.draw_run` (the CLI and the web app pass ``None``: two processes)."""
     data = load_run_data(run_dir)
     sections: dict[str, str] = {}
 

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from mlplab.errors import ConfigError
 from mlplab.train.history import History
 from mlplab.train.run_folder import load_run
-from mlplab.viz.studies import plot_loss_curves, series_colors
+from mlplab.viz.study import plot_loss_curves, series_colors
 from mlplab.viz.theme import save_figure, theme_context
 
 

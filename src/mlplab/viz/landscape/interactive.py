@@ -22,7 +22,7 @@ import numpy as np
 
 from mlplab.landscape import Path
 from mlplab.train.run_folder import atomic_write_text
-from mlplab.viz.landscape import frame_steps, optimizer_colors, path_lift, plot_box, surface_grid
+from mlplab.viz.landscape.plots import frame_steps, optimizer_colors, path_lift, plot_box, surface_grid
 from mlplab.viz.theme import PATH_OUTLINE, colors
 
 

@@ -45,13 +45,13 @@ from mlplab.train.run_folder import (
     load_snapshots,
 )
 from mlplab.train.trainer import load_dataset, load_test_set
-from mlplab.viz.architecture import network_from_params, plot_architecture, run_contribution_scale
-from mlplab.viz.confusion import confusion_matrix, plot_confusion, plot_mistakes
-from mlplab.viz.gradcheck_plot import plot_gradient_check
-from mlplab.viz.hidden_units import hidden_units_gif, plot_hidden_units, shared_limit
-from mlplab.viz.predictions import plot_predictions
 from mlplab.viz.theme import check_format, check_theme, current_dpi, figure_bytes, figure_dpi, save_figure
-from mlplab.viz.training import plot_accuracy, plot_loss
+from mlplab.viz.training.architecture import network_from_params, plot_architecture, run_contribution_scale
+from mlplab.viz.training.confusion import confusion_matrix, plot_confusion, plot_mistakes
+from mlplab.viz.training.curves import plot_accuracy, plot_loss
+from mlplab.viz.training.gradcheck import plot_gradient_check
+from mlplab.viz.training.hidden_units import hidden_units_gif, plot_hidden_units, shared_limit
+from mlplab.viz.training.predictions import plot_predictions
 
 #: The animated GIF of the hidden units across evaluations (``figures/hidden_units.gif``).
 ANIMATION = "hidden_units_animation"

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from mlplab.landscape.calculus import gradient_field, tangent
-from mlplab.viz.studies import series_colors
+from mlplab.viz.study import series_colors
 from mlplab.viz.theme import colors, theme_context
 
 

@@ -17,7 +17,7 @@ from PIL import Image
 
 from mlplab.landscape import Path
 from mlplab.train.run_folder import atomic_write_bytes
-from mlplab.viz.landscape import frame_steps, optimizer_colors, plot_box, plot_contour
+from mlplab.viz.landscape.plots import frame_steps, optimizer_colors, plot_box, plot_contour
 from mlplab.viz.theme import PATH_OUTLINE, colors, path_effects, theme_context
 
 

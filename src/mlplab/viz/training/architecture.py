@@ -123,7 +123,7 @@ def contribution_scale(states: Sequence[dict[str, np.ndarray]], sizes: Sequence[
 
 def run_contribution_scale(data: Any, x: np.ndarray | None) -> tuple[float, ...]:
     """:func:`contribution_scale` over a run's every saved state: each snapshot and the final model
-    (``data`` a :class:`~mlplab.viz.run_figures.RunData`). The same for every evaluation drawn."""
+    (``data`` a :class:`~mlplab.viz.training.run_figures.RunData`). The same for every evaluation drawn."""
     n = 0 if data.snapshots is None else len(data.snapshots["iterations"])
     states = [data.params_at(k) for k in range(n)] + [data.params_at(None)]
     return contribution_scale(states, data.run.sizes, data.run.config.activation, x)

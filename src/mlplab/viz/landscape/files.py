@@ -13,20 +13,20 @@ import matplotlib.pyplot as plt
 
 from mlplab.landscape import Path, Verdict
 from mlplab.landscape.sgd_study import SgdStudy
-from mlplab.viz.landscape import plot_contour, plot_convergence, plot_surface
-from mlplab.viz.landscape_compare import plot_compare_grid, plot_compare_overlay
-from mlplab.viz.landscape_sgd import plot_sgd_study
+from mlplab.viz.landscape.compare import plot_compare_grid, plot_compare_overlay
+from mlplab.viz.landscape.plots import plot_contour, plot_convergence, plot_surface
+from mlplab.viz.landscape.sgd import plot_sgd_study
 from mlplab.viz.theme import check_format, save_figure
 
 
 def _extras(folder: FilePath, paths: Sequence[Path], theme: str, gif: bool, html: bool) -> list[FilePath]:
     written = []
     if gif:
-        from mlplab.viz.landscape_animation import animate_paths
+        from mlplab.viz.landscape.animation import animate_paths
 
         written.append(animate_paths(paths, folder / "path.gif", theme=theme))
     if html:
-        from mlplab.viz.interactive import write_landscape_html
+        from mlplab.viz.landscape.interactive import write_landscape_html
 
         written.append(write_landscape_html(folder / "landscape.html", paths, theme=theme))
     return written

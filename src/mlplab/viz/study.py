@@ -27,7 +27,7 @@ from mlplab.train.run_folder import atomic_write_text
 from mlplab.viz.panels import axes_or_new
 from mlplab.viz.sweep import _sequential_cmap as sequential_cmap  # viridis without the end lost in the background
 from mlplab.viz.theme import colors, save_figure, theme_context
-from mlplab.viz.training import smooth_curve
+from mlplab.viz.training.curves import smooth_curve
 
 #: Where each activation's outputs live, for the histograms' x axis.
 HISTOGRAM_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, 1.0)}
