@@ -7,10 +7,13 @@ import warnings
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex
 
 from mlplab.app import AppSettings, create_app
 from mlplab.app.api_landscape import VERDICT_STEPS
 from mlplab.landscape import FUNCTIONS, FiniteSum, descend, get_function, judge, stochastic_descent
+from mlplab.viz.landscape.plots import plot_contour
+from mlplab.viz.landscape.scene import landscape_scene
 
 with warnings.catch_warnings():  # starlette asks for httpx2, which is not needed here
     warnings.simplefilter("ignore")
@@ -49,16 +52,56 @@ def test_a_path_and_its_verdict_are_the_librarys(client):
     assert data["start"] == [-7.0, 2.0] and data["steps"] == 30
 
 
-def test_the_surface_is_f_on_the_grid_and_the_colour_is_decades_above_the_minimum(client):
-    data = post(client, function="rosenbrock", paths=[{"optimizer": "adam", "lr": 0.05}], grid=25).json()
+def test_the_surface_is_f_on_the_grid_and_the_paths_are_drawn_above_it(client):
+    data = post(client, function="seed", paths=[{"optimizer": "sgd", "lr": 0.9}], grid=41).json()
     x, y, z = np.array(data["x"]), np.array(data["y"]), np.array(data["z"], dtype=float)
-    assert z.shape == (25, 25) and x.size == y.size == 25
-    f = FUNCTIONS["rosenbrock"]
-    np.testing.assert_allclose(z, f(*np.meshgrid(x, y)))
-    np.testing.assert_allclose(np.array(data["log_gap"], dtype=float), np.log10(np.maximum(z - 0.0, 1e-12)))
-    (x0, x1), (y0, y1) = data["box"]
-    points = np.array(data["paths"][0]["points"])
-    assert x0 <= points[:, 0].min() and points[:, 0].max() <= x1 and y0 <= points[:, 1].min() <= y1
+    assert data["box"] == [[-8.0, 8.0], [-3.0, 3.0]]  # the seed's own box: the path stays inside it
+    assert z.shape == (41, 41) and x[20] == y[20] == 0.0
+    # f = x²/100 + y², by hand: 0 at the middle, 8²/100 + 3² = 9.64 at the corners, 4.49 at the start (-7, 2)
+    assert z[20, 20] == 0.0 and z[0, 0] == z[-1, -1] == pytest.approx(9.64)
+    assert (x[10], y[10], z[10, 10]) == (pytest.approx(-4), pytest.approx(-1.5), pytest.approx(0.16 + 2.25))
+    assert z[20, 0] == pytest.approx(0.64)  # z[i, j] = f(x[j], y[i]): row 20 is y = 0, column 0 is x = -8
+    path = data["paths"][0]
+    assert data["lift"] == pytest.approx(0.03 * 9.64)  # 3 % of the height drawn, as the figure lifts it
+    assert path["shown_values"][0] == pytest.approx(4.49) and path["lifted"][0] == pytest.approx(4.49 + 0.2892)
+    assert data["minima"] == [[0.0, 0.0]] and data["minima_lifted"] == [pytest.approx(0.2892)]
+    assert data["contour"]["levels"][-1] == pytest.approx(9.64)  # the top level: the largest f − f* drawn
+    assert data["frames"] == list(range(31)) and path["color"] == "#e8384f"  # sgd's red, in every figure
+
+
+def test_the_page_gets_the_figures_scene_and_draws_nothing_of_its_own(client):
+    """What the browser draws is the scene the CLI's figures are drawn from: the same levels, band
+    colours, paths, colours, lift, frames, notes; and the matplotlib contour draws those paths."""
+    f = FUNCTIONS["seed"]
+    specs = [("sgd", 1.5), ("momentum", 0.95), ("adam", 0.8)]
+    data = post(client, function="seed", paths=[{"optimizer": o, "lr": lr} for o, lr in specs], grid=60).json()
+    paths = [descend(f, o, lr, 30) for o, lr in specs]
+    scene = landscape_scene(f, paths, grid=60)
+    contour = data["contour"]
+    np.testing.assert_allclose(contour["levels"], scene.levels, rtol=1e-15)
+    levels = 10 ** (contour["start"] + contour["size"] * np.arange(len(scene.levels)))  # plotly's even levels
+    np.testing.assert_allclose(levels, scene.levels, rtol=1e-12)
+    np.testing.assert_allclose(10 ** (contour["start"] + contour["line_size"] * np.arange(9)), scene.line_levels,
+                               rtol=1e-12)
+    assert [c for _, c in contour["colorscale"][1:-1]] == scene.band_colors
+    assert (contour["ticktext"], contour["label"]) == (scene.colorbar_ticks[1], "f − f* (log scale)")
+    assert data["frames"] == scene.frames and data["lift"] == scene.lift and data["box"] == [list(b) for b in scene.box]
+
+    figure = plot_contour(f, paths)  # the CLI's picture of the same three paths
+    for sent, drawn, arrows in zip(data["paths"], scene.paths, figure["paths"], strict=True):
+        np.testing.assert_array_equal(sent["shown"], drawn.points)
+        np.testing.assert_array_equal(arrows.get_offsets(), np.array(sent["shown"])[:-1])  # an arrow per step
+        assert sent["color"] == to_hex(arrows.get_facecolor()[0]) == drawn.color
+        assert sent["label"] == arrows.get_label()
+    texts = [t.get_text() for t in figure["figure"].axes[0].texts]
+    note = data["paths"][0]["exit_note"]  # sgd at lr 1.5: y doubles and flips, out of [-3, 3] at step 1
+    assert note["text"] == "left the frame\nat step 1" and note["text"] in texts
+    # the first step (-7, 2) → (-6.79, -4) crosses y = -3 five sixths of the way; the note is a quarter of
+    # the way from there to the middle (0, 0)
+    assert data["paths"][0]["shown"][-1] == [pytest.approx(-7 + 5 / 6 * 0.21), -3.0]
+    assert note["at"] == [pytest.approx(0.75 * (-7 + 5 / 6 * 0.21)), pytest.approx(-2.25)]
+    assert [p["end"] is None for p in data["paths"]] == [True, False, False]
+    figure["figure"].clf()
 
 
 def test_several_optimizers_from_a_chosen_start(client):

@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex
 from PIL import Image
 
 from mlplab.landscape import FUNCTIONS, descend, judge
@@ -16,7 +17,8 @@ from mlplab.landscape.sgd_study import run_sgd_study
 from mlplab.viz.landscape.animation import animate_paths
 from mlplab.viz.landscape.compare import plot_compare_grid, plot_compare_overlay
 from mlplab.viz.landscape.interactive import landscape_figure, landscape_html
-from mlplab.viz.landscape.plots import log_levels, plot_box, plot_contour, plot_convergence, plot_surface
+from mlplab.viz.landscape.plots import plot_contour, plot_convergence, plot_surface
+from mlplab.viz.landscape.scene import log_levels, plot_box
 from mlplab.viz.landscape.sgd import plot_sgd_study
 
 
@@ -37,6 +39,28 @@ def test_contour_arrows_are_the_steps_and_levels_are_log_spaced(seed_path, theme
     assert drawn["colorbar"] is not None and drawn["minima"].get_xydata().tolist() == [[0.0, 0.0]]
     assert "after 30 steps" in drawn["end_label"].get_text()
     drawn["figure"].clf()
+
+
+def test_the_figures_draw_the_scene_the_browser_is_sent():
+    """plot_contour and plot_surface draw their scene (the numbers the web page gets): matplotlib's own
+    contour levels and band colours, the colour bar's ticks, the lifted path on the surface."""
+    paths = [descend(FUNCTIONS["seed"], "sgd", 1.5), descend(FUNCTIONS["seed"], "adam", 0.8)]
+    drawn = plot_contour(paths[0].function, paths)
+    scene = drawn["scene"]
+    np.testing.assert_array_equal(drawn["contour"].levels, scene.levels)
+    assert [to_hex(c, keep_alpha=True) for c in drawn["contour"].get_facecolor()] == scene.band_colors
+    ticks, labels = scene.colorbar_ticks
+    np.testing.assert_array_equal(drawn["colorbar"].get_ticks(), ticks)
+    assert [t.get_text() for t in drawn["colorbar"].ax.get_yticklabels()] == labels == ["0.1", "1"]
+    assert drawn["colorbar"].ax.get_ylabel() == scene.colorbar_label
+    drawn["figure"].clf()
+    surface = plot_surface(paths[0].function, paths)
+    for line, p in zip(surface["paths"], surface["scene"].paths, strict=True):
+        x, y, z = line.get_data_3d()
+        np.testing.assert_array_equal(np.column_stack([x, y]), p.points)
+        np.testing.assert_array_equal(z, p.lifted)
+    assert len(surface["scene"].paths[0].points) == 2  # sgd at lr 1.5 leaves the frame at its first step
+    surface["figure"].clf()
 
 
 def test_box_holds_the_whole_path_and_levels_cover_the_gap():
@@ -119,6 +143,8 @@ def test_html_is_self_contained_and_has_a_slider_over_the_steps(seed_path):
     assert {str(k) for k in range(31)} <= set(frames)
     figure = landscape_figure([seed_path])  # the page's data are the path's own numbers
     np.testing.assert_array_equal(np.column_stack([figure.data[1].x, figure.data[1].y]), seed_path.points)
+    lift = np.asarray(figure.data[2].z) - seed_path.values
+    np.testing.assert_allclose(lift, 0.03 * 9.64, rtol=0.02)  # as on plot_surface: 3 % of f's range (0 to 9.64)
     assert len(figure.layout.sliders[0].steps) == 31 and len(figure.frames) == 31
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from mlplab.landscape import FUNCTIONS, descend, get_function, judge
 from mlplab.landscape.stability import divergence_note, hessian_at, stability_limit
-from mlplab.viz.landscape.plots import plot_box, plot_contour, points_in_frame
+from mlplab.viz.landscape.plots import plot_contour
+from mlplab.viz.landscape.scene import plot_box, points_in_frame
 
 
 def grows(optimizer: str, lr: float, **hyper) -> bool:

@@ -1,12 +1,11 @@
-// Landscape playground: the server runs the optimizers (mlplab.landscape), this page draws the result.
+// Landscape playground: the server runs the optimizers (mlplab.landscape) and sends the picture's numbers —
+// the scene the CLI's figures are drawn from (mlplab.viz.landscape.scene: grid, contour levels and colours,
+// each path as drawn with its colour and lift, the replay's steps). This page only draws them.
 "use strict";
 
 mlplab.header("landscape");
 const $ = (id) => document.getElementById(id);
 const view = (mlplab.landscape = { functions: [], result: null, options: null, seq: 0, lrs: null, propose: false });
-
-// One colour per optimizer, by name, as in every CLI figure (mlplab.viz.theme.OPTIMIZER_COLORS via /api/options).
-function colorOf(name) { return view.options.optimizer_colors[name] || mlplab.css("--fg"); }
 
 // ---------------------------------------------------------------- the form
 
@@ -62,7 +61,7 @@ function proposeLrs(lrs) {
 function paintSwatches() {
   [...$("optimizers").children].forEach((row) => {
     const select = row.querySelector(".opt-name");
-    select.style.borderLeft = `6px solid ${colorOf(select.value)}`;
+    select.style.borderLeft = `6px solid ${mlplab.css(`--opt-${select.value}`)}`; // from /palette.css
   });
   $("add-optimizer").disabled = $("optimizers").children.length >= view.options.landscape.paths;
 }
@@ -118,9 +117,9 @@ async function run() {
       return;
     }
     if ($("start-x").value === "") setStart(result.start);
-    const slider = $("step");
-    slider.max = String(result.steps);
-    slider.value = String(result.steps);
+    const slider = $("step"); // over the replay's steps (every one up to 100, else spread evenly)
+    slider.max = String(result.frames.length - 1);
+    slider.value = slider.max;
     draw();
     $("busy").textContent = "";
   } catch (e) {
@@ -141,39 +140,66 @@ function clearPicture() {
 
 // ---------------------------------------------------------------- drawing
 
-// The path up to step k as drawn: a path that leaves the view ends on its edge (``shown``, from the server).
+// The step the slider is at (its positions are the server's frames) and the last one.
+const stepAt = (r, index) => r.frames[Math.min(index, r.frames.length - 1)];
+const lastStep = (r) => r.frames[r.frames.length - 1];
+
+// The path up to step k as the server drew it: a path that leaves the view ends on its edge.
 function upTo(path, k) {
   const n = Math.min(k, path.shown.length - 1) + 1;
   return { x: path.shown.slice(0, n).map((p) => p[0]), y: path.shown.slice(0, n).map((p) => p[1]),
-           z: path.shown_values.slice(0, n) };
+           z: path.lifted.slice(0, n) };
+}
+
+// With the step, besides the paths: the end squares of the paths ended by step k (one that left the frame has
+// none), and the "left the frame" notes of those that have left it.
+function ends(r, k) {
+  const done = r.paths.filter((p) => p.end && k >= p.steps);
+  return { x: [done.map((p) => p.end[0])], y: [done.map((p) => p.end[1])], "marker.color": [done.map((p) => p.color)] };
+}
+
+function exitNotes(r, k) {
+  return r.paths.filter((p) => p.exit_note && k >= p.left_at).map((p) => ({
+    x: p.shown.at(-1)[0], y: p.shown.at(-1)[1], ax: p.exit_note.at[0], ay: p.exit_note.at[1], axref: "x", ayref: "y",
+    text: mlplab.escape(p.exit_note.text).replaceAll("\n", "<br>"), showarrow: true, arrowhead: 2, arrowwidth: 1,
+    arrowcolor: mlplab.css("--fg"), bgcolor: mlplab.css("--panel"), font: { color: mlplab.css("--fg") },
+  }));
 }
 
 function draw() {
   const r = view.result;
   if (!r) return;
-  const k = Number($("step").value);
+  const k = stepAt(r, Number($("step").value));
   const fn = r.function;
-  const minima = fn.minima;
+  const c = r.contour;
   const contour = [{
-    type: "contour", x: r.x, y: r.y, z: r.log_gap, colorscale: "Viridis", ncontours: 24,
-    contours: { coloring: "fill", showlines: true }, line: { width: 0.5, color: "rgba(0,0,0,0.25)" },
+    // the colour range from the first level to the last: then each band is the server's colour (api_landscape)
+    type: "contour", x: r.x, y: r.y, z: c.z, zmin: c.start, zmax: c.end, autocontour: false, colorscale: c.colorscale,
+    contours: { start: c.start, end: c.end, size: c.size, coloring: "fill", showlines: false },
     // a thin colour bar on a phone, so the contour keeps most of the width
-    colorbar: { title: { text: "log₁₀(f − f*)", side: "right" }, thickness: $("contour").clientWidth < 500 ? 12 : 24 },
+    colorbar: { title: { text: c.label, side: "right" }, tickvals: c.tickvals, ticktext: c.ticktext,
+                thickness: $("contour").clientWidth < 500 ? 12 : 24 },
     hovertemplate: "x=%{x:.3g}<br>y=%{y:.3g}<extra>click: start here</extra>",
   }];
   r.paths.forEach((p) => {
     const part = upTo(p, k);
     contour.push({ type: "scatter", mode: "lines+markers", x: part.x, y: part.y, name: p.label,
-                   line: { color: colorOf(p.optimizer), width: 3 }, marker: { size: 6, line: { width: 1, color: "#000" } },
+                   line: { color: p.color, width: 3 }, marker: { size: 6, line: { width: 1, color: "#000" } },
                    hovertemplate: "step %{pointNumber}<br>x=%{x:.4g}<br>y=%{y:.4g}<extra>" + mlplab.escape(p.label) + "</extra>" });
   });
+  const end = ends(r, k);
+  contour.push({ type: "scatter", mode: "markers", x: end.x[0], y: end.y[0], name: "end", hoverinfo: "skip", showlegend: false,
+                 marker: { size: 11, symbol: "square", color: end["marker.color"][0], line: { width: 1.5, color: "#000" } } });
   contour.push({ type: "scatter", mode: "markers", x: [r.start[0]], y: [r.start[1]], name: "start", hoverinfo: "skip",
                  showlegend: false,
-                 marker: { size: 14, color: mlplab.css("--start"), line: { width: 2, color: "#fff" } } });
-  if (minima.length) {
-    contour.push({ type: "scatter", mode: "markers", x: minima.map((m) => m[0]), y: minima.map((m) => m[1]), name: "minimum",
-                   hoverinfo: "skip", showlegend: false, marker: { size: 16, symbol: "star", color: "#fff", line: { width: 1.5, color: "#000" } } });
-  }
+                 marker: { size: 14, color: mlplab.css("--start"), line: { width: 2, color: mlplab.css("--fg") } } });
+  contour.push({ type: "scatter", mode: "markers", x: r.minima.map((m) => m[0]), y: r.minima.map((m) => m[1]), name: "minimum",
+                 hoverinfo: "skip", showlegend: false,
+                 marker: { size: 16, symbol: "star", color: "#fff", line: { width: 1.5, color: "#000" } } }); // on viridis, either theme
+  // thin lines at every other level (the server's line_size), under the paths as in the figure
+  contour.push({ type: "contour", x: r.x, y: r.y, z: c.z, autocontour: false, showscale: false, hoverinfo: "skip",
+                 contours: { start: c.start, end: c.end, size: c.line_size, coloring: "none" },
+                 line: { color: mlplab.css("--fg"), width: 0.5 }, opacity: 0.35, showlegend: false });
   const title = mlplab.fitTitle(mlplab.escape(fn.label), "contour");
   const below = mlplab.legendBelow(r.paths.length);
   Plotly.react("contour", contour, mlplab.layout({
@@ -182,29 +208,28 @@ function draw() {
     yaxis: { title: { text: "y" }, range: r.box[1], gridcolor: mlplab.css("--line") },
     legend: below.legend, margin: { l: 54, r: 10, t: mlplab.titleMargin(title), b: below.bottom },
     height: 400 + mlplab.titleMargin(title) + below.bottom, // the contour keeps its size, a legend line per path
+    annotations: exitNotes(r, k),
   }), mlplab.plotConfig).then(bindContourClick);
   drawSurface(k);
-  $("step-label").textContent = `step ${k} of ${r.steps}`;
+  $("step-label").textContent = `step ${k} of ${lastStep(r)}`;
   renderVerdicts();
-}
-
-// The path is drawn 1 % of the surface's height above it, so the surface does not hide it.
-function surfaceLift(r) {
-  const zs = r.z.flat().filter((v) => v !== null);
-  return 0.01 * (Math.max(...zs) - Math.min(...zs));
 }
 
 function drawSurface(k) {
   const r = view.result;
-  const lift = surfaceLift(r);
-  const traces = [{ type: "surface", x: r.x, y: r.y, z: r.z, colorscale: "Viridis", opacity: 0.85, showscale: false,
-                    name: "f(x, y)" }];
+  const traces = [{ type: "surface", x: r.x, y: r.y, z: r.z, colorscale: r.surface_colorscale, opacity: 0.85,
+                    showscale: false, name: "f(x, y)" }];
   r.paths.forEach((p) => {
     const part = upTo(p, k);
-    traces.push({ type: "scatter3d", mode: "lines+markers", x: part.x, y: part.y, z: part.z.map((v) => v + lift),
-                  name: p.label, line: { color: colorOf(p.optimizer), width: 6 },
-                  marker: { size: 4, color: colorOf(p.optimizer), line: { width: 1, color: "#000" } } });
+    traces.push({ type: "scatter3d", mode: "lines+markers", x: part.x, y: part.y, z: part.z,
+                  name: p.label, line: { color: p.color, width: 6 },
+                  marker: { size: 4, color: p.color, line: { width: 1, color: "#000" } } });
   });
+  traces.push({ type: "scatter3d", mode: "markers", x: [r.start[0]], y: [r.start[1]], z: [r.paths[0].lifted[0]], name: "start",
+                hoverinfo: "skip", marker: { size: 6, color: mlplab.css("--start"), line: { width: 1, color: "#000" } } });
+  traces.push({ type: "scatter3d", mode: "markers", x: r.minima.map((m) => m[0]), y: r.minima.map((m) => m[1]),
+                z: r.minima_lifted, name: "minimum", hoverinfo: "skip",
+                marker: { size: 6, symbol: "diamond", color: "#fff", line: { width: 1, color: "#000" } } });
   const layout = mlplab.layout({
     title: { text: "f(x, y)" }, margin: { l: 0, r: 0, t: 40, b: 0 }, showlegend: false,
     scene: { xaxis: { title: { text: "x" }, color: mlplab.css("--fg"), nticks: 5 },
@@ -234,7 +259,7 @@ function bindContourClick() {
 function renderVerdicts() {
   $("verdicts").innerHTML = view.result.paths.map((p) => {
     const good = p.converged;
-    return `<div><span class="verdict-head ${good ? "good" : "bad"}"><span class="swatch" style="display:inline-block;width:0.8em;height:0.8em;border-radius:50%;background:${colorOf(p.optimizer)}"></span>
+    return `<div><span class="verdict-head ${good ? "good" : "bad"}"><span class="swatch" style="display:inline-block;width:0.8em;height:0.8em;border-radius:50%;background:${p.color}"></span>
       ${mlplab.escape(p.label)}: ${mlplab.escape(p.headline)}</span>
       <pre class="verdict">${mlplab.escape(p.verdict.join("\n"))}</pre></div>`;
   }).join("");
@@ -294,37 +319,40 @@ async function init() {
   run();
 }
 
-// Only the path traces change: restyle is much cheaper than redrawing the surface.
-function showStep(k) {
+// Only the paths, the end squares and the notes change: restyle is much cheaper than redrawing the surface.
+function showStep(index) {
   const r = view.result;
   if (!r) return;
+  const k = stepAt(r, index);
   const traces = [...Array(r.paths.length).keys()].map((i) => 1 + i); // trace 0 is the contour / the surface
   const parts = r.paths.map((p) => upTo(p, k));
   Plotly.restyle("contour", { x: parts.map((p) => p.x), y: parts.map((p) => p.y) }, traces);
-  const lift = surfaceLift(r);
+  Plotly.restyle("contour", ends(r, k), [1 + r.paths.length]);
+  Plotly.relayout("contour", { annotations: exitNotes(r, k) });
   try {
-    Plotly.restyle("surface", { x: parts.map((p) => p.x), y: parts.map((p) => p.y),
-                                z: parts.map((p) => p.z.map((v) => v + lift)) }, traces);
+    Plotly.restyle("surface", { x: parts.map((p) => p.x), y: parts.map((p) => p.y), z: parts.map((p) => p.z) }, traces);
   } catch (e) { /* no WebGL */ }
-  $("step-label").textContent = `step ${k} of ${r.steps}`;
+  $("step-label").textContent = `step ${k} of ${lastStep(r)}`;
 }
 
-// Play: the paths grow from step 0 to the last in PLAY_SECONDS, whatever the number of steps; a slow
-// computer (the 3-D view redrawn in software) skips steps rather than slowing down.
+// Play: the paths grow from the first frame to the last in PLAY_SECONDS, whatever the number of steps; a slow
+// computer (the 3-D view redrawn in software) skips frames rather than slowing down.
 const PLAY_SECONDS = 4;
 function play() {
   const r = view.result;
   if (!r) return;
   const slider = $("step");
-  const from = Number(slider.value) >= r.steps ? 0 : Number(slider.value);
-  const began = performance.now() - (from / r.steps) * PLAY_SECONDS * 1000;
+  const last = r.frames.length - 1;
+  if (last === 0) return; // one frame: nothing to replay
+  const from = Number(slider.value) >= last ? 0 : Number(slider.value);
+  const began = performance.now() - (from / last) * PLAY_SECONDS * 1000;
   $("play").textContent = "❚❚ Pause";
   let drawn = -1;
   const frame = (now) => {
     if (view.timer === null) return;
-    const k = Math.min(r.steps, Math.round(((now - began) / (PLAY_SECONDS * 1000)) * r.steps));
-    if (k !== drawn) { slider.value = String(k); showStep(k); drawn = k; }
-    if (k >= r.steps) stopPlaying(); else view.timer = requestAnimationFrame(frame);
+    const index = Math.min(last, Math.round(((now - began) / (PLAY_SECONDS * 1000)) * last));
+    if (index !== drawn) { slider.value = String(index); showStep(index); drawn = index; }
+    if (index >= last) stopPlaying(); else view.timer = requestAnimationFrame(frame);
   };
   view.timer = requestAnimationFrame(frame);
 }

@@ -17,7 +17,8 @@ from PIL import Image
 
 from mlplab.landscape import Path
 from mlplab.train.run_folder import atomic_write_bytes
-from mlplab.viz.landscape.plots import frame_steps, optimizer_colors, plot_box, plot_contour
+from mlplab.viz.landscape.plots import plot_contour
+from mlplab.viz.landscape.scene import frame_steps, optimizer_colors, plot_box
 from mlplab.viz.theme import PATH_OUTLINE, colors, path_effects, theme_context
 
 

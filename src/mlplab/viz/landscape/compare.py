@@ -12,7 +12,8 @@ import numpy as np
 
 from mlplab.landscape import Path
 from mlplab.landscape.verdict import Verdict, fmt, fmt_point
-from mlplab.viz.landscape.plots import optimizer_colors, plot_box, plot_contour
+from mlplab.viz.landscape.plots import plot_contour
+from mlplab.viz.landscape.scene import optimizer_colors, plot_box
 from mlplab.viz.panels import grid_shape
 from mlplab.viz.theme import theme_context
 

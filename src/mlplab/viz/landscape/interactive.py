@@ -22,7 +22,7 @@ import numpy as np
 
 from mlplab.landscape import Path
 from mlplab.train.run_folder import atomic_write_text
-from mlplab.viz.landscape.plots import frame_steps, optimizer_colors, path_lift, plot_box, surface_grid
+from mlplab.viz.landscape.scene import DrawnPath, landscape_scene, surface_colorscale
 from mlplab.viz.theme import PATH_OUTLINE, colors
 
 
@@ -32,41 +32,38 @@ def landscape_figure(paths: Sequence[Path], *, theme: str = "dark", grid: int = 
 
     c = colors(theme)
     function = paths[0].function
-    box = plot_box(function, paths)
-    X, Y, Z = surface_grid(function, box, n=grid)
-    lift = path_lift(Z)
-    surface = go.Surface(x=X, y=Y, z=Z, colorscale="Viridis", opacity=1.0, name="f(x, y)",
-                         colorbar=dict(title=dict(text="f(x, y)")), hoverinfo="x+y+z")
-    palette = optimizer_colors(paths)  # the same colour per optimizer as every other figure
+    scene = landscape_scene(function, paths, grid=grid)  # the same colour per optimizer as every figure
+    surface = go.Surface(x=scene.x, y=scene.y, z=scene.z, colorscale=surface_colorscale(), opacity=1.0,
+                         name="f(x, y)", colorbar=dict(title=dict(text="f(x, y)")), hoverinfo="x+y+z")
     # Each path twice: a wide dark line (its outline, no legend entry) under the coloured one with
     # outlined markers, so it reads on the yellow and the purple parts of the surface alike.
     path_traces = []
-    for p, color in zip(paths, palette, strict=True):
+    for p in scene.paths:
+        x, y, z = p.points[:, 0], p.points[:, 1], p.lifted
         path_traces.append(go.Scatter3d(
-            x=p.points[:, 0], y=p.points[:, 1], z=p.values + lift, mode="lines", showlegend=False,
+            x=x, y=y, z=z, mode="lines", showlegend=False,
             line=dict(color=PATH_OUTLINE, width=11), hoverinfo="skip", name=f"{p.label} outline"))
         path_traces.append(go.Scatter3d(
-            x=p.points[:, 0], y=p.points[:, 1], z=p.values + lift, mode="lines+markers", name=p.label,
-            line=dict(color=color, width=6), marker=dict(size=4, color=color, line=dict(color=PATH_OUTLINE, width=1)),
+            x=x, y=y, z=z, mode="lines+markers", name=p.label,
+            line=dict(color=p.color, width=6),
+            marker=dict(size=4, color=p.color, line=dict(color=PATH_OUTLINE, width=1)),
             hovertemplate="step %{customdata[0]}<br>x=%{x:.4g}<br>y=%{y:.4g}<br>f=%{customdata[1]:.4g}<extra>"
                           + p.label + "</extra>",
-            customdata=_step_and_value(p, p.steps),
+            customdata=_step_and_value(p, len(p.points) - 1),
         ))
-    starts = np.array([p.start for p in paths])
-    marks = [go.Scatter3d(x=starts[:, 0], y=starts[:, 1], z=[p.values[0] + lift for p in paths],
-                          mode="markers", name="start", marker=dict(size=7, color=c["start"]))]
-    if function.minima:
-        m = np.array(function.minima)
-        marks.append(go.Scatter3d(x=m[:, 0], y=m[:, 1], z=function(m[:, 0], m[:, 1]) + lift,
-                                  mode="markers", name="minimum",
+    marks = [go.Scatter3d(x=[p.points[0, 0] for p in scene.paths], y=[p.points[0, 1] for p in scene.paths],
+                          z=[p.lifted[0] for p in scene.paths], mode="markers", name="start",
+                          marker=dict(size=7, color=c["start"]))]
+    m = scene.minima
+    if len(m):
+        marks.append(go.Scatter3d(x=m[:, 0], y=m[:, 1], z=scene.minima_lifted, mode="markers", name="minimum",
                                   marker=dict(size=7, color=c["minimum"], symbol="diamond")))
-    last = max(p.steps for p in paths)
     trace_ids = list(range(1, 1 + len(path_traces)))  # outline, line, outline, line, … after the surface
-    shown = frame_steps(last)  # at most 100 slider positions, however long the path
+    shown = scene.frames  # at most 100 slider positions, however long the path
     frames = [go.Frame(name=str(k), traces=trace_ids, data=[
-        go.Scatter3d(x=p.points[: k + 1, 0], y=p.points[: k + 1, 1], z=p.values[: k + 1] + lift,
+        go.Scatter3d(x=p.points[: k + 1, 0], y=p.points[: k + 1, 1], z=p.lifted[: k + 1],
                      customdata=_step_and_value(p, k))
-        for p in paths for _ in ("outline", "line")]) for k in shown]
+        for p in scene.paths for _ in ("outline", "line")]) for k in shown]
     # Up to 100 tick labels would overlap into a grey bar: they are transparent, and the current
     # step is written large above the slider instead.
     slider = dict(
@@ -101,10 +98,10 @@ def landscape_figure(paths: Sequence[Path], *, theme: str = "dark", grid: int = 
     return fig
 
 
-def _step_and_value(path: Path, k: int) -> np.ndarray:
-    """``(step, f)`` of the points up to step ``k``, for the hover: the path is drawn lifted."""
-    n = min(k, path.steps) + 1
-    return np.column_stack([np.arange(n), path.values[:n]])
+def _step_and_value(drawn: DrawnPath, k: int) -> np.ndarray:
+    """``(step, f)`` of the points drawn up to step ``k``, for the hover: the path is drawn lifted."""
+    n = min(k + 1, len(drawn.points))
+    return np.column_stack([np.arange(n), drawn.values[:n]])
 
 
 def landscape_html(paths: Sequence[Path], *, theme: str = "dark") -> str:

@@ -2,10 +2,9 @@
 
 Every function takes the :class:`~mlplab.landscape.Function` and the
 :class:`~mlplab.landscape.Path` (s) the library computed, draws on the given ``ax`` (or a new figure)
-and returns the artists in a dict. Nothing is computed twice: the lines drawn are the path's points.
-
-Contours use log-spaced levels of ``f − f*``: on the seed's valley ``f`` runs from 0 to 10, and equally
-spaced levels would hide the flat valley floor where all the slow progress happens.
+and returns the artists in a dict. Nothing is computed here: what the contour and the surface show —
+the grid, the levels and their colours, each path as drawn — is the
+:class:`~mlplab.viz.landscape.scene.LandscapeScene` the web playground draws too.
 
 Example
 -------
@@ -23,129 +22,15 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.colors import BoundaryNorm, LogNorm
-from matplotlib.ticker import FuncFormatter
+from matplotlib.colors import BoundaryNorm
 
 from mlplab.landscape import Function, Path
+from mlplab.landscape.functions import Box
 from mlplab.landscape.verdict import Verdict, fmt_point
+from mlplab.viz.landscape.scene import CONTOUR_ALPHA, SURFACE_CMAP, DrawnPath, landscape_scene
 from mlplab.viz.panels import axes_or_new
 from mlplab.viz.placement import ladder, place_label
 from mlplab.viz.theme import PATH_OUTLINE, colors, optimizer_color, path_effects, theme_context
-
-Box = tuple[tuple[float, float], tuple[float, float]]
-SURFACE_CMAP = "viridis"
-
-
-#: A path that would widen the picture beyond this many times the function's own box (a diverging
-#: or runaway path) is drawn leaving the frame instead, so the picture stays on the function.
-MAX_ZOOM_OUT = 3.0
-
-
-def plot_box(function: Function, paths: Sequence[Path] = (), margin: float = 0.08) -> Box:
-    """The function's plotting box, widened to hold every path point (plus a small margin).
-
-    A path that diverged, or would widen the box more than :data:`MAX_ZOOM_OUT` times, is followed
-    only while it stays in the function's own box: it is drawn leaving it (:func:`points_in_frame`).
-    """
-    kept = []
-    for path in paths:
-        (px0, px1), (py0, py1) = _widened(function.bounds, [path.points], margin)
-        (x0, x1), (y0, y1) = function.bounds
-        runaway = px1 - px0 > MAX_ZOOM_OUT * (x1 - x0) or py1 - py0 > MAX_ZOOM_OUT * (y1 - y0)
-        if path.diverged_at is not None or runaway:
-            points, left_at = points_in_frame(path, function.bounds)
-            kept.append(points if left_at is None else points[:-1])
-        else:
-            kept.append(path.points)
-    return _widened(function.bounds, kept, margin)
-
-
-def _widened(box: Box, point_sets: Sequence[np.ndarray], margin: float) -> Box:
-    (x0, x1), (y0, y1) = box
-    points = [p for p in point_sets if len(p)]
-    if points:
-        allp = np.concatenate(points)
-        px0, py0 = allp.min(axis=0)
-        px1, py1 = allp.max(axis=0)
-        wx, wy = max(px1 - px0, 1e-9), max(py1 - py0, 1e-9)
-        x0, x1 = min(x0, px0 - margin * wx), max(x1, px1 + margin * wx)
-        y0, y1 = min(y0, py0 - margin * wy), max(y1, py1 + margin * wy)
-    return (float(x0), float(x1)), (float(y0), float(y1))
-
-
-def points_in_frame(path: Path, box: Box) -> tuple[np.ndarray, int | None]:
-    """The path's points up to where it leaves ``box``, and the step whose move left it (or ``None``).
-
-    A path that stays inside is returned whole. Otherwise: the points before it left, then the
-    point where that step crosses the frame's edge — so the last segment ends on the edge, pointing
-    the way the path went (a diverging path's next points can be 10¹⁰ away and draw nothing useful).
-    """
-    (x0, x1), (y0, y1) = box
-    pts = path.points
-    inside = (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
-    if inside.all() or not inside[0]:
-        return pts, None
-    k = int(np.argmin(inside))  # the first point outside
-    p, q = pts[k - 1], pts[k]
-    d = q - p
-    t = 1.0
-    for i, (low, high) in enumerate(box):  # the largest t in (0, 1] with p + t·d inside the box
-        if q[i] > high:
-            t = min(t, (high - p[i]) / d[i])
-        elif q[i] < low:
-            t = min(t, (low - p[i]) / d[i])
-    return np.vstack([pts[:k], p + t * d]), k
-
-
-def frame_steps(last: int, max_frames: int = 100) -> list[int]:
-    """The steps an animation shows: every step up to ``max_frames``, else evenly spread ones (always
-    the first and the last), so a 10 000-step path does not make a 10 000-frame file."""
-    count = min(last + 1, max_frames)
-    return sorted({int(k) for k in np.round(np.linspace(0, last, count))})
-
-
-def surface_grid(function: Function, box: Box, n: int = 240) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``X, Y, Z`` of shape (n, n) over ``box``: ``Z = f(X, Y)``."""
-    (x0, x1), (y0, y1) = box
-    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
-    X, Y = np.meshgrid(xs, ys)
-    return X, Y, function(X, Y)
-
-
-def path_lift(Z: np.ndarray) -> float:
-    """How far above the surface a path is drawn: 3 % of the height drawn, so the semi-transparent
-    surface does not swallow it (the hover still reports the true ``f``)."""
-    finite = Z[np.isfinite(Z)]
-    return 0.03 * float(finite.max() - finite.min()) if finite.size else 0.0
-
-
-def gap_floor(function: Function, Z: np.ndarray) -> float:
-    """What ``f`` is measured from in the pictures: ``f*`` if known, else the lowest value drawn."""
-    finite = Z[np.isfinite(Z)]
-    low = float(finite.min()) if finite.size else 0.0
-    return function.f_min if function.f_min is not None else low
-
-
-def log_levels(gap: np.ndarray, count: int = 18) -> np.ndarray:
-    """``count`` log-spaced levels from near the bottom of ``gap`` (> 0) to its top."""
-    finite = gap[np.isfinite(gap) & (gap > 0)]
-    if finite.size == 0:
-        return np.array([1e-3, 1.0])
-    top = float(finite.max())
-    bottom = max(float(np.percentile(finite, 0.5)), top * 1e-6)
-    if bottom >= top:
-        bottom = top / 10
-    return np.geomspace(bottom, top, count)
-
-
-def gap_label(function: Function) -> str:
-    return "f − f*" if function.f_min is not None else "f − (lowest f drawn)"
-
-
-def optimizer_colors(paths: Sequence[Path]) -> list[str]:
-    """Each path in its optimizer's colour (:data:`~mlplab.viz.theme.OPTIMIZER_COLORS`), whatever its
-    position, so Adam is the same colour in every figure."""
-    return [optimizer_color(p.optimizer) for p in paths]
 
 
 def plot_contour(
@@ -172,54 +57,47 @@ def plot_contour(
     c = colors(theme)
     with theme_context(theme):
         fig, ax = axes_or_new(ax, (7.4, 4.8))
-        box = box or plot_box(function, paths)
-        X, Y, Z = surface_grid(function, box)
-        floor = gap_floor(function, Z)
-        gap = Z - floor
-        levels = log_levels(gap)
-        shown = np.clip(gap, levels[0], levels[-1])
-        drawn: dict[str, Any] = {"figure": fig}
+        scene = landscape_scene(function, paths, box=box, path_colors=path_colors)
+        box, levels = scene.box, scene.levels
+        X, Y = scene.meshgrid
+        drawn: dict[str, Any] = {"figure": fig, "scene": scene}
         if raster:  # one image with the same bands: far quicker to redraw, for animations
             (x0, x1), (y0, y1) = box
-            drawn["contour"] = ax.imshow(shown, extent=(x0, x1, y0, y1), origin="lower", aspect="auto",
-                                         cmap=SURFACE_CMAP, alpha=0.9, interpolation="nearest",
+            drawn["contour"] = ax.imshow(scene.shown, extent=(x0, x1, y0, y1), origin="lower", aspect="auto",
+                                         cmap=SURFACE_CMAP, alpha=CONTOUR_ALPHA, interpolation="nearest",
                                          norm=BoundaryNorm(levels, plt.get_cmap(SURFACE_CMAP).N))
         else:
-            drawn["contour"] = ax.contourf(X, Y, shown, levels=levels, norm=LogNorm(levels[0], levels[-1]),
-                                           cmap=SURFACE_CMAP, alpha=0.9, extend="neither")
-            ax.contour(X, Y, shown, levels=levels[::2], colors=c["foreground"], linewidths=0.3, alpha=0.35)
+            drawn["contour"] = ax.contourf(X, Y, scene.shown, levels=levels, norm=scene.norm,
+                                           cmap=SURFACE_CMAP, alpha=CONTOUR_ALPHA, extend="neither")
+            ax.contour(X, Y, scene.shown, levels=scene.line_levels, colors=c["foreground"], linewidths=0.3,
+                       alpha=0.35)
         if colorbar:
             bar = fig.colorbar(drawn["contour"], ax=ax, shrink=0.9, pad=0.02)
-            bar.set_label(f"{gap_label(function)} (log scale)")
-            decades = 10.0 ** np.arange(np.ceil(np.log10(levels[0])), np.floor(np.log10(levels[-1])) + 1)
-            bar.set_ticks(decades if len(decades) >= 2 else levels[::4])
-            bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            bar.set_label(scene.colorbar_label)
+            ticks, labels = scene.colorbar_ticks
+            bar.set_ticks(ticks, labels=labels)
             bar.ax.minorticks_off()
             drawn["colorbar"] = bar
-        path_colors = list(path_colors or optimizer_colors(paths))
-        drawn["paths"] = []
-        for path, color in zip(paths, path_colors, strict=False):
-            drawn["paths"].append(draw_path_2d(ax, path, color, arrows=arrows, c=c, box=box))
+        drawn["paths"] = [draw_path_2d(ax, p, box, arrows=arrows, c=c) for p in scene.paths]
         if paths:
             starts = np.array([p.start for p in paths])
-            stayed = [points_in_frame(p, box)[1] is None for p in paths]
-            ends = np.array([p.end for p, s in zip(paths, stayed, strict=True) if s] or np.empty((0, 2)))
-            end_colors = [col for col, s in zip(path_colors, stayed, strict=False) if s]
+            stayed = [p for p in scene.paths if p.end is not None]
             ax.plot(starts[:, 0], starts[:, 1], "o", ms=9, mfc=c["start"], mec=c["foreground"], mew=1,
                     zorder=6, label="start")
-            if len(ends):
+            if stayed:
                 # each end in its path's colour (an "end" colour would read as one more optimizer)
-                ax.scatter(ends[:, 0], ends[:, 1], s=49, marker="s", c=end_colors[: len(ends)],
+                ends = np.array([p.end for p in stayed])
+                ax.scatter(ends[:, 0], ends[:, 1], s=49, marker="s", c=[p.color for p in stayed],
                            edgecolors=PATH_OUTLINE, linewidths=1.2, zorder=6)
                 ax.plot([], [], "s", ms=7, mfc="none", mec=c["foreground"], label="end")  # the legend's key
-            if len(paths) == 1 and len(ends):
+            if len(paths) == 1 and stayed:
                 drawn["end_label"] = ax.annotate(
                     f"end {fmt_point(ends[0])}\nafter {paths[0].steps} steps", ends[0], xytext=(8, -10),
                     textcoords="offset points", ha="left", va="top", fontsize=9, color=c["foreground"],
                     bbox=dict(boxstyle="round,pad=0.25", fc=c["background"], ec="none", alpha=0.75),
                     zorder=8,
                 )
-        drawn["minima"] = draw_minima(ax, function, box, c)
+        drawn["minima"] = draw_minima(ax, scene.minima, c)
         (x0, x1), (y0, y1) = box
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
@@ -232,17 +110,14 @@ def plot_contour(
     return drawn
 
 
-def draw_path_2d(ax: Axes, path: Path, color: str, *, arrows: bool = True, c: dict[str, str],
-                 box: Box | None = None) -> Any:
-    """One path: an arrow from each point to the next (or a line with dots if ``arrows`` is off).
-
-    With ``box``, a path that leaves it is drawn up to the frame's edge, marked "left the frame at
-    step k" (a diverging path)."""
-    pts, left_at = (path.points, None) if box is None else points_in_frame(path, box)
-    if left_at is not None:  # the label sits a quarter of the way from the exit towards the middle
-        (x0, x1), (y0, y1) = box
-        label_at = pts[-1] + 0.25 * (np.array([(x0 + x1) / 2, (y0 + y1) / 2]) - pts[-1])
-        ax.annotate(f"left the frame\nat step {left_at}", pts[-1], xytext=label_at,
+def draw_path_2d(ax: Axes, drawn: DrawnPath, box: Box, *, arrows: bool = True, c: dict[str, str]) -> Any:
+    """One path as the scene has it: an arrow from each point to the next (or a line with dots if
+    ``arrows`` is off); a path that left ``box`` ends on its edge, marked "left the frame at step k"."""
+    pts, path, color = drawn.points, drawn.path, drawn.color
+    note = drawn.exit_note(box)
+    if note is not None:
+        text, label_at = note
+        ax.annotate(text, pts[-1], xytext=label_at,
                     textcoords="data", ha="center", va="center", fontsize=9, color=c["foreground"],
                     arrowprops=dict(arrowstyle="->", color=c["foreground"], lw=0.8),
                     bbox=dict(boxstyle="round,pad=0.25", fc=c["background"], ec="none", alpha=0.75), zorder=8)
@@ -256,17 +131,12 @@ def draw_path_2d(ax: Axes, path: Path, color: str, *, arrows: bool = True, c: di
     return line
 
 
-def draw_minima(ax: Axes, function: Function, box: Box, c: dict[str, str]) -> Any:
-    """Stars at the function's minima that fall inside ``box``."""
-    if not function.minima:
+def draw_minima(ax: Axes, minima: np.ndarray, c: dict[str, str]) -> Any:
+    """Stars at ``minima`` (m, 2): the scene's, those inside the box."""
+    if not len(minima):
         return None
-    m = np.array(function.minima)
-    (x0, x1), (y0, y1) = box
-    inside = (m[:, 0] >= x0) & (m[:, 0] <= x1) & (m[:, 1] >= y0) & (m[:, 1] <= y1)
-    if not inside.any():
-        return None
-    (stars,) = ax.plot(m[inside, 0], m[inside, 1], "*", ms=14, mfc=c["minimum"], mec=c["background"],
-                       mew=0.8, zorder=7, label="minimum" if inside.sum() == 1 else "minima")
+    (stars,) = ax.plot(minima[:, 0], minima[:, 1], "*", ms=14, mfc=c["minimum"], mec=c["background"],
+                       mew=0.8, zorder=7, label="minimum" if len(minima) == 1 else "minima")
     return stars
 
 
@@ -292,32 +162,25 @@ def plot_surface(
             fig = plt.figure(figsize=(7.6, 5.6), layout="constrained")
             ax = fig.add_subplot(projection="3d", computed_zorder=False)
         fig = ax.get_figure(root=True)
-        box = box or plot_box(function, paths)
-        X, Y, Z = surface_grid(function, box, n=120)
-        drawn: dict[str, Any] = {"figure": fig}
-        drawn["surface"] = ax.plot_surface(X, Y, Z, cmap=SURFACE_CMAP, rstride=2, cstride=2, alpha=0.72,
+        scene = landscape_scene(function, paths, box=box, grid=120, path_colors=path_colors)
+        X, Y = scene.meshgrid
+        drawn: dict[str, Any] = {"figure": fig, "scene": scene}
+        drawn["surface"] = ax.plot_surface(X, Y, scene.z, cmap=SURFACE_CMAP, rstride=2, cstride=2, alpha=0.72,
                                            linewidth=0, antialiased=True, zorder=1)
-        path_colors = list(path_colors or optimizer_colors(paths))
         drawn["paths"] = []
-        lift = path_lift(Z)
-        for path, color in zip(paths, path_colors, strict=False):
-            pts, left_at = points_in_frame(path, box)  # a 3-D axes does not clip: stop at the frame
-            x, y = pts[:, 0], pts[:, 1]
-            z = function(x, y) + lift
-            (line,) = ax.plot(x, y, z, "-o", color=color, lw=2.2, ms=3.5, mec=PATH_OUTLINE, mew=0.5, zorder=5,
-                              label=path.label, path_effects=path_effects(2.2))
+        for p in scene.paths:  # a 3-D axes does not clip: each stops at the frame
+            x, y, z = p.points[:, 0], p.points[:, 1], p.lifted
+            (line,) = ax.plot(x, y, z, "-o", color=p.color, lw=2.2, ms=3.5, mec=PATH_OUTLINE, mew=0.5, zorder=5,
+                              label=p.label, path_effects=path_effects(2.2))
             drawn["paths"].append(line)
             ax.scatter([x[0]], [y[0]], [z[0]], s=70, color=c["start"], edgecolor=c["foreground"],
                        zorder=6, depthshade=False)
-            if left_at is None:
-                ax.scatter([x[-1]], [y[-1]], [z[-1]], s=55, marker="s", color=color,
+            if p.end is not None:
+                ax.scatter([x[-1]], [y[-1]], [z[-1]], s=55, marker="s", color=p.color,
                            edgecolor=c["foreground"], zorder=6, depthshade=False)
-        if function.minima:
-            m = np.array(function.minima)
-            (x0, x1), (y0, y1) = box
-            inside = (m[:, 0] >= x0) & (m[:, 0] <= x1) & (m[:, 1] >= y0) & (m[:, 1] <= y1)
-            mz = function(m[inside, 0], m[inside, 1]) + lift
-            drawn["minima"] = ax.scatter(m[inside, 0], m[inside, 1], mz, s=160, marker="*",
+        m = scene.minima
+        if len(m):
+            drawn["minima"] = ax.scatter(m[:, 0], m[:, 1], scene.minima_lifted, s=160, marker="*",
                                          color=c["minimum"], edgecolor=c["background"], zorder=7,
                                          depthshade=False)
         ax.view_init(elev=elev, azim=azim)

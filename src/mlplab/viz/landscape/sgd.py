@@ -16,7 +16,8 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from mlplab.landscape.schedules import step_every
 from mlplab.landscape.sgd_study import ELLIPSE_SHARE, ELLIPSE_SIGMAS, SgdStudy
-from mlplab.viz.landscape.plots import plot_box, plot_contour
+from mlplab.viz.landscape.plots import plot_contour
+from mlplab.viz.landscape.scene import plot_box
 from mlplab.viz.palette import cycle_colors
 from mlplab.viz.theme import PATH_OUTLINE, colors, optimizer_color, path_effects, theme_context
 
