@@ -223,25 +223,3 @@ def test_a_worker_process_draws_the_same_bytes_as_this_one(tiny_run, tmp_path):
     for name in one.paths:
         assert two.paths[name][0].read_bytes() == one.paths[name][0].read_bytes(), name
     assert two.cpu_seconds > 0 and two.skipped == one.skipped == {}
-
-
-def test_jobs_are_shared_by_cost_and_a_small_set_stays_in_this_process():
-    from mlplab.viz.training.run_figures import COST, WORKER_START, default_workers, split_jobs
-
-    mine, theirs = split_jobs([*FIGURES, ANIMATION], 2)
-    assert sorted(mine + theirs[0]) == sorted([*FIGURES, ANIMATION])
-    load = sum(COST[j] for j in mine), WORKER_START + sum(COST[j] for j in theirs[0])
-    assert abs(load[0] - load[1]) <= max(COST.values())
-    together = [group for group in (mine, theirs[0]) if "confusion" in group][0]
-    assert {"mistakes", "predictions"} <= set(together)  # one forward pass of the test set serves all three
-    assert split_jobs(["accuracy"], 2) == (["accuracy"], [])
-    assert default_workers(["accuracy", "loss"]) == 1
-
-
-@pytest.mark.parametrize(("load", "expected"), [(0.2, 2), (1.5, 1), (12.0, 1)])
-def test_a_second_process_only_when_a_core_is_idle(monkeypatch, load, expected):
-    from mlplab.viz.training import run_figures
-
-    monkeypatch.setattr(run_figures.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    monkeypatch.setattr(run_figures.os, "getloadavg", lambda: (load, load, load))
-    assert run_figures.default_workers([*FIGURES, ANIMATION]) == expected

@@ -136,7 +136,12 @@ class TrainingManager:
 
     def _work(self, job: Job) -> None:
         job.status = "running"
+        drawing = None
         try:
+            if job.plots:  # the processes that will draw get ready while the network trains
+                from mlplab.viz.training.drawing_processes import drawing_for_training
+
+                drawing = drawing_for_training()
             try:
                 result = train(job.config, run_dir=job.run_dir, should_stop=job.stop.is_set, observers=[job.latest])
             finally:
@@ -145,20 +150,24 @@ class TrainingManager:
             job.status = result.history.status
             if job.plots and result.history.n_evaluations:
                 job.status = f"{result.history.status}, drawing figures"
-                self._draw(job.run_dir)
+                self._draw(job.run_dir, drawing)
                 job.status = result.history.status
         except MlplabError as exc:
             job.error, job.status = str(exc), "failed"
         except Exception as exc:  # noqa: BLE001 - a bug must reach the page, not kill the thread silently
             log.exception("training %s failed", job.name)
             job.error, job.status = f"the training failed: {type(exc).__name__}: {exc}", "failed"
+        finally:
+            if drawing is not None:
+                drawing.shutdown()
 
-    def _draw(self, run_dir: Path) -> None:
-        """The figures and ``report.html``, as ``mlplab train`` draws them after training."""
+    def _draw(self, run_dir: Path, drawing: DrawingProcesses | None) -> None:
+        """The figures and ``report.html``, as ``mlplab train`` draws them after training: in the
+        ``drawing`` processes started with the training, else in this one and a second one."""
         from mlplab.viz.report import draw_run_and_report
 
         with self.render_lock:  # matplotlib is not thread-safe; the pages draw with the same lock
-            draw_run_and_report(run_dir, workers=None)  # a second process draws beside this one
+            draw_run_and_report(run_dir, workers=None, processes=drawing)
 
     def stop(self, name: str) -> Job:
         job = self.jobs.get(name)

@@ -18,11 +18,9 @@ Example
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +47,7 @@ from mlplab.viz.theme import check_format, check_theme, current_dpi, figure_byte
 from mlplab.viz.training.architecture import network_from_params, plot_architecture, run_contribution_scale
 from mlplab.viz.training.confusion import confusion_matrix, plot_confusion, plot_mistakes
 from mlplab.viz.training.curves import plot_accuracy, plot_loss
+from mlplab.viz.training.drawing_processes import PROCESS_START, DrawingProcesses, default_workers, split_jobs
 from mlplab.viz.training.gradcheck import plot_gradient_check
 from mlplab.viz.training.hidden_units import hidden_units_gif, plot_hidden_units, shared_limit
 from mlplab.viz.training.predictions import plot_predictions
@@ -308,6 +307,7 @@ def draw_run(
     animation: bool = True,
     data: RunData | None = None,
     workers: int | None = 1,
+    processes: DrawingProcesses | None = None,
     while_waiting: Callable[[], None] | None = None,
 ) -> FigureSet:
     """Draw the figures ``names`` (default: all of :data:`FIGURES`; at an earlier evaluation, all but
@@ -318,11 +318,13 @@ def draw_run(
     for the animation) is listed in ``skipped`` with the reason instead of stopping the others.
 
     ``workers`` processes draw: this one and ``workers - 1`` spawned ones with one BLAS thread each,
-    the jobs shared by their cost (:func:`split_jobs`); ``None`` chooses (:func:`default_workers`: two
-    for a full set on a machine with two cores). Each figure is drawn by the same code either way. The
+    the jobs shared by their cost (:func:`~mlplab.viz.training.drawing_processes.split_jobs`); ``None``
+    chooses (:func:`~mlplab.viz.training.drawing_processes.default_workers`: two for a full set on a
+    machine with two cores). ``processes`` (started before, e.g. while the run trained) draw everything
+    instead, and this process only waits. Each figure is drawn by the same code either way. The
     default is 1 because a spawned process re-imports the caller's main module: from a script, use
     ``workers=None`` inside ``if __name__ == "__main__":`` (the CLI and the web app do).
-    ``while_waiting`` is called once this process has drawn its share, before it waits for the worker.
+    ``while_waiting`` is called once this process has drawn its share, before it waits for the others.
     """
     started = time.perf_counter()
     check_theme(theme)
@@ -343,79 +345,34 @@ def draw_run(
     result = FigureSet(folder=folder)
     cpu = time.process_time()
     jobs = [*names, *([ANIMATION] if animation and k is None else [])]
-    workers = default_workers(jobs) if workers is None else workers
-    mine, theirs = split_jobs(jobs, workers)
-    pool = _figure_pool(len(theirs)) if theirs else None
+    own = None
+    if processes is None:
+        workers = default_workers(jobs) if workers is None else workers
+        if workers > 1:
+            own = processes = DrawingProcesses(workers - 1)  # started now: they get ready while we draw
+        loads = [0.0] + [PROCESS_START] * (workers - 1)  # this process, then the ones still starting
+    else:
+        loads = [float("inf")] + [0.0] * processes.n  # ready and waiting: they draw everything
+    mine, *theirs = split_jobs(jobs, loads)
     try:
         dpi = current_dpi()
-        futures = [pool.submit(_draw_in_worker, Path(run_dir), at_eval, group, theme, formats, dpi) for group in theirs]
+        futures = [processes.submit(_draw_in_worker, Path(run_dir), at_eval, group, theme, formats, dpi)
+                   for group in theirs if group]
         _draw_into(result, data, k, mine, theme, formats)
         if while_waiting is not None:  # other work for this process (the report's text) meanwhile
             while_waiting()
-        for future in futures:  # the worker's figures: paths, what it skipped, its CPU seconds
+        for future in futures:  # each worker's figures: paths, what it skipped, its CPU seconds
             paths, skipped, worker_cpu = future.result()
             result.paths.update(paths)
             result.skipped.update(skipped)
             result.worker_cpu_seconds += worker_cpu
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        if own is not None:
+            own.shutdown()
     result.paths = {name: result.paths[name] for name in jobs if name in result.paths}  # registry order
     result.cpu_seconds = time.process_time() - cpu + result.worker_cpu_seconds
     result.seconds = time.perf_counter() - started
     return result
-
-
-#: Rough drawing cost of each job in seconds on one core (measured on the default run): how
-#: :func:`split_jobs` shares them between processes. A worker first pays for its own start.
-COST = {ANIMATION: 4.0, "gradcheck": 2.5, "predictions": 1.2, "activations": 1.0, "confusion": 0.8,
-        "layer_health": 0.8, "architecture": 0.6, "accuracy": 0.6, "loss": 0.5, "gradient_flow": 0.4,
-        "hidden_units": 0.3, "mistakes": 0.3}
-#: Figures drawn from one forward pass of the test set (``RunData.probabilities``): one process draws them.
-SAME_PROCESS = (("confusion", "mistakes", "predictions"),)
-WORKER_START = 1.5  # spawn a Python, import NumPy, matplotlib and mlplab, read the run folder
-#: Below this much drawing a second process costs more than it saves.
-PARALLEL_ABOVE = 4.0
-
-
-def default_workers(jobs: Sequence[str]) -> int:
-    """Two processes for a full set of figures when a second core is idle, else one.
-
-    A worker costs about a second of CPU to start (measured: 7.2 vs 6.0 CPU-s for the default run's
-    figures and report), which only pays when it runs on a core nobody else is using: on a machine
-    already busy (load average ≥ cores − 1) the two processes would just share the same cores.
-    """
-    if sum(COST.get(j, 0.5) for j in jobs) <= PARALLEL_ABOVE:
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    return 2 if cores - busy >= 1.0 else 1
-
-
-def split_jobs(jobs: Sequence[str], workers: int) -> tuple[list[str], list[list[str]]]:
-    """``(this process's jobs, one list per worker process)``: the most expensive first, each to the
-    process that would finish it soonest (workers start :data:`WORKER_START` late). Empty groups dropped."""
-    units = [[j for j in bundle if j in jobs] for bundle in SAME_PROCESS]
-    units = [u for u in units if u] + [[j] for j in jobs if not any(j in b for b in SAME_PROCESS)]
-    cost = {tuple(u): sum(COST.get(j, 0.5) for j in u) for u in units}
-    loads = [0.0] + [WORKER_START] * max(workers - 1, 0)
-    groups: list[list[str]] = [[] for _ in loads]
-    for unit in sorted(units, key=lambda u: -cost[tuple(u)]):
-        i = min(range(len(loads)), key=lambda g: loads[g] + cost[tuple(unit)])
-        groups[i] += unit
-        loads[i] += cost[tuple(unit)]
-    return groups[0], [g for g in groups[1:] if g]
-
-
-def _figure_pool(n: int) -> ProcessPoolExecutor:
-    """``n`` fresh processes (spawn: no copy of this process's threads or locks), one BLAS thread each,
-    so the two cores draw instead of one drawing while BLAS threads compete."""
-    from mlplab.sweep.local import ONE_THREAD, environment
-
-    with environment({**ONE_THREAD, "MPLBACKEND": "agg"}):  # a spawned child copies them at birth
-        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
-        pool.submit(int).result()  # start the processes now, inside the environment
-    return pool
 
 
 def _draw_in_worker(run_dir: Path, at_eval: int | None, jobs: Sequence[str], theme: str,
