@@ -32,6 +32,7 @@ from mlplab.errors import MlplabError
 from mlplab.train import LatestEvaluation, TrainConfig, new_run_dir, train
 from mlplab.train.limits import check_training
 from mlplab.train.run_folder import prepare_run_dir
+from mlplab.viz.training.drawing_processes import DrawingProcesses, drawing_for_training
 
 log = logging.getLogger("mlplab.app")
 #: How long the server waits, at exit, for a stopped training to write its run folder.
@@ -139,8 +140,6 @@ class TrainingManager:
         drawing = None
         try:
             if job.plots:  # the processes that will draw get ready while the network trains
-                from mlplab.viz.training.drawing_processes import drawing_for_training
-
                 drawing = drawing_for_training()
             try:
                 result = train(job.config, run_dir=job.run_dir, should_stop=job.stop.is_set, observers=[job.latest])
