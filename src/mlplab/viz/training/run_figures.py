@@ -48,13 +48,13 @@ from mlplab.viz.training.architecture import network_from_params, plot_architect
 from mlplab.viz.training.confusion import confusion_matrix, plot_confusion, plot_mistakes
 from mlplab.viz.training.curves import plot_accuracy, plot_loss
 from mlplab.viz.training.drawing_processes import PROCESS_START, DrawingProcesses, default_workers, split_jobs
+from mlplab.viz.training.figure_set import FigureSet, figures_dir
 from mlplab.viz.training.gradcheck import plot_gradient_check
 from mlplab.viz.training.hidden_units import hidden_units_gif, plot_hidden_units, shared_limit
 from mlplab.viz.training.predictions import plot_predictions
 
 #: The animated GIF of the hidden units across evaluations (``figures/hidden_units.gif``).
 ANIMATION = "hidden_units_animation"
-FIGURES_DIR = "figures"
 #: The test digit whose activations fill the architecture drawing (test #0 is a 7).
 DIGIT_INDEX = 0
 #: Test digits for the run's gradient check (more cost time, not information).
@@ -270,31 +270,6 @@ def make_figure(name: str, data: RunData, *, theme: str = "dark", at_eval: int |
     if name not in _DRAW:
         raise ConfigError(f"unknown figure {name!r}; choose one of: {', '.join(FIGURES)}.")
     return _DRAW[name](data, data.eval_index(at_eval), check_theme(theme))
-
-
-@dataclass
-class FigureSet:
-    """What :func:`draw_run` wrote: ``paths[name]`` (one per format), what it skipped and why."""
-
-    folder: Path
-    paths: dict[str, list[Path]] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0  # wall time
-    cpu_seconds: float = 0.0  # CPU time of this process's drawing and of the worker processes
-    worker_cpu_seconds: float = 0.0  # the worker processes' part of it
-
-    def png(self, name: str) -> Path | None:
-        return next((p for p in self.paths.get(name, []) if p.suffix == ".png"), None)
-
-    @property
-    def n_files(self) -> int:
-        return sum(len(v) for v in self.paths.values())
-
-
-def figures_dir(run_dir: str | os.PathLike, at_eval: int | None = None) -> Path:
-    """``RUN/figures`` for the final state, ``RUN/figures/eval_05`` for evaluation 5."""
-    base = Path(run_dir) / FIGURES_DIR
-    return base if at_eval is None else base / f"eval_{at_eval:02d}"
 
 
 def draw_run(
