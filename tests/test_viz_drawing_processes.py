@@ -93,3 +93,24 @@ def test_processes_started_before_the_drawing_write_the_same_bytes(tiny_run, tmp
         assert there.paths[name][0].read_bytes() == here.paths[name][0].read_bytes(), name
     assert there.skipped == here.skipped == {}
     assert there.worker_cpu_seconds > 0
+
+
+def test_the_gradient_check_is_drawn_while_training_and_collected_not_redrawn(tmp_path):
+    from mlplab.viz.training.drawing_processes import DrawWhileTraining
+
+    config = TrainConfig(iters=120, train_size=1000, test_size=1000, eval_every=40, seed=0)
+    with DrawingProcesses(1) as processes:
+        early = DrawWhileTraining(processes, "dark", ("png",))
+        train(config, run_dir=tmp_path / "run", observers=[early])
+        paths, skipped, _ = early.future.result()  # drawn from config.json alone, as the run started
+        assert skipped == {} and [p.name for p in paths["gradcheck"]] == ["gradcheck.png"]
+        written = paths["gradcheck"][0].stat().st_mtime_ns
+        figures = draw_run(tmp_path / "run", names=("gradcheck", "accuracy"), processes=processes,
+                           drawn_at_start=early.future)
+    assert list(figures.paths) == ["accuracy", "gradcheck", ANIMATION] or set(figures.paths) == {
+        "accuracy", "gradcheck", ANIMATION}
+    assert figures.paths["gradcheck"][0].stat().st_mtime_ns == written  # collected, not drawn again
+    # and it is the picture a single process draws for the run
+    shutil.copytree(tmp_path / "run", tmp_path / "copy", ignore=shutil.ignore_patterns("figures"))
+    here = draw_run(tmp_path / "copy", names=("gradcheck",), animation=False, workers=1)
+    assert here.paths["gradcheck"][0].read_bytes() == figures.paths["gradcheck"][0].read_bytes()

@@ -223,3 +223,26 @@ def test_a_worker_process_draws_the_same_bytes_as_this_one(tiny_run, tmp_path):
     for name in one.paths:
         assert two.paths[name][0].read_bytes() == one.paths[name][0].read_bytes(), name
     assert two.cpu_seconds > 0 and two.skipped == one.skipped == {}
+
+
+def test_the_runs_gradient_check_is_of_the_network_it_started_from(tiny_data, monkeypatch):
+    """The run's figure checks its initial weights (the book's gradient_check.py checks a fresh network,
+    rebuilt here from the seed as the trainer draws it); a replay at evaluation K checks K's weights."""
+    from mlplab.train.trainer import initial_network
+    from mlplab.viz.training import run_figures
+
+    checked = []
+    original = run_figures.gradient_check_on_ink
+
+    def recording(params, *args):
+        checked.append({name: np.array(value) for name, value in params.items()})
+        return original(params, *args)
+
+    monkeypatch.setattr(run_figures, "gradient_check_on_ink", recording)
+    for k in (None, 1):
+        plt.close(make_figure("gradcheck", tiny_data, at_eval=k))
+    initial = initial_network(tiny_data.run.config, 784, 10, dtype=np.float64).params
+    assert not np.allclose(initial["W1"], tiny_data.params_at(None)["W1"])  # training moved the weights
+    for name in initial:
+        np.testing.assert_array_equal(checked[0][name], initial[name])
+        np.testing.assert_array_equal(checked[1][name], np.asarray(tiny_data.params_at(1)[name], np.float64))

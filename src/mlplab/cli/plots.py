@@ -51,14 +51,15 @@ def figure_lines(figures, run_dir: Path) -> list[str]:
 
 
 def draw_and_report(run_dir: Path, *, theme: str, formats: tuple[str, ...], report: bool = True,
-                    processes=None) -> list[str]:
-    """Draw every figure of ``run_dir`` and (optionally) its report, in ``processes`` if started
-    (:mod:`mlplab.viz.training.drawing_processes`); return the lines to print."""
+                    drawing=None) -> list[str]:
+    """Draw every figure of ``run_dir`` and (optionally) its report, in the processes ``drawing``
+    started with the training, if any (a :class:`~mlplab.viz.training.drawing_processes.DrawWhileTraining`);
+    return the lines to print."""
     from mlplab.viz.report import draw_run_and_report
 
     started, cpu = time.perf_counter(), time.process_time()
     figures, page = draw_run_and_report(run_dir, theme=theme, formats=formats, report=report, workers=None,
-                                         processes=processes)
+                                         drawing=drawing)
     lines = figure_lines(figures, run_dir)
     if page is not None:
         lines.append(f"report      {page}")

@@ -158,11 +158,12 @@ def diagnosis_lines(run_dir: Path | None) -> list[str]:
 
 def plot_lines(run_dir: Path, opts: dict, drawing=None) -> list[str]:
     """Draw the run's figures and report (in the ``drawing`` processes started with the training, if
-    any); a failure here must not hide the training summary."""
+    any: :class:`~mlplab.viz.training.drawing_processes.DrawWhileTraining`); a failure here must not
+    hide the training summary."""
     from mlplab.errors import MlplabError
 
     try:
-        return draw_and_report(run_dir, theme=opts["theme"], formats=opts["formats"], processes=drawing)
+        return draw_and_report(run_dir, theme=opts["theme"], formats=opts["formats"], drawing=drawing)
     except MlplabError as exc:
         return [f"figures     not drawn: {exc}"]
     except KeyboardInterrupt:
@@ -187,7 +188,7 @@ def config_from_options(opts: dict) -> TrainConfig:
 
 def run_training(opts: dict, observers: tuple, stack: contextlib.ExitStack):
     """Build the config, load the data, prepare the run folder, train with a progress bar; return
-    the result and the processes that will draw its figures.
+    the result and the processes that draw its figures (a :class:`DrawWhileTraining`, or ``None``).
 
     The data is loaded before the run folder is made, so a wrong --data-dir leaves no empty folder.
     The drawing processes start once the data is loaded: they get ready on the core the training
@@ -200,15 +201,16 @@ def run_training(opts: dict, observers: tuple, stack: contextlib.ExitStack):
         click.echo(note, err=True)
     data = load_dataset(config)
     run_dir = Path(opts["out"]) if opts["out"] else new_run_dir("runs")
-    drawing = None
+    early = None
     if not opts["no_plots"]:
-        from mlplab.viz.training.drawing_processes import drawing_for_training
+        from mlplab.viz.training.drawing_processes import DrawWhileTraining, drawing_for_training
 
         drawing = drawing_for_training()
         if drawing is not None:
-            stack.enter_context(drawing)
+            early = DrawWhileTraining(stack.enter_context(drawing), opts["theme"], opts["formats"] or ("png",))
+            observers = (early, *observers)
     result = train(config, data=data, run_dir=run_dir, observers=(ProgressBar(disable=opts["quiet"]), *observers))
-    return result, drawing
+    return result, early
 
 
 class PositiveFloat(click.ParamType):

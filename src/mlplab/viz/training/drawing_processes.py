@@ -8,7 +8,10 @@ the training loop uses one core (one BLAS thread, :mod:`mlplab.train.threads`), 
 get ready on the other one while the network trains, and when the run ends they only draw.
 
 The figures are shared out by their cost (:func:`split_jobs`); each process draws its share with the
-same code as a single process would (:func:`mlplab.viz.training.run_figures.draw_run`).
+same code as a single process would (:func:`mlplab.viz.training.run_figures.draw_run`). The figures
+that need only the run's configuration (:data:`AT_START`: the gradient check of the untrained
+network) are handed to them when training starts (:class:`DrawWhileTraining`), and are done
+before it ends.
 """
 
 from __future__ import annotations
@@ -18,13 +21,18 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
+
+from mlplab.train.observers import Observer, TrainingState
 
 #: Drawing cost of each job in CPU-seconds (measured on the default run's figures at 150 dpi in a
 #: warm process, ``benchmarks/bench_figures.py``): how :func:`split_jobs` shares them out.
 COST = {"gradcheck": 1.0, "predictions": 0.6, "confusion": 0.55, "layer_health": 0.4, "accuracy": 0.4,
         "loss": 0.4, "hidden_units_animation": 0.4, "architecture": 0.3, "activations": 0.3,
         "gradient_flow": 0.2, "mistakes": 0.15, "hidden_units": 0.15}
+#: Figures that need only the run's configuration, not its training: drawn while it trains.
+AT_START = ("gradcheck",)
 #: Figures drawn from one forward pass of the test set (``RunData.probabilities``): one process draws them.
 SAME_PROCESS = (("confusion", "mistakes", "predictions"),)
 #: A process started when the drawing starts (not early) first spends this long getting ready.
@@ -114,6 +122,24 @@ def drawing_for_training() -> DrawingProcesses | None:
     if idle_cores() < 1.0:
         return None
     return DrawingProcesses(2)
+
+
+class DrawWhileTraining(Observer):
+    """When training starts, hands ``processes`` the figures of :data:`AT_START`; ``future`` then
+    holds what they drew, for :func:`~mlplab.viz.training.run_figures.draw_run` to collect at the end."""
+
+    def __init__(self, processes: DrawingProcesses, theme: str, formats: Sequence[str]) -> None:
+        self.processes, self.theme, self.formats = processes, theme, tuple(formats)
+        self.future: Future | None = None
+
+    def on_start(self, state: TrainingState) -> None:
+        if state.run_dir is None:
+            return
+        from mlplab.viz.theme import current_dpi  # the caller's --dpi: a spawned process does not inherit it
+        from mlplab.viz.training.run_figures import draw_at_start
+
+        self.future = self.processes.submit(draw_at_start, Path(state.run_dir), self.theme, self.formats,
+                                            current_dpi())
 
 
 def _cpu_seconds() -> float:
