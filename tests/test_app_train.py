@@ -109,7 +109,7 @@ def test_a_browser_started_run_draws_the_same_figure_files_as_the_cli(tmp_path):
 def test_the_app_draws_figures_and_the_report_only_when_asked(tmp_path, monkeypatch):
     """As `mlplab train` does after training (drawing itself is tested with mlplab.viz; here: the wiring)."""
     drawn = []
-    monkeypatch.setattr(TrainingManager, "_draw", lambda self, run_dir: drawn.append(run_dir))
+    monkeypatch.setattr(TrainingManager, "_draw", lambda self, run_dir, drawing: drawn.append(run_dir))
     with make_client(tmp_path) as client:
         for name, plots in (("drawn", True), ("plain", False)):
             client.post("/api/train", json={**SMALL, "iters": 11, "name": name, "plots": plots})

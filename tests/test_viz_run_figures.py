@@ -225,23 +225,24 @@ def test_a_worker_process_draws_the_same_bytes_as_this_one(tiny_run, tmp_path):
     assert two.cpu_seconds > 0 and two.skipped == one.skipped == {}
 
 
-def test_jobs_are_shared_by_cost_and_a_small_set_stays_in_this_process():
-    from mlplab.viz.training.run_figures import COST, WORKER_START, default_workers, split_jobs
-
-    mine, theirs = split_jobs([*FIGURES, ANIMATION], 2)
-    assert sorted(mine + theirs[0]) == sorted([*FIGURES, ANIMATION])
-    load = sum(COST[j] for j in mine), WORKER_START + sum(COST[j] for j in theirs[0])
-    assert abs(load[0] - load[1]) <= max(COST.values())
-    together = [group for group in (mine, theirs[0]) if "confusion" in group][0]
-    assert {"mistakes", "predictions"} <= set(together)  # one forward pass of the test set serves all three
-    assert split_jobs(["accuracy"], 2) == (["accuracy"], [])
-    assert default_workers(["accuracy", "loss"]) == 1
-
-
-@pytest.mark.parametrize(("load", "expected"), [(0.2, 2), (1.5, 1), (12.0, 1)])
-def test_a_second_process_only_when_a_core_is_idle(monkeypatch, load, expected):
+def test_the_runs_gradient_check_is_of_the_network_it_started_from(tiny_data, monkeypatch):
+    """The run's figure checks its initial weights (the book's gradient_check.py checks a fresh network,
+    rebuilt here from the seed as the trainer draws it); a replay at evaluation K checks K's weights."""
+    from mlplab.train.trainer import initial_network
     from mlplab.viz.training import run_figures
 
-    monkeypatch.setattr(run_figures.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    monkeypatch.setattr(run_figures.os, "getloadavg", lambda: (load, load, load))
-    assert run_figures.default_workers([*FIGURES, ANIMATION]) == expected
+    checked = []
+    original = run_figures.gradient_check_on_ink
+
+    def recording(params, *args):
+        checked.append({name: np.array(value) for name, value in params.items()})
+        return original(params, *args)
+
+    monkeypatch.setattr(run_figures, "gradient_check_on_ink", recording)
+    for k in (None, 1):
+        plt.close(make_figure("gradcheck", tiny_data, at_eval=k))
+    initial = initial_network(tiny_data.run.config, 784, 10, dtype=np.float64).params
+    assert not np.allclose(initial["W1"], tiny_data.params_at(None)["W1"])  # training moved the weights
+    for name in initial:
+        np.testing.assert_array_equal(checked[0][name], initial[name])
+        np.testing.assert_array_equal(checked[1][name], np.asarray(tiny_data.params_at(1)[name], np.float64))

@@ -32,6 +32,7 @@ from mlplab.errors import MlplabError
 from mlplab.train import LatestEvaluation, TrainConfig, new_run_dir, train
 from mlplab.train.limits import check_training
 from mlplab.train.run_folder import prepare_run_dir
+from mlplab.viz.training.drawing_processes import DrawWhileTraining, drawing_for_training
 
 log = logging.getLogger("mlplab.app")
 #: How long the server waits, at exit, for a stopped training to write its run folder.
@@ -136,29 +137,38 @@ class TrainingManager:
 
     def _work(self, job: Job) -> None:
         job.status = "running"
+        processes = drawing = None
         try:
+            if job.plots:  # the processes that will draw get ready while the network trains
+                processes = drawing_for_training()
+                drawing = DrawWhileTraining(processes, "dark", ("png",)) if processes is not None else None
             try:
-                result = train(job.config, run_dir=job.run_dir, should_stop=job.stop.is_set, observers=[job.latest])
+                result = train(job.config, run_dir=job.run_dir, should_stop=job.stop.is_set,
+                               observers=[job.latest, *([drawing] if drawing else [])])
             finally:
                 job.training = False  # the run folder is written: the pictures come from it now
                 job._live = job._test_set = None  # the test set in memory (31 MB for MNIST's) is let go
             job.status = result.history.status
             if job.plots and result.history.n_evaluations:
                 job.status = f"{result.history.status}, drawing figures"
-                self._draw(job.run_dir)
+                self._draw(job.run_dir, drawing)
                 job.status = result.history.status
         except MlplabError as exc:
             job.error, job.status = str(exc), "failed"
         except Exception as exc:  # noqa: BLE001 - a bug must reach the page, not kill the thread silently
             log.exception("training %s failed", job.name)
             job.error, job.status = f"the training failed: {type(exc).__name__}: {exc}", "failed"
+        finally:
+            if processes is not None:
+                processes.shutdown()
 
-    def _draw(self, run_dir: Path) -> None:
-        """The figures and ``report.html``, as ``mlplab train`` draws them after training."""
+    def _draw(self, run_dir: Path, drawing: DrawWhileTraining | None) -> None:
+        """The figures and ``report.html``, as ``mlplab train`` draws them after training: in the
+        ``drawing`` processes started with the training, else in this one and a second one."""
         from mlplab.viz.report import draw_run_and_report
 
         with self.render_lock:  # matplotlib is not thread-safe; the pages draw with the same lock
-            draw_run_and_report(run_dir, workers=None)  # a second process draws beside this one
+            draw_run_and_report(run_dir, workers=None, drawing=drawing)
 
     def stop(self, name: str) -> Job:
         job = self.jobs.get(name)

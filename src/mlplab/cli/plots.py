@@ -50,12 +50,16 @@ def figure_lines(figures, run_dir: Path) -> list[str]:
     return lines
 
 
-def draw_and_report(run_dir: Path, *, theme: str, formats: tuple[str, ...], report: bool = True) -> list[str]:
-    """Draw every figure of ``run_dir`` and (optionally) its report; return the lines to print."""
+def draw_and_report(run_dir: Path, *, theme: str, formats: tuple[str, ...], report: bool = True,
+                    drawing=None) -> list[str]:
+    """Draw every figure of ``run_dir`` and (optionally) its report, in the processes ``drawing``
+    started with the training, if any (a :class:`~mlplab.viz.training.drawing_processes.DrawWhileTraining`);
+    return the lines to print."""
     from mlplab.viz.report import draw_run_and_report
 
     started, cpu = time.perf_counter(), time.process_time()
-    figures, page = draw_run_and_report(run_dir, theme=theme, formats=formats, report=report, workers=None)
+    figures, page = draw_run_and_report(run_dir, theme=theme, formats=formats, report=report, workers=None,
+                                         drawing=drawing)
     lines = figure_lines(figures, run_dir)
     if page is not None:
         lines.append(f"report      {page}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -124,12 +125,13 @@ def train_command(**opts) -> None:
         from mlplab.export.tensorboard import TensorBoardWriter
 
         observers = (TensorBoardWriter(opts["tensorboard_dir"]),)  # says how to install it if missing
-    result = run_training(opts, observers)
-    for line in summary_lines(result):
-        click.echo(line)
-    if not opts["no_plots"] and result.run_dir is not None:
-        for line in plot_lines(result.run_dir, opts):
+    with contextlib.ExitStack() as stack:
+        result, drawing = run_training(opts, observers, stack)
+        for line in summary_lines(result):
             click.echo(line)
+        if not opts["no_plots"] and result.run_dir is not None:
+            for line in plot_lines(result.run_dir, opts, drawing):
+                click.echo(line)
     for line in diagnosis_lines(result.run_dir):
         click.echo(line)
     if result.history.status == "diverged":
@@ -154,12 +156,14 @@ def diagnosis_lines(run_dir: Path | None) -> list[str]:
     return ["diagnosis   (mlplab diagnose " + str(run_dir) + ")", *format_insights(insights).splitlines()]
 
 
-def plot_lines(run_dir: Path, opts: dict) -> list[str]:
-    """Draw the run's figures and report; a failure here must not hide the training summary."""
+def plot_lines(run_dir: Path, opts: dict, drawing=None) -> list[str]:
+    """Draw the run's figures and report (in the ``drawing`` processes started with the training, if
+    any: :class:`~mlplab.viz.training.drawing_processes.DrawWhileTraining`); a failure here must not
+    hide the training summary."""
     from mlplab.errors import MlplabError
 
     try:
-        return draw_and_report(run_dir, theme=opts["theme"], formats=opts["formats"])
+        return draw_and_report(run_dir, theme=opts["theme"], formats=opts["formats"], drawing=drawing)
     except MlplabError as exc:
         return [f"figures     not drawn: {exc}"]
     except KeyboardInterrupt:
@@ -182,10 +186,13 @@ def config_from_options(opts: dict) -> TrainConfig:
     )
 
 
-def run_training(opts: dict, observers: tuple = ()):
-    """Build the config, load the data, prepare the run folder, train with a progress bar.
+def run_training(opts: dict, observers: tuple, stack: contextlib.ExitStack):
+    """Build the config, load the data, prepare the run folder, train with a progress bar; return
+    the result and the processes that draw its figures (a :class:`DrawWhileTraining`, or ``None``).
 
     The data is loaded before the run folder is made, so a wrong --data-dir leaves no empty folder.
+    The drawing processes start once the data is loaded: they get ready on the core the training
+    loop leaves idle (:mod:`mlplab.viz.training.drawing_processes`); ``stack`` stops them.
     """
     config = config_from_options(opts)
     check_training(config)  # before the data, the run folder and the network
@@ -194,7 +201,16 @@ def run_training(opts: dict, observers: tuple = ()):
         click.echo(note, err=True)
     data = load_dataset(config)
     run_dir = Path(opts["out"]) if opts["out"] else new_run_dir("runs")
-    return train(config, data=data, run_dir=run_dir, observers=(ProgressBar(disable=opts["quiet"]), *observers))
+    early = None
+    if not opts["no_plots"]:
+        from mlplab.viz.training.drawing_processes import DrawWhileTraining, drawing_for_training
+
+        drawing = drawing_for_training()
+        if drawing is not None:
+            early = DrawWhileTraining(stack.enter_context(drawing), opts["theme"], opts["formats"] or ("png",))
+            observers = (early, *observers)
+    result = train(config, data=data, run_dir=run_dir, observers=(ProgressBar(disable=opts["quiet"]), *observers))
+    return result, early
 
 
 class PositiveFloat(click.ParamType):

@@ -45,6 +45,7 @@ from mlplab.train.layer_stats import LayerStats
 from mlplab.viz.palette import cycle_colors
 from mlplab.viz.panels import axes_or_new
 from mlplab.viz.theme import colors, save_figure, theme_context
+from mlplab.viz.training.figure_set import figures_dir
 
 #: Section title and how to read each figure (used by report.html).
 DIAGNOSE_CAPTIONS: dict[str, tuple[str, str]] = {
@@ -60,7 +61,6 @@ DIAGNOSE_CAPTIONS: dict[str, tuple[str, str]] = {
                     "evaluation: mass piling up at 0 and 1 (sigmoid) or ±1 (tanh) means saturated units, a "
                     "ReLU layer stuck at 0 means dead units."),
 }
-FIGURES_DIR = "figures"
 #: ``mlplab diagnose --verify`` draws ``figures/verify.png`` (not one of the run's standard figures).
 VERIFY_FIGURE = "verify"
 #: Histogram colours: share of the probe outputs per bin, on a log scale down to 1 in 10,000.
@@ -307,6 +307,6 @@ def plot_verification(verifications: Sequence[Any], *, theme: str = "dark") -> d
 
 def draw_verification(verifications: Sequence[Any], run_dir: str | os.PathLike, theme: str = "dark") -> Path:
     """Save :func:`plot_verification` as ``RUN_DIR/figures/verify.png``; returns its path."""
-    folder = Path(run_dir) / FIGURES_DIR
+    folder = figures_dir(run_dir)
     folder.mkdir(parents=True, exist_ok=True)
     return save_figure(plot_verification(verifications, theme=theme)["figure"], folder / f"{VERIFY_FIGURE}.png")

@@ -18,6 +18,13 @@ def axes_or_new(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, 
     return fig, ax
 
 
+def keep_layout(fig: Figure) -> None:
+    """Keep the layout the figure has now (after ``fig.draw_without_rendering()``): labels were placed
+    in the free space *of this layout*, and saving would otherwise lay the figure out a second time
+    (the costliest part of drawing it) and could move the axes under the placed labels."""
+    fig.set_layout_engine("none")
+
+
 def grid_shape(n: int, ncols: int | None = None) -> tuple[int, int]:
     """Rows and columns for ``n`` tiles: ``ncols`` if given, else 10 (or fewer for small ``n``)."""
     ncols = min(ncols or 10, max(n, 1))

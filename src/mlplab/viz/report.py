@@ -22,6 +22,7 @@ from mlplab.explain.html import report_section as backprop_section
 from mlplab.train.run_folder import atomic_write_text, clean_stale_temp_files
 from mlplab.viz.diagnose import DIAGNOSE_CAPTIONS
 from mlplab.viz.theme import check_theme, colors
+from mlplab.viz.training.drawing_processes import DrawWhileTraining
 from mlplab.viz.training.run_figures import (
     ANIMATION,
     FIGURES,
@@ -57,7 +58,8 @@ CAPTIONS: dict[str, tuple[str, str]] = {
                  "true → predicted, and the probability the network gave its (wrong) answer."),
     "predictions": ("Predictions", "A few test digits, each beside its 10 softmax probabilities; the "
                     "predicted class is green when right, vermilion when wrong (the true class outlined)."),
-    "gradcheck": ("Gradient check", "Backpropagation against central differences on this run's network: "
+    "gradcheck": ("Gradient check", "Backpropagation against central differences on the network this run started from "
+                  "(rebuilt from its seed, as the book's gradient_check.py checks a fresh network): "
                   "|numerical − backprop| for every weight (log colour scale) and each parameter's relative "
                   "error, which should be far below the tolerance."),
 }
@@ -250,11 +252,12 @@ def write_report(
 
 def draw_run_and_report(
     run_dir: str | os.PathLike, *, theme: str = "dark", formats: tuple[str, ...] = ("png",), report: bool = True,
-    workers: int | None = 1,
+    workers: int | None = 1, drawing: DrawWhileTraining | None = None,
 ) -> tuple[FigureSet, Path | None]:
     """Every figure of the run and (with ``report``) ``report.html``: what ``mlplab train`` and a training
     started from the web app do when it ends. The run folder is read once for both; ``workers`` as for
-    :func:`~mlplab.viz.training.run_figures.draw_run` (the CLI and the web app pass ``None``: two processes)."""
+    :func:`~mlplab.viz.training.run_figures.draw_run` (the CLI and the web app pass ``None``: two processes);
+    ``drawing``: the processes started with the training, and what they drew while it ran."""
     data = load_run_data(run_dir)
     sections: dict[str, str] = {}
 
@@ -262,7 +265,8 @@ def draw_run_and_report(
         sections.update(report_sections(run_dir, data))
 
     figures = draw_run(run_dir, theme=theme, formats=formats or ("png",), data=data,
-                       workers=workers, while_waiting=prepare if report else None)
+                       workers=workers, processes=drawing.processes if drawing else None,
+                       drawn_at_start=drawing.future if drawing else None, while_waiting=prepare if report else None)
     page = write_report(run_dir, theme=theme, figures=figures, data=data, sections=sections or None) if report else None
     return figures, page
 

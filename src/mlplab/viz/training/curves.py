@@ -21,7 +21,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from mlplab.data.reference import ReferenceCurve
 from mlplab.train.history import History
-from mlplab.viz.panels import axes_or_new
+from mlplab.viz.panels import axes_or_new, keep_layout
 from mlplab.viz.placement import ladder, line_points, place_label, points_inside
 from mlplab.viz.theme import colors, theme_context
 
@@ -97,6 +97,7 @@ def plot_accuracy(
     ``reference_test``, ``inset``.
     """
     c = colors(theme)
+    own_figure = ax is None
     with theme_context(theme):
         fig, ax = axes_or_new(ax, (7.6, 4.6))
         drawn: dict[str, Any] = {"figure": fig}
@@ -150,6 +151,8 @@ def plot_accuracy(
                         ax.get_lines(), boxes=placed)
             placed.append(label.get_window_extent(fig.canvas.get_renderer()))
             drawn[f"{key}_label"] = label
+        if own_figure:
+            keep_layout(fig)
     return drawn
 
 
@@ -218,6 +221,7 @@ def plot_loss(
     artists ``batch``, ``smooth`` and ``test`` (``test`` only when evaluations were recorded).
     """
     c = colors(theme)
+    own_figure = ax is None
     with theme_context(theme):
         fig, ax = axes_or_new(ax, (7.6, 4.2))
         drawn: dict[str, Any] = {"figure": fig}
@@ -251,4 +255,6 @@ def plot_loss(
         # below the noisy band first (above it the test loss runs, and a label there reads as its value)
         place_label(ax, drawn["final"], ladder("down", steps, dxs=(0, -40)) + ladder("up", steps, dxs=(0, -40, -90)),
                     ax.get_lines())
+        if own_figure:
+            keep_layout(fig)
     return drawn

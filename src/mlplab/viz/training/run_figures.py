@@ -18,11 +18,10 @@ Example
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,9 +30,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from mlplab.data.reference import is_book_run, load_book_curve
-from mlplab.errors import ConfigError, RunFolderError
+from mlplab.errors import ConfigError, MlplabError, RunFolderError
 from mlplab.nn.functions import softmax
 from mlplab.nn.gradcheck import ParamCheck, gradient_check
+from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
 from mlplab.train.layer_stats import LayerStats, load_layer_stats
 from mlplab.train.run_folder import (
@@ -44,18 +44,26 @@ from mlplab.train.run_folder import (
     load_run,
     load_snapshots,
 )
-from mlplab.train.trainer import load_dataset, load_test_set
+from mlplab.train.run_schema import parse_config, read_file
+from mlplab.train.trainer import initial_network, load_dataset, load_test_set
 from mlplab.viz.theme import check_format, check_theme, current_dpi, figure_bytes, figure_dpi, save_figure
 from mlplab.viz.training.architecture import network_from_params, plot_architecture, run_contribution_scale
 from mlplab.viz.training.confusion import confusion_matrix, plot_confusion, plot_mistakes
 from mlplab.viz.training.curves import plot_accuracy, plot_loss
+from mlplab.viz.training.drawing_processes import (
+    AT_START,
+    PROCESS_START,
+    DrawingProcesses,
+    default_workers,
+    split_jobs,
+)
+from mlplab.viz.training.figure_set import FigureSet, figures_dir
 from mlplab.viz.training.gradcheck import plot_gradient_check
 from mlplab.viz.training.hidden_units import hidden_units_gif, plot_hidden_units, shared_limit
 from mlplab.viz.training.predictions import plot_predictions
 
 #: The animated GIF of the hidden units across evaluations (``figures/hidden_units.gif``).
 ANIMATION = "hidden_units_animation"
-FIGURES_DIR = "figures"
 #: The test digit whose activations fill the architecture drawing (test #0 is a 7).
 DIGIT_INDEX = 0
 #: Test digits for the run's gradient check (more cost time, not information).
@@ -192,13 +200,36 @@ def _predictions(data: RunData, k: int | None, theme: str) -> Figure:
 
 
 def _gradcheck(data: RunData, k: int | None, theme: str) -> Figure:
-    x = data.x_test[:GRADCHECK_SAMPLES].astype(np.float64)
-    checks, numerical, backprop, n_ink = gradient_check_on_ink(
-        data.params_at(k), data.run.sizes, data.run.config.activation, x, data.t_test[:GRADCHECK_SAMPLES])
-    when = "final" if k is None else f"iteration {data.run.history.iterations[k]}"
+    if k is None:  # the run's own figure: its untrained network, as the book's gradient_check.py
+        return initial_gradient_check(data.run.config, data.run.sizes, data.x_test, data.t_test, theme)
+    return gradient_check_figure(data.params_at(k), data.run.sizes, data.run.config.activation, data.x_test,
+                                 data.t_test, f"{data.run.network.describe()} network (weights after iteration "
+                                 f"{data.run.history.iterations[k]})", theme)
+
+
+def initial_gradient_check(config: TrainConfig, sizes: Sequence[int], x_test: np.ndarray, t_test: np.ndarray,
+                           theme: str) -> Figure:
+    """The gradient check of a run: backprop against central differences on the network the run
+    started from (rebuilt from its seed), as the book's ``gradient_check.py`` checks a fresh network.
+
+    Whether backprop is right does not depend on how far training got, so the check needs only the
+    run's configuration: it is drawn while the network trains (:mod:`~mlplab.viz.training.drawing_processes`).
+    The untrained network is also the fair place to check: no unit is saturated yet, so no gradient
+    is so small that its relative error means nothing, and a diverged run is still checked.
+    """
+    network = initial_network(config, sizes[0], sizes[-1], dtype=np.float64)
+    what = f"{network.describe()} network (its initial weights, seed {config.seed})"
+    return gradient_check_figure(network.params, sizes, config.activation, x_test, t_test, what, theme)
+
+
+def gradient_check_figure(params: dict[str, np.ndarray], sizes: Sequence[int], activation: str,
+                          x_test: np.ndarray, t_test: np.ndarray, what: str, theme: str) -> Figure:
+    """:func:`gradient_check_on_ink` on the first :data:`GRADCHECK_SAMPLES` test digits, drawn."""
+    x = np.asarray(x_test[:GRADCHECK_SAMPLES], dtype=np.float64).reshape(GRADCHECK_SAMPLES, -1)
+    checks, numerical, backprop, n_ink = gradient_check_on_ink(params, sizes, activation, x,
+                                                               np.asarray(t_test[:GRADCHECK_SAMPLES]))
     digits = "one test digit" if x.shape[0] == 1 else f"{x.shape[0]} test digits"
-    subtitle = (f"this run's {data.run.network.describe()} network ({when} weights, float64) on {digits}; "
-                f"W1 checked on its {n_ink} inked pixels")
+    subtitle = f"this run's {what}, float64, on {digits}; W1 checked on its {n_ink} inked pixels"
     return plot_gradient_check(checks, numerical, backprop, theme=theme, subtitle=subtitle)["figure"]
 
 
@@ -273,31 +304,6 @@ def make_figure(name: str, data: RunData, *, theme: str = "dark", at_eval: int |
     return _DRAW[name](data, data.eval_index(at_eval), check_theme(theme))
 
 
-@dataclass
-class FigureSet:
-    """What :func:`draw_run` wrote: ``paths[name]`` (one per format), what it skipped and why."""
-
-    folder: Path
-    paths: dict[str, list[Path]] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0  # wall time
-    cpu_seconds: float = 0.0  # CPU time of this process's drawing and of the worker processes
-    worker_cpu_seconds: float = 0.0  # the worker processes' part of it
-
-    def png(self, name: str) -> Path | None:
-        return next((p for p in self.paths.get(name, []) if p.suffix == ".png"), None)
-
-    @property
-    def n_files(self) -> int:
-        return sum(len(v) for v in self.paths.values())
-
-
-def figures_dir(run_dir: str | os.PathLike, at_eval: int | None = None) -> Path:
-    """``RUN/figures`` for the final state, ``RUN/figures/eval_05`` for evaluation 5."""
-    base = Path(run_dir) / FIGURES_DIR
-    return base if at_eval is None else base / f"eval_{at_eval:02d}"
-
-
 def draw_run(
     run_dir: str | os.PathLike,
     theme: str = "dark",
@@ -308,6 +314,8 @@ def draw_run(
     animation: bool = True,
     data: RunData | None = None,
     workers: int | None = 1,
+    processes: DrawingProcesses | None = None,
+    drawn_at_start: Future | None = None,
     while_waiting: Callable[[], None] | None = None,
 ) -> FigureSet:
     """Draw the figures ``names`` (default: all of :data:`FIGURES`; at an earlier evaluation, all but
@@ -318,11 +326,16 @@ def draw_run(
     for the animation) is listed in ``skipped`` with the reason instead of stopping the others.
 
     ``workers`` processes draw: this one and ``workers - 1`` spawned ones with one BLAS thread each,
-    the jobs shared by their cost (:func:`split_jobs`); ``None`` chooses (:func:`default_workers`: two
-    for a full set on a machine with two cores). Each figure is drawn by the same code either way. The
+    the jobs shared by their cost (:func:`~mlplab.viz.training.drawing_processes.split_jobs`); ``None``
+    chooses (:func:`~mlplab.viz.training.drawing_processes.default_workers`: two for a full set on a
+    machine with two cores). ``processes`` (started before, e.g. while the run trained) draw everything
+    instead, and this process only waits. Each figure is drawn by the same code either way. The
     default is 1 because a spawned process re-imports the caller's main module: from a script, use
     ``workers=None`` inside ``if __name__ == "__main__":`` (the CLI and the web app do).
-    ``while_waiting`` is called once this process has drawn its share, before it waits for the worker.
+    ``drawn_at_start`` holds the figures of :data:`~mlplab.viz.training.drawing_processes.AT_START`,
+    drawn while the run trained (:class:`~mlplab.viz.training.drawing_processes.DrawWhileTraining`):
+    they are collected, not drawn again.
+    ``while_waiting`` is called once this process has drawn its share, before it waits for the others.
     """
     started = time.perf_counter()
     check_theme(theme)
@@ -334,88 +347,48 @@ def draw_run(
             raise ConfigError(f"unknown figure {name!r}; choose one of: {', '.join(FIGURES)}.")
     data = data if data is not None else load_run_data(run_dir)
     k = data.eval_index(at_eval)
-    folder = figures_dir(run_dir, k)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RunFolderError(f"cannot create {folder} ({exc.strerror}); check the folder's permissions.") from None
+    folder = _made(figures_dir(run_dir, k))
     clean_stale_temp_files(run_dir)  # what a killed `plot` or `train` left half-written
     result = FigureSet(folder=folder)
     cpu = time.process_time()
-    jobs = [*names, *([ANIMATION] if animation and k is None else [])]
-    workers = default_workers(jobs) if workers is None else workers
-    mine, theirs = split_jobs(jobs, workers)
-    pool = _figure_pool(len(theirs)) if theirs else None
+    order = jobs = [*names, *([ANIMATION] if animation and k is None else [])]
+    futures = []
+    if drawn_at_start is not None and k is None:
+        jobs = [j for j in jobs if j not in AT_START]
+        futures.append(drawn_at_start)
+    own = None
+    if processes is None:
+        workers = default_workers(jobs) if workers is None else workers
+        if workers > 1:
+            own = processes = DrawingProcesses(workers - 1)  # started now: they get ready while we draw
+        loads = [0.0] + [PROCESS_START] * (workers - 1)  # this process, then the ones still starting
+    else:
+        loads = [float("inf")] + [0.0] * processes.n  # ready and waiting: they draw everything
+    mine, *theirs = split_jobs(jobs, loads)
     try:
         dpi = current_dpi()
-        futures = [pool.submit(_draw_in_worker, Path(run_dir), at_eval, group, theme, formats, dpi) for group in theirs]
-        _draw_into(result, data, k, mine, theme, formats)
+        futures += [processes.submit(_draw_in_worker, Path(run_dir), at_eval, group, theme, formats, dpi)
+                    for group in theirs if group]
+        _draw_run_jobs(result, data, k, mine, theme, formats)
         if while_waiting is not None:  # other work for this process (the report's text) meanwhile
             while_waiting()
-        for future in futures:  # the worker's figures: paths, what it skipped, its CPU seconds
-            paths, skipped, worker_cpu = future.result()
+        for future in futures:  # each worker's figures: paths, what it skipped, its CPU seconds
+            try:
+                paths, skipped, worker_cpu = future.result()
+            except MlplabError as exc:  # while training (e.g. the disk was full then): the rest still draws
+                if future is not drawn_at_start:
+                    raise
+                paths, skipped, worker_cpu = {}, dict.fromkeys(AT_START, str(exc)), 0.0
             result.paths.update(paths)
             result.skipped.update(skipped)
             result.worker_cpu_seconds += worker_cpu
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    result.paths = {name: result.paths[name] for name in jobs if name in result.paths}  # registry order
+        if own is not None:
+            own.shutdown()
+    result.paths = {name: result.paths[name] for name in order if name in result.paths}  # registry order
     result.cpu_seconds = time.process_time() - cpu + result.worker_cpu_seconds
     result.seconds = time.perf_counter() - started
     return result
-
-
-#: Rough drawing cost of each job in seconds on one core (measured on the default run): how
-#: :func:`split_jobs` shares them between processes. A worker first pays for its own start.
-COST = {ANIMATION: 4.0, "gradcheck": 2.5, "predictions": 1.2, "activations": 1.0, "confusion": 0.8,
-        "layer_health": 0.8, "architecture": 0.6, "accuracy": 0.6, "loss": 0.5, "gradient_flow": 0.4,
-        "hidden_units": 0.3, "mistakes": 0.3}
-#: Figures drawn from one forward pass of the test set (``RunData.probabilities``): one process draws them.
-SAME_PROCESS = (("confusion", "mistakes", "predictions"),)
-WORKER_START = 1.5  # spawn a Python, import NumPy, matplotlib and mlplab, read the run folder
-#: Below this much drawing a second process costs more than it saves.
-PARALLEL_ABOVE = 4.0
-
-
-def default_workers(jobs: Sequence[str]) -> int:
-    """Two processes for a full set of figures when a second core is idle, else one.
-
-    A worker costs about a second of CPU to start (measured: 7.2 vs 6.0 CPU-s for the default run's
-    figures and report), which only pays when it runs on a core nobody else is using: on a machine
-    already busy (load average ≥ cores − 1) the two processes would just share the same cores.
-    """
-    if sum(COST.get(j, 0.5) for j in jobs) <= PARALLEL_ABOVE:
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    return 2 if cores - busy >= 1.0 else 1
-
-
-def split_jobs(jobs: Sequence[str], workers: int) -> tuple[list[str], list[list[str]]]:
-    """``(this process's jobs, one list per worker process)``: the most expensive first, each to the
-    process that would finish it soonest (workers start :data:`WORKER_START` late). Empty groups dropped."""
-    units = [[j for j in bundle if j in jobs] for bundle in SAME_PROCESS]
-    units = [u for u in units if u] + [[j] for j in jobs if not any(j in b for b in SAME_PROCESS)]
-    cost = {tuple(u): sum(COST.get(j, 0.5) for j in u) for u in units}
-    loads = [0.0] + [WORKER_START] * max(workers - 1, 0)
-    groups: list[list[str]] = [[] for _ in loads]
-    for unit in sorted(units, key=lambda u: -cost[tuple(u)]):
-        i = min(range(len(loads)), key=lambda g: loads[g] + cost[tuple(unit)])
-        groups[i] += unit
-        loads[i] += cost[tuple(unit)]
-    return groups[0], [g for g in groups[1:] if g]
-
-
-def _figure_pool(n: int) -> ProcessPoolExecutor:
-    """``n`` fresh processes (spawn: no copy of this process's threads or locks), one BLAS thread each,
-    so the two cores draw instead of one drawing while BLAS threads compete."""
-    from mlplab.sweep.local import ONE_THREAD, environment
-
-    with environment({**ONE_THREAD, "MPLBACKEND": "agg"}):  # a spawned child copies them at birth
-        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
-        pool.submit(int).result()  # start the processes now, inside the environment
-    return pool
 
 
 def _draw_in_worker(run_dir: Path, at_eval: int | None, jobs: Sequence[str], theme: str,
@@ -426,18 +399,47 @@ def _draw_in_worker(run_dir: Path, at_eval: int | None, jobs: Sequence[str], the
     k = data.eval_index(at_eval)
     result = FigureSet(folder=figures_dir(run_dir, k))
     with figure_dpi(dpi):
-        _draw_into(result, data, k, jobs, theme, formats)
+        _draw_run_jobs(result, data, k, jobs, theme, formats)
     return result.paths, result.skipped, time.process_time()  # the whole process's CPU, its start included
 
 
-def _draw_into(result: FigureSet, data: RunData, k: int | None, jobs: Sequence[str], theme: str,
-               formats: Sequence[str]) -> None:
+def draw_at_start(run_dir: Path, theme: str, formats: Sequence[str], dpi: float
+                  ) -> tuple[dict[str, list[Path]], dict[str, str], float]:
+    """In a drawing process, as the run starts training: the figures of
+    :data:`~mlplab.viz.training.drawing_processes.AT_START`, from ``config.json`` alone."""
+    config, _, sizes = parse_config(read_file(Path(run_dir) / "config.json"))
+    x_test, t_test = load_test_set(config)
+    result = FigureSet(folder=_made(figures_dir(run_dir)))
+    with figure_dpi(dpi):
+        _draw_into(result, AT_START, lambda name: initial_gradient_check(config, sizes, x_test, t_test, theme),
+                   formats)
+    return result.paths, result.skipped, time.process_time()
+
+
+def _made(folder: Path) -> Path:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunFolderError(f"cannot create {folder} ({exc.strerror}); check the folder's permissions.") from None
+    return folder
+
+
+def _draw_run_jobs(result: FigureSet, data: RunData, k: int | None, jobs: Sequence[str], theme: str,
+                   formats: Sequence[str]) -> None:
+    _draw_into(result, jobs, lambda name: _DRAW[name](data, k, theme), formats,
+               animation=lambda: animation_bytes(data, theme))
+
+
+def _draw_into(result: FigureSet, jobs: Sequence[str], draw: Callable[[str], Figure], formats: Sequence[str],
+               animation: Callable[[], bytes | None] | None = None) -> None:
+    """Draw each of ``jobs`` with ``draw(name)`` (the GIF with ``animation()``) into ``result.folder``;
+    a figure this run cannot have is listed in ``result.skipped`` with the reason."""
     folder = result.folder
     try:
         for name in jobs:
             if name == ANIMATION:
                 try:
-                    gif = animation_bytes(data, theme)
+                    gif = animation() if animation is not None else None
                 except ConfigError as exc:
                     gif, result.skipped[ANIMATION] = None, str(exc)
                 if gif is None:
@@ -447,7 +449,7 @@ def _draw_into(result: FigureSet, data: RunData, k: int | None, jobs: Sequence[s
                     result.paths[ANIMATION] = [folder / "hidden_units.gif"]
                 continue
             try:
-                fig = _DRAW[name](data, k, theme)
+                fig = draw(name)
             except ConfigError as exc:  # e.g. hidden-unit images of inputs that are not square images
                 result.skipped[name] = str(exc)
                 continue

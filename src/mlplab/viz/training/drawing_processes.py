@@ -1,0 +1,168 @@
+"""The processes that draw a run's figures, so that both cores draw and none waits for Python to start.
+
+Why processes: matplotlib draws in Python, one figure at a time, on one core; a machine with two
+cores draws twice as fast with two processes. Why *started early*: a new Python process needs about
+a second to import NumPy, matplotlib and mlplab and to load its fonts. ``mlplab train`` starts the
+processes when training starts (:meth:`DrawingProcesses.start` via :func:`drawing_for_training`):
+the training loop uses one core (one BLAS thread, :mod:`mlplab.train.threads`), so the processes
+get ready on the other one while the network trains, and when the run ends they only draw.
+
+The figures are shared out by their cost (:func:`split_jobs`); each process draws its share with the
+same code as a single process would (:func:`mlplab.viz.training.run_figures.draw_run`). The figures
+that need only the run's configuration (:data:`AT_START`: the gradient check of the untrained
+network) are handed to them when training starts (:class:`DrawWhileTraining`), and are done
+before it ends.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from mlplab.train.observers import Observer, TrainingState
+
+#: Drawing cost of each job in CPU-seconds (measured on the default run's figures at 150 dpi in a
+#: warm process, ``benchmarks/bench_figures.py``): how :func:`split_jobs` shares them out.
+COST = {"gradcheck": 1.0, "predictions": 0.6, "confusion": 0.55, "layer_health": 0.4, "accuracy": 0.4,
+        "loss": 0.4, "hidden_units_animation": 0.4, "architecture": 0.3, "activations": 0.3,
+        "gradient_flow": 0.2, "mistakes": 0.15, "hidden_units": 0.15}
+#: Figures that need only the run's configuration, not its training: drawn while it trains.
+AT_START = ("gradcheck",)
+#: Figures drawn from one forward pass of the test set (``RunData.probabilities``): one process draws them.
+SAME_PROCESS = (("confusion", "mistakes", "predictions"),)
+#: A process started when the drawing starts (not early) first spends this long getting ready.
+PROCESS_START = 1.2
+#: Below this much drawing (CPU-seconds) a second process costs more than it saves.
+PARALLEL_ABOVE = 2.0
+
+
+def cost(job: str) -> float:
+    return COST.get(job, 0.3)
+
+
+def idle_cores() -> float:
+    """Cores nobody else is using: this process's cores minus the 1-minute load average, which
+    counts this process too when it is busy (so a trainer alone on two cores sees one idle core)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    return cores - busy
+
+
+def default_workers(jobs: Sequence[str]) -> int:
+    """Two processes for a full set of figures when a second core is idle, else one.
+
+    A second process only pays when it runs on a core nobody else is using: on a machine already
+    busy (load average ≥ cores − 1) the two processes would just share the same cores.
+    """
+    if sum(cost(j) for j in jobs) <= PARALLEL_ABOVE:
+        return 1
+    return 2 if idle_cores() >= 1.0 else 1
+
+
+def split_jobs(jobs: Sequence[str], loads: Sequence[float]) -> list[list[str]]:
+    """Share ``jobs`` between processes that are already busy for ``loads`` seconds (``[0.0, 1.2]``:
+    this process and one still starting): the most expensive first, each to the process that would
+    finish it soonest. Jobs in one :data:`SAME_PROCESS` bundle stay together. One list per process."""
+    units = [[j for j in bundle if j in jobs] for bundle in SAME_PROCESS]
+    units = [u for u in units if u] + [[j] for j in jobs if not any(j in b for b in SAME_PROCESS)]
+    finish = list(loads)
+    groups: list[list[str]] = [[] for _ in finish]
+    for unit in sorted(units, key=lambda u: -sum(cost(j) for j in u)):
+        i = min(range(len(finish)), key=lambda g: finish[g] + sum(cost(j) for j in unit))
+        groups[i] += unit
+        finish[i] += sum(cost(j) for j in unit)
+    return groups
+
+
+class DrawingProcesses:
+    """``n`` spawned processes with one BLAS thread each, that import what drawing needs as they start.
+
+    Spawned, not forked: a fresh interpreter holds no copy of this process's threads or locks (the
+    web app's server threads). One BLAS thread: two processes on two cores, not four threads
+    fighting over them. Use as a context manager, or call :meth:`shutdown`.
+    """
+
+    def __init__(self, n: int) -> None:
+        from mlplab.sweep.local import ONE_THREAD, environment
+
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        self.n = n
+        with environment({**ONE_THREAD, "MPLBACKEND": "agg"}):  # a spawned child copies them at birth
+            self._pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_get_ready)
+            # one task per process starts all n now, inside the environment; none waits for another
+            self._ready = [self._pool.submit(_cpu_seconds) for _ in range(n)]
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future:
+        return self._pool.submit(fn, *args)
+
+    def ready_cpu_seconds(self) -> float:
+        """CPU seconds the processes spent getting ready (waits until they are)."""
+        return sum(f.result() for f in self._ready)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> DrawingProcesses:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+def drawing_for_training() -> DrawingProcesses | None:
+    """The processes that will draw a run's figures, started now, as training starts; ``None`` when
+    no core is idle (then the figures are drawn as before, after the run)."""
+    if idle_cores() < 1.0:
+        return None
+    return DrawingProcesses(2)
+
+
+class DrawWhileTraining(Observer):
+    """When training starts, hands ``processes`` the figures of :data:`AT_START`; ``future`` then
+    holds what they drew, for :func:`~mlplab.viz.training.run_figures.draw_run` to collect at the end."""
+
+    def __init__(self, processes: DrawingProcesses, theme: str, formats: Sequence[str]) -> None:
+        self.processes, self.theme, self.formats = processes, theme, tuple(formats)
+        self.future: Future | None = None
+
+    def on_start(self, state: TrainingState) -> None:
+        if state.run_dir is None:
+            return
+        from mlplab.viz.theme import current_dpi  # the caller's --dpi: a spawned process does not inherit it
+        from mlplab.viz.training.run_figures import draw_at_start
+
+        self.future = self.processes.submit(draw_at_start, Path(state.run_dir), self.theme, self.formats,
+                                            current_dpi())
+
+
+def _cpu_seconds() -> float:
+    """This process's CPU time so far: what getting ready cost it."""
+    return time.process_time()
+
+
+def _get_ready() -> None:
+    """In each new process: import the drawing code and draw one small figure, so that the fonts,
+    the style sheets and matplotlib's caches are loaded before the first real figure is asked for."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    import mlplab.viz.diagnose  # noqa: F401 - the layer-health figures, imported now rather than later
+    import mlplab.viz.training.run_figures  # noqa: F401
+    from mlplab.viz.theme import theme_context
+
+    for theme in ("dark",):
+        with theme_context(theme):
+            fig, ax = plt.subplots(figsize=(2, 1.5), layout="constrained")
+            ax.plot([0, 1], [0, 1], "-o", label="warm-up")
+            ax.set_title("warm-up")
+            ax.legend()
+            fig.savefig(io.BytesIO(), format="png", dpi=72)
+            plt.close(fig)

@@ -1,0 +1,116 @@
+"""The processes that draw a run's figures: how the work is shared, what a process has ready, and
+that drawing there writes the same bytes as drawing here."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+import pytest
+
+from mlplab.train import TrainConfig, train
+from mlplab.viz.training import drawing_processes
+from mlplab.viz.training.drawing_processes import (
+    COST,
+    PROCESS_START,
+    DrawingProcesses,
+    default_workers,
+    split_jobs,
+)
+from mlplab.viz.training.run_figures import ANIMATION, FIGURES, draw_run
+
+ALL_JOBS = [*FIGURES, ANIMATION]
+
+
+def test_every_job_has_a_measured_cost():
+    assert set(COST) == set(ALL_JOBS)
+
+
+def test_jobs_are_shared_by_cost_and_one_forward_pass_serves_three_figures():
+    mine, theirs = split_jobs(ALL_JOBS, [0.0, PROCESS_START])
+    assert sorted(mine + theirs) == sorted(ALL_JOBS)
+    finish = sum(COST[j] for j in mine), PROCESS_START + sum(COST[j] for j in theirs)
+    assert abs(finish[0] - finish[1]) <= max(COST.values())  # neither waits long for the other
+    together = next(group for group in (mine, theirs) if "confusion" in group)
+    assert {"mistakes", "predictions"} <= set(together)
+
+
+def test_processes_that_are_ready_draw_everything_and_this_one_nothing():
+    mine, *theirs = split_jobs(ALL_JOBS, [float("inf"), 0.0, 0.0])
+    assert mine == []
+    assert sorted(theirs[0] + theirs[1]) == sorted(ALL_JOBS)
+    assert theirs[0] and theirs[1]
+
+
+def test_a_small_set_is_drawn_in_one_process():
+    assert split_jobs(["accuracy"], [0.0, PROCESS_START]) == [["accuracy"], []]
+    assert default_workers(["accuracy", "loss"]) == 1
+
+
+@pytest.mark.parametrize(("load", "expected"), [(0.2, 2), (1.5, 1), (12.0, 1)])
+def test_a_second_process_only_when_a_core_is_idle(monkeypatch, load, expected):
+    monkeypatch.setattr(drawing_processes.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(drawing_processes.os, "getloadavg", lambda: (load, load, load))
+    assert default_workers(ALL_JOBS) == expected
+
+
+def test_no_process_is_started_for_a_training_on_a_busy_machine(monkeypatch):
+    monkeypatch.setattr(drawing_processes.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(drawing_processes.os, "getloadavg", lambda: (1.5, 1.5, 1.5))
+    assert drawing_processes.drawing_for_training() is None
+
+
+def _what_this_process_has() -> tuple[bool, int]:
+    from threadpoolctl import threadpool_info
+
+    return "matplotlib.pyplot" in sys.modules, max(info["num_threads"] for info in threadpool_info())
+
+
+def test_a_drawing_process_is_ready_before_it_is_asked_and_uses_one_blas_thread():
+    with DrawingProcesses(1) as processes:
+        assert processes.ready_cpu_seconds() > 0
+        imported, threads = processes.submit(_what_this_process_has).result()
+    assert imported  # matplotlib was imported while getting ready, not when the first figure is asked for
+    assert threads == 1
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "tiny"
+    train(TrainConfig(iters=120, train_size=1000, test_size=1000, eval_every=40, seed=0), run_dir=run_dir)
+    return run_dir
+
+
+def test_processes_started_before_the_drawing_write_the_same_bytes(tiny_run, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_run, copy, ignore=shutil.ignore_patterns("figures"))
+    names = ("accuracy", "loss", "hidden_units", "confusion", "mistakes")
+    here = draw_run(tiny_run, names=names, workers=1)
+    with DrawingProcesses(2) as processes:
+        there = draw_run(copy, names=names, processes=processes)
+    assert list(there.paths) == list(here.paths) == [*names, ANIMATION]
+    for name in here.paths:
+        assert there.paths[name][0].read_bytes() == here.paths[name][0].read_bytes(), name
+    assert there.skipped == here.skipped == {}
+    assert there.worker_cpu_seconds > 0
+
+
+def test_the_gradient_check_is_drawn_while_training_and_collected_not_redrawn(tmp_path):
+    from mlplab.viz.training.drawing_processes import DrawWhileTraining
+
+    config = TrainConfig(iters=120, train_size=1000, test_size=1000, eval_every=40, seed=0)
+    with DrawingProcesses(1) as processes:
+        early = DrawWhileTraining(processes, "dark", ("png",))
+        train(config, run_dir=tmp_path / "run", observers=[early])
+        paths, skipped, _ = early.future.result()  # drawn from config.json alone, as the run started
+        assert skipped == {} and [p.name for p in paths["gradcheck"]] == ["gradcheck.png"]
+        written = paths["gradcheck"][0].stat().st_mtime_ns
+        figures = draw_run(tmp_path / "run", names=("gradcheck", "accuracy"), processes=processes,
+                           drawn_at_start=early.future)
+    assert list(figures.paths) == ["accuracy", "gradcheck", ANIMATION] or set(figures.paths) == {
+        "accuracy", "gradcheck", ANIMATION}
+    assert figures.paths["gradcheck"][0].stat().st_mtime_ns == written  # collected, not drawn again
+    # and it is the picture a single process draws for the run
+    shutil.copytree(tmp_path / "run", tmp_path / "copy", ignore=shutil.ignore_patterns("figures"))
+    here = draw_run(tmp_path / "copy", names=("gradcheck",), animation=False, workers=1)
+    assert here.paths["gradcheck"][0].read_bytes() == figures.paths["gradcheck"][0].read_bytes()
