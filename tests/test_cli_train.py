@@ -106,6 +106,16 @@ def test_diverging_run_exits_non_zero_and_keeps_the_record(tmp_path):
     assert json.loads((out / "history.json").read_text())["status"] == "diverged"
 
 
+def test_a_run_diverging_from_its_start_names_the_initial_weights(tmp_path):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["train", *SMALL, "--hidden", "50,50,50", "--activation", "relu",
+                                       "--weight-init-std", "1000", "--no-plots", "--out", str(out)])
+    assert result.exit_code == 1
+    status = next(line for line in result.output.splitlines() if line.startswith("status"))
+    assert "the start was already off" in status and "--weight-init-std he instead of 1000" in status
+    assert "smaller learning rate" not in status
+
+
 def test_gradcheck_passes_and_reports_every_parameter():
     result = run(["gradcheck", "--samples", "2", "--hidden", "10"])  # 784-10-10: the same four parameters, fast
     assert result.exit_code == 0

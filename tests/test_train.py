@@ -96,6 +96,50 @@ def test_nan_loss_stops_with_the_iteration_named(small_mnist, tmp_path):
     assert not rare.measured_saved_model
 
 
+def test_divergence_from_a_sound_start_points_to_the_learning_rate(small_mnist):
+    """He init starts near chance level (ln 10 = 2.30); lr 1e8 makes the loss NaN within a few steps,
+    and the same start with the default lr trains: the steps were the problem, and the message says so."""
+    config = small(lr=1e8, activation="relu", weight_init_std="he", eval_every=1000)
+    h = train(config, data=small_mnist).history
+    assert h.status == "diverged" and abs(h.loss[0] - np.log(10)) < 0.5
+    assert h.message.endswith("try a smaller learning rate, e.g. --lr 1e+07.")
+    assert "--weight-init-std" not in h.message
+    assert train(config.replace(lr=0.1), data=small_mnist).history.status == "completed"
+
+
+def test_divergence_from_a_start_already_off_points_to_the_initial_weights(small_mnist):
+    """784-50-50-50-10 ReLU with std 1000: the first loss is about 1e15, and the loss is NaN two steps later
+    whatever the learning rate. The old message's advice (a smaller lr) is followed twice and still
+    diverges; the message's advice (He init) trains."""
+    config = small(hidden=(50, 50, 50), activation="relu", weight_init_std=1000.0, eval_every=100)
+    h = train(config, data=small_mnist).history
+    assert h.status == "diverged" and h.loss[0] > 1e6 * np.log(10)
+    assert f"the first loss was {h.loss[0]:.3g}" in h.message
+    assert h.message.endswith("start from smaller weights, e.g. --weight-init-std he instead of 1000.")
+    assert "smaller learning rate" not in h.message
+    for lr in (0.01, 0.001):
+        assert train(config.replace(lr=lr), data=small_mnist).history.status == "diverged"
+    fixed = train(config.replace(weight_init_std="he"), data=small_mnist).history
+    assert fixed.status == "completed" and fixed.test_acc[-1] > 0.8
+
+
+def test_divergence_before_any_update_is_not_the_learning_rate(small_mnist):
+    h = train(small(activation="relu", weight_init_std=1e30), data=small_mnist).history
+    assert h.status == "diverged" and h.loss == [] and "at iteration 0" in h.message
+    assert "before any update" in h.message and "--weight-init-std he instead of 1e+30" in h.message
+
+
+def test_divergence_with_a_scaled_init_points_to_the_inputs(small_mnist):
+    """He init already follows each layer's fan-in; pixels ×10⁴ make the first loss ≈ 7000 and the loss NaN
+    a few steps later. The message asks for scaled inputs, and the same run on the scaled pixels trains."""
+    (x, t), (x_test, t_test) = small_mnist
+    config = small(hidden=(50, 50, 50), activation="relu", weight_init_std="he", iters=100, eval_every=100)
+    h = train(config, data=((x * 1e4, t), (x_test * 1e4, t_test))).history
+    assert h.status == "diverged" and "the start was already off" in h.message
+    assert h.message.endswith("check that the inputs are scaled to about 0…1.")
+    assert train(config, data=small_mnist).history.status == "completed"
+
+
 def test_nan_in_the_input_is_refused(small_mnist):
     (x, t), test = small_mnist
     x = x.copy()

@@ -20,6 +20,7 @@ import numpy as np
 from mlplab.diagnose.insight import Insight
 from mlplab.nn.layers import ACTIVATION_LAYERS
 from mlplab.train.config import TrainConfig
+from mlplab.train.divergence import INIT_LOSS_FACTOR
 from mlplab.train.history import History
 from mlplab.train.layer_stats import LayerStats
 
@@ -80,9 +81,8 @@ UNDERFIT_LOSS = 0.5
 PLATEAU_IMPROVEMENT = 0.05
 #: Inputs reaching |x| > 10 were not scaled (MNIST pixels are 0…1 after /255; raw ones reach 255).
 INPUT_SCALE_LIMIT = 10.0
-#: A first loss ≥ 3× chance level means the initial weights are too large (std 0.5 on a 3-layer ReLU
-#: net: 258 vs 2.30), which by itself can overflow.
-INIT_LOSS_FACTOR = 3.0
+# INIT_LOSS_FACTOR (a first loss ≥ 3× chance level: the initial weights are too large) is imported from
+# mlplab.train.divergence, where the trainer's message for a diverged run uses it too.
 #: Trends (over-fitting, plateau) need a few evaluations to mean anything.
 MIN_EVALUATIONS = 4
 

@@ -26,17 +26,23 @@ from pathlib import Path
 
 import numpy as np
 
-from mlplab.data import load_mnist
-from mlplab.data.mnist import load_mnist_split
-from mlplab.errors import ConfigError, DataError
+from mlplab.errors import ConfigError
 from mlplab.nn.networks import LayerNet, build_network, evaluate
 from mlplab.optim import make_optimizer
 from mlplab.train.config import TrainConfig
+from mlplab.train.divergence import diverged_message
 from mlplab.train.fast_step import training_step
 from mlplab.train.history import History
 from mlplab.train.layer_stats import LayerStatsRecorder
-from mlplab.train.limits import check_training
 from mlplab.train.observers import Observer, SnapshotRecorder, StreamWriter, TrainingState, end_observers
+from mlplab.train.prepare import (
+    Dataset,
+    TrainingData,
+    load_dataset,
+    load_test_set,  # noqa: F401 - not used here, but importable from mlplab.train.trainer as before
+    prepare_data,
+    validation_rows,  # noqa: F401 - the same
+)
 from mlplab.train.run_folder import (
     config_record,
     prepare_run_dir,
@@ -45,8 +51,6 @@ from mlplab.train.run_folder import (
     write_config,
 )
 from mlplab.train.threads import blas_threads
-
-Dataset = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass
@@ -76,38 +80,11 @@ def batches_from_shuffles(rng: np.random.Generator, n: int, batch_size: int) -> 
             yield order
 
 
-def load_dataset(config: TrainConfig) -> Dataset:
-    """MNIST (or ``config.data_dir``) in the run's dtype, cut to ``train_size`` / ``test_size``."""
-    (x_train, t_train), (x_test, t_test) = load_mnist(dtype=np.dtype(config.dtype), data_dir=config.data_dir)
-    if config.train_size is not None:
-        x_train, t_train = x_train[: config.train_size], t_train[: config.train_size]
-    if config.test_size is not None:
-        x_test, t_test = x_test[: config.test_size], t_test[: config.test_size]
-    return (x_train, t_train), (x_test, t_test)
-
-
-def load_test_set(config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
-    """The run's test set alone (``x (N, 784)``, ``t (N,)``), as :func:`load_dataset` cuts it: what the
-    figures of a run need, without reading and converting the 60,000 training images."""
-    x_test, t_test = load_mnist_split("test", dtype=np.dtype(config.dtype), data_dir=config.data_dir)
-    if config.test_size is not None:
-        x_test, t_test = x_test[: config.test_size], t_test[: config.test_size]
-    return x_test, t_test
-
-
-def check_dataset(data: Dataset) -> None:
-    """Refuse data that cannot train: mismatched lengths or NaN/inf values."""
-    for name, (x, t) in zip(("training", "test"), data, strict=True):
-        if x.shape[0] != np.asarray(t).shape[0]:
-            raise DataError(f"the {name} set has {x.shape[0]} inputs but {np.asarray(t).shape[0]} labels.")
-        if x.shape[0] == 0:
-            raise DataError(f"the {name} set is empty.")
-        if not np.all(np.isfinite(x)):
-            bad = int(np.sum(~np.isfinite(x)))
-            raise DataError(
-                f"the {name} inputs contain {bad} NaN or infinite values; clean or drop those rows "
-                "before training (a single NaN turns every weight into NaN)."
-            )
+def mini_batches(config: TrainConfig, n_train: int) -> Iterator[np.ndarray]:
+    """The run's batches of row indices, from the seed's second stream (the first draws the weights)."""
+    _, batch_seq = np.random.SeedSequence(config.seed).spawn(2)
+    sample = batches_from_shuffles if config.sampling == "shuffle" else batches_with_replacement
+    return sample(np.random.default_rng(batch_seq), n_train, config.batch_size)
 
 
 def resolve_seed(config: TrainConfig) -> TrainConfig:
@@ -136,22 +113,6 @@ def initial_network(config: TrainConfig, n_features: int = 784, n_classes: int =
     )
 
 
-def validation_rows(config: TrainConfig, n_train: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(train_rows, validation_rows)``: ``config.validation`` of the ``n_train`` training rows held out.
-
-    The held-out rows are a seeded random choice (the book's ch. 6 shuffles, then takes the first 20 %),
-    drawn from a third stream of the seed (``SeedSequence(seed).spawn(3)[2]``), so the weights and the
-    batches' streams are those of the same seed without validation. Both index arrays are sorted.
-    """
-    if config.validation >= n_train:
-        raise ConfigError(f"validation must be smaller than the {n_train} training images, got "
-                          f"{config.validation}; hold out fewer, e.g. --validation {max(n_train // 5, 1)}.")
-    if config.seed is None:
-        raise ConfigError("a validation split needs a seed; train with a seed.")
-    order = np.random.default_rng(np.random.SeedSequence(config.seed).spawn(3)[2]).permutation(n_train)
-    return np.sort(order[config.validation:]), np.sort(order[: config.validation])
-
-
 def train(
     config: TrainConfig | None = None,
     *,
@@ -175,94 +136,40 @@ def train(
     0.79
     """
     config = resolve_seed(config or TrainConfig())
-    if data is None:
-        data = load_dataset(config)
-    check_dataset(data)
-    (x_train, t_train), (x_test, t_test) = data
-    t_train, t_test = np.asarray(t_train), np.asarray(t_test)
-    if t_train.ndim != 1 or t_test.ndim != 1:
-        raise ConfigError("the trainer needs integer labels (N,), not one-hot rows.")
-    x_train = x_train.reshape(x_train.shape[0], -1)
-    x_test = x_test.reshape(x_test.shape[0], -1)
-    x_val = t_val = None
-    if config.validation:  # held out before anything trains: the validation rows are never a batch
-        keep, held = validation_rows(config, x_train.shape[0])
-        x_val, t_val = x_train[held], t_train[held]
-        x_train, t_train = x_train[keep], t_train[keep]
-    n_train = x_train.shape[0]
-    n_classes = int(max(t_train.max(), t_test.max())) + 1
-    # before the network exists: a size too large for this machine is one sentence, not a MemoryError
-    check_training(config, n_features=x_train.shape[1], n_classes=n_classes, rows=(n_train, x_test.shape[0]),
-                   include_data=False)
-
-    network = initial_network(config, x_train.shape[1], n_classes)
-    _, batch_seq = np.random.SeedSequence(config.seed).spawn(2)
+    data = prepare_data(config, load_dataset(config) if data is None else data)
+    network = initial_network(config, data.n_features, data.n_classes)
     optimizer = make_optimizer(config.optimizer, config.lr, **config.optimizer_options)
-    sample = batches_from_shuffles if config.sampling == "shuffle" else batches_with_replacement
-    batches = sample(np.random.default_rng(batch_seq), n_train, config.batch_size)
-    eval_every = config.eval_every or max(n_train // config.batch_size, 1)
-
+    batches = mini_batches(config, data.n_train)
+    eval_every = config.eval_every or max(data.n_train // config.batch_size, 1)  # the book's iters_per_epoch
     history = History()
-    all_observers = list(observers)
-    if run_dir is not None:
-        run_dir = prepare_run_dir(run_dir)
-        write_config(run_dir, config_record(config, network, n_train=n_train, n_test=x_test.shape[0]))
-        # the caller's observers first: what they keep at an evaluation (the web app's live network) is
-        # there before the stream announces that evaluation to whoever follows it
-        all_observers = [
-            *all_observers, StreamWriter(run_dir), SnapshotRecorder(run_dir),
-            # No eval_every: the final evaluation may come at any iteration (a stop request, Ctrl-C),
-            # so the recorder keeps the weights before every step (copied into two buffers that take turns).
-            *([LayerStatsRecorder(run_dir, x_train, t_train=t_train)] if record_layer_stats else []),
-        ]
+    run_dir = start_run_folder(run_dir, config, network, data)
+    observers = run_observers(observers, run_dir, data, record_layer_stats)
     state = TrainingState(config=config, network=network, optimizer=optimizer, history=history, run_dir=run_dir)
-    for obs in all_observers:
+    for obs in observers:
         obs.on_start(state)
 
     started = time.perf_counter()
-
-    def measure(i: int) -> None:
-        """Evaluate the network as it is after iteration ``i`` on both full sets; tell the observers."""
-        train_acc, train_loss = evaluate(network, x_train, t_train)
-        test_acc, test_loss = evaluate(network, x_test, t_test)
-        if x_val is not None:
-            val_acc, val_loss = evaluate(network, x_val, t_val)
-            history.val_acc.append(val_acc)
-            history.val_loss.append(val_loss)
-        history.iterations.append(i)
-        history.train_acc.append(train_acc)
-        history.test_acc.append(test_acc)
-        history.train_loss.append(train_loss)
-        history.test_loss.append(test_loss)
-        history.eval_seconds.append(time.perf_counter() - started)
-        state.iteration = i
-        for obs in all_observers:
-            obs.on_evaluation(state)
-
     # network.gradient + optimizer.update; for the common networks in preallocated buffers (the same bits)
-    step = training_step(network, optimizer, x_train, t_train, config.batch_size)
+    step = training_step(network, optimizer, data.x_train, data.t_train, config.batch_size)
     # A diverging run overflows long before its loss turns NaN; we detect that explicitly below,
     # so NumPy's warnings would only be noise on the learner's screen.
     # One BLAS thread for the steps and the evaluations (mlplab.train.threads says why).
     with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):
         try:
             for i in range(config.iters):
-                batch = next(batches)
-                loss, grads = step.gradient(x_train, t_train, batch)
-                if not np.isfinite(loss):
+                batch = next(batches)  # a mini-batch: batch_size row indices
+                loss, grads = step.gradient(data.x_train, data.t_train, batch)  # backprop
+                if not np.isfinite(loss):  # stop before the update: the history keeps only finite losses
                     history.status = "diverged"
-                    history.message = (
-                        f"the loss became {loss} at iteration {i} with lr={config.lr:g}; "
-                        f"try a smaller learning rate, e.g. --lr {config.lr / 10:g}."
-                    )
+                    history.message = diverged_message(loss, i, config, history.loss, network.sizes)
                     break
-                step.update(grads)
-                history.loss.append(loss)
+                step.update(grads)  # W ← W − lr·∂L/∂W for SGD
+                history.loss.append(loss)  # record the loss
                 state.iteration, state.loss, state.grads = i, loss, grads
-                for obs in all_observers:
+                for obs in observers:
                     obs.on_iteration(state)
-                if i % eval_every == 0:
-                    measure(i)
+                if i % eval_every == 0:  # accuracy on the full sets
+                    measure(i, data, state, observers, started)
                 if should_stop is not None and should_stop():
                     history.status = "stopped"
                     history.message = f"stopped on request after iteration {i}."
@@ -273,17 +180,80 @@ def train(
             history.status = "interrupted"
             history.message = f"interrupted (Ctrl-C) after {len(history.loss)} iterations; the partial run is kept."
         finally:
-            if history.status == "running":  # an unexpected exception: still keep what we have
-                history.status = "failed"
-            elif history.status != "diverged":
-                measure_final_model(history, measure)
-            history.seconds = time.perf_counter() - started
-            # history and model first, then the observers' files; each write on its own (a full disk)
-            failed = save_results(run_dir, history, network) if run_dir is not None else []
-            failed += end_observers(all_observers, state)
-            if failed and sys.exc_info()[0] is None:
-                raise unwritten_error(run_dir, failed)
+            finish(state, data, observers, started)
     return TrainResult(network=network, history=history, config=config, run_dir=run_dir)
+
+
+def start_run_folder(run_dir: str | Path | None, config: TrainConfig, network: LayerNet,
+                     data: TrainingData) -> Path | None:
+    """Create the run folder and write ``config.json`` before the first step, so that even a run that
+    fails at once says what it was; ``None`` (no folder) stays ``None``."""
+    if run_dir is None:
+        return None
+    run_dir = prepare_run_dir(run_dir)
+    write_config(run_dir, config_record(config, network, n_train=data.n_train, n_test=data.n_test))
+    return run_dir
+
+
+def run_observers(observers: Iterable[Observer], run_dir: Path | None, data: TrainingData,
+                  record_layer_stats: bool) -> list[Observer]:
+    """The caller's observers, then, with a run folder, the ones that write its files.
+
+    The caller's come first: what they keep at an evaluation (the web app's live network) is there
+    before the stream announces that evaluation to whoever follows it.
+    """
+    if run_dir is None:
+        return list(observers)
+    return [
+        *observers, StreamWriter(run_dir), SnapshotRecorder(run_dir),
+        # No eval_every: the final evaluation may come at any iteration (a stop request, Ctrl-C),
+        # so the recorder keeps the weights before every step (copied into two buffers that take turns).
+        *([LayerStatsRecorder(run_dir, data.x_train, t_train=data.t_train)] if record_layer_stats else []),
+    ]
+
+
+def measure(i: int, data: TrainingData, state: TrainingState, observers: list[Observer], started: float) -> None:
+    """Evaluate the network as it is after iteration ``i`` on the full sets and tell the observers.
+
+    The book's per-epoch accuracies, with the mean losses and, with a validation split, the held-out
+    rows; ``started`` is when the loop began (``time.perf_counter()``), for ``history.eval_seconds``.
+    """
+    network, history = state.network, state.history
+    train_acc, train_loss = evaluate(network, data.x_train, data.t_train)
+    test_acc, test_loss = evaluate(network, data.x_test, data.t_test)
+    if data.x_val is not None:
+        val_acc, val_loss = evaluate(network, data.x_val, data.t_val)
+        history.val_acc.append(val_acc)
+        history.val_loss.append(val_loss)
+    history.iterations.append(i)
+    history.train_acc.append(train_acc)
+    history.test_acc.append(test_acc)
+    history.train_loss.append(train_loss)
+    history.test_loss.append(test_loss)
+    history.eval_seconds.append(time.perf_counter() - started)
+    state.iteration = i
+    for obs in observers:
+        obs.on_evaluation(state)
+
+
+def finish(state: TrainingState, data: TrainingData, observers: list[Observer], started: float) -> None:
+    """However the run ended: measure the final model, time the loop, write the history and the model,
+    end the observers; then raise for any file that could not be written.
+
+    Called from the loop's ``finally``: when an exception is on its way up (an observer's bug), that
+    exception is the one the caller sees, so unwritten files are raised only without one.
+    """
+    history = state.history
+    if history.status == "running":  # an unexpected exception: still keep what we have
+        history.status = "failed"
+    elif history.status != "diverged":
+        measure_final_model(history, lambda last: measure(last, data, state, observers, started))
+    history.seconds = time.perf_counter() - started
+    # history and model first, then the observers' files; each write on its own (a full disk)
+    failed = save_results(state.run_dir, history, state.network) if state.run_dir is not None else []
+    failed += end_observers(observers, state)
+    if failed and sys.exc_info()[0] is None:
+        raise unwritten_error(state.run_dir, failed)
 
 
 def measure_final_model(history: History, measure: Callable[[int], None]) -> None:
