@@ -38,7 +38,7 @@ from mlplab.diagnose.insight import Insight, Prescription
 from mlplab.diagnose.rules import DEAD_SHARE, INIT_LOSS_FACTOR, SATURATION_SHARE
 from mlplab.errors import DataError
 from mlplab.nn.layers import ACTIVATION_LAYERS, Affine
-from mlplab.nn.networks import LayerNet, network_from_params
+from mlplab.nn.networks import LayerNet, init_std, network_from_params
 from mlplab.nn.sharpness import sharpness, stability_factor
 from mlplab.train import trainer
 from mlplab.train.config import TrainConfig
@@ -185,7 +185,7 @@ def std_prescriptions(config: TrainConfig, start: Start) -> tuple[Prescription, 
     numeric = isinstance(config.weight_init_std, float | int)
     used = f"{config.weight_init_std:g}" if numeric else _stds_text(start.weight_std)
     if ACTIVATION_LAYERS[config.activation].init == "he":  # the layer's own advice: He init
-        he = [math.sqrt(2 / n) for n in start.network.sizes[:-1]]
+        he = [init_std("he", n, config.activation) for n in start.network.sizes[:-1]]
         if all(h < s for h, s in zip(he, start.weight_std, strict=False)):
             after = [rms(a) for a in preactivations(rescaled(start.network, he), start.x)]
             return (Prescription({"weight_init_std": "he"},

@@ -42,7 +42,7 @@ def _check_activation(activation: str) -> str:
     return activation
 
 
-def _init_std(weight_init_std: float | str, fan_in: int, activation: str) -> float:
+def init_std(weight_init_std: float | str, fan_in: int, activation: str) -> float:
     """A number is used as is; "he" is √(2/fan_in) (ReLU), "xavier" is √(1/fan_in) (sigmoid, tanh);
     "auto" picks by ``activation``; the book's "relu" and "sigmoid" are "he" and "xavier"."""
     if isinstance(weight_init_std, str):
@@ -53,7 +53,7 @@ def _init_std(weight_init_std: float | str, fan_in: int, activation: str) -> flo
         if name == "xavier":
             return float(np.sqrt(1.0 / fan_in))
         if name == "auto":
-            return _init_std(ACTIVATION_LAYERS[activation].init, fan_in, activation)  # the layer's advice
+            return init_std(ACTIVATION_LAYERS[activation].init, fan_in, activation)  # the layer's advice
         raise ConfigError(
             f"weight_init_std must be a number, 'he' (or 'relu'), 'xavier' (or 'sigmoid') or 'auto', "
             f"got {weight_init_std!r}."
@@ -259,7 +259,7 @@ def _build_layers(
     n_affine = len(sizes) - 1
     for i in range(1, n_affine + 1):
         fan_in, fan_out = sizes[i - 1], sizes[i]
-        std = _init_std(weight_init_std, fan_in, activation)
+        std = init_std(weight_init_std, fan_in, activation)
         z = np.random.randn(fan_in, fan_out) if rng is None else rng.standard_normal((fan_in, fan_out))
         params[f"W{i}"] = (std * z).astype(dtype)
         params[f"b{i}"] = np.zeros(fan_out, dtype=dtype)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from mlplab.nn.layers import ACTIVATION_LAYERS
-from mlplab.nn.networks import _init_std
+from mlplab.nn.networks import init_std
 from mlplab.study.common import StudyResult, train_settings
 from mlplab.train.config import TrainConfig
 
@@ -48,7 +48,7 @@ def layer_activations(activation: str, std: float | str, *, n: int = 1000, units
     """
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n, units))  # (1000, 100)
-    scale = _init_std(std, units, activation)
+    scale = init_std(std, units, activation)
     outputs = []
     for _ in range(layers):
         w = rng.standard_normal((units, units)) * scale  # (100, 100)

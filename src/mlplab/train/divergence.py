@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 
 from mlplab.nn.layers import ACTIVATION_LAYERS
-from mlplab.nn.networks import _init_std as init_std  # the one place of √(2/fan_in) and √(1/fan_in)
+from mlplab.nn.networks import init_std  # the one place of √(2/fan_in) and √(1/fan_in)
 from mlplab.train.config import TrainConfig
 
 #: A first loss ≥ 3× chance level means the initial weights are too large (std 0.5 on a 3-layer ReLU
