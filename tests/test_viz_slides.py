@@ -134,9 +134,11 @@ def test_every_optimizer_has_a_colour_and_none_is_a_viridis_colour():
 
 
 def test_the_web_playground_gets_the_same_colours():
-    from mlplab.app.schemas import limits
+    """The pages read each optimizer's colour from /palette.css (``--opt-NAME``), made from the one map."""
+    from mlplab.viz.palette import css_variables
 
-    assert limits()["optimizer_colors"] == OPTIMIZER_COLORS
+    for name, colour in OPTIMIZER_COLORS.items():
+        assert f"--opt-{name}: {colour}" in css_variables(), name
 
 
 def test_3d_path_is_drawn_above_the_surface_with_an_outline_a_slider_and_play(paths):

@@ -188,16 +188,8 @@ def limits() -> dict[str, Any]:
         "optimizers": list(OPTIMIZERS), "activations": list(ACTIVATION_LAYERS), "dtypes": list(DTYPES),
         "samplings": list(SAMPLINGS), "schedules": list(SCHEDULES), "weight_inits": list(WEIGHT_INITS),
         "optimizer_options": {name: hyperparameter_defaults(name) for name in OPTIMIZERS},
-        "optimizer_colors": _optimizer_colors(),
         "textbook": textbook_form(),
     }
-
-
-def _optimizer_colors() -> dict[str, str]:
-    """Each optimizer's colour in every figure, so the playground draws Adam as the CLI does."""
-    from mlplab.viz.theme import OPTIMIZER_COLORS  # here, not at the top: matplotlib only when asked
-
-    return dict(OPTIMIZER_COLORS)
 
 
 def textbook_form() -> dict[str, Any]:
