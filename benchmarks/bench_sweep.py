@@ -17,7 +17,15 @@
    every sweep; that start-up (a sweep of 2 tiny runs) is measured separately and shown both ways.
    Each is measured 3 times, alternating, and the best time kept: other programs only slow a run.
 
-Usage: ``python benchmarks/bench_sweep.py [--quick] [--only throughput|dask]`` (``--quick``: 1000
+3. One BLAS thread (``--only blas``, about a minute). First, how a worker gets it: born with
+   ``ONE_THREAD`` in its environment (the sweep's way), or lowered by threadpoolctl in the executor's
+   initializer after NumPy has loaded OpenBLAS with its default count, or neither: the threads each
+   BLAS library uses, the threads Python did not start (OpenBLAS's helpers), and the time of a
+   training step. Second, whether ``--plan`` may time steps in its own process inside
+   ``blas_threads(1)`` rather than in a one-thread worker: the same steps timed both ways.
+   Best of 5, alternating.
+
+Usage: ``python benchmarks/bench_sweep.py [--quick] [--only throughput|dask|blas]`` (``--quick``: 1000
 iterations per run and 12 tiny runs instead of 10000 and 24; a few minutes instead of ~10 on 2 idle
 cores — much longer on a busy machine, where the sequential baseline suffers most).
 """
@@ -25,13 +33,18 @@ cores — much longer on a busy machine, where the sequential baseline suffers m
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import statistics
 import tempfile
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from mlplab.sweep import SweepSpace, plan_runs, run_sweep
+from mlplab.sweep import ONE_THREAD, SweepSpace, plan_runs, run_sweep
+from mlplab.sweep.estimate import step_seconds
+from mlplab.sweep.local import environment
 from mlplab.train import TrainConfig, train
 
 
@@ -103,16 +116,71 @@ def dask_overhead(n: int, root: Path, repeat: int = 3) -> None:
     print(f"   Dask overhead per run vs local incl. start-up:  {1000 * (on_dask - local) / n:+7.1f} ms")
 
 
+#: Networks whose steps are timed in part 3: the textbook's, a deeper one, and one with big products.
+BLAS_CONFIGS = {"784-50-10, batch 100": TrainConfig(), "784-100-100-10, batch 100": TrainConfig(hidden=(100, 100)),
+                "784-1000-10, batch 1000": TrainConfig(hidden=(1000,), batch_size=1000)}
+
+
+def _lower_blas_threads() -> None:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")  # for the rest of the process
+
+
+def _blas_state() -> str:
+    from threadpoolctl import threadpool_info
+
+    with open("/proc/self/status") as status:
+        threads = next(int(line.split()[1]) for line in status if line.startswith("Threads:"))
+    uses = ", ".join(f"{lib['internal_api']} {lib['num_threads']}" for lib in threadpool_info())
+    return f"BLAS threads: {uses}; threads not started by Python: {threads - threading.active_count()}"
+
+
+def _steps() -> list[float]:
+    return [step_seconds(config)[0] for config in BLAS_CONFIGS.values()]
+
+
+def one_thread(repeat: int = 5) -> None:
+    print(f"3. one BLAS thread per worker (ms per training step, best of {repeat})")
+    spawn = multiprocessing.get_context("spawn")
+    workers = {}
+    for label, env, initializer in (("born with ONE_THREAD", ONE_THREAD, None),
+                                    ("threadpoolctl initializer", {}, _lower_blas_threads),
+                                    ("neither", {}, None)):
+        with environment(env):
+            workers[label] = ProcessPoolExecutor(1, mp_context=spawn, initializer=initializer)
+            workers[label].submit(int).result()  # its process is born now, in this environment
+    try:
+        for label, worker in workers.items():
+            print(f"   worker {label:<27} {worker.submit(_blas_state).result()}")
+        ways = {"in this process, blas_threads(1)": _steps,
+                "worker born with ONE_THREAD": lambda: workers["born with ONE_THREAD"].submit(_steps).result(),
+                "worker, threadpoolctl initializer": lambda: workers["threadpoolctl initializer"].submit(_steps)
+                .result()}
+        best = {label: [float("inf")] * len(BLAS_CONFIGS) for label in ways}
+        for _ in range(repeat):  # alternate, so that a busy moment slows every way alike
+            for label, steps in ways.items():
+                best[label] = [min(a, b) for a, b in zip(best[label], steps(), strict=True)]
+        print(f"   {'':<36}" + "".join(f"{name:>28}" for name in BLAS_CONFIGS))
+        for label, seconds in best.items():
+            print(f"   {label:<36}" + "".join(f"{1000 * s:28.3f}" for s in seconds))
+    finally:
+        for worker in workers.values():
+            worker.shutdown()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1000 iterations per run and 12 tiny runs")
-    parser.add_argument("--only", choices=("throughput", "dask"), help="run one of the two parts")
+    parser.add_argument("--only", choices=("throughput", "dask", "blas"), help="run one of the three parts")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
-        if args.only != "dask":
+        if args.only in (None, "throughput"):
             throughput(1000 if args.quick else 10_000, Path(tmp))
-        if args.only != "throughput":
+        if args.only in (None, "dask"):
             dask_overhead(12 if args.quick else 24, Path(tmp))
+        if args.only in (None, "blas"):
+            one_thread()
 
 
 if __name__ == "__main__":  # the sweep's workers are spawned: they re-import this file

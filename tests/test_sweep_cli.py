@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 
 import pytest
 from click.testing import CliRunner
 
 from mlplab.cli import main
-from mlplab.sweep import SUMMARY, rank_configurations, read_summary, varied_settings
+from mlplab.sweep import PARTIAL, SUMMARY, rank_configurations, read_summary, varied_settings
 
 TINY = ["--iters", "50", "--train-size", "500", "--test-size", "200", "--eval-every", "25", "--activation", "relu",
         "--quiet"]
@@ -92,3 +97,70 @@ def test_a_mistake_is_one_clear_line_and_starts_nothing(tmp_path, args, says):
 def test_missing_out_is_one_line():
     result = run([*TINY, "--lr", "0.1"])
     assert result.exit_code == 2 and "give --out DIR" in result.stderr
+
+
+def running_in_group(pgid: int) -> list[str]:
+    """The processes of group ``pgid`` still running (a zombie has ended: only its exit status is left)."""
+    psutil = pytest.importorskip("psutil")
+    running = []
+    for p in psutil.process_iter(["pid", "name", "status"]):
+        try:
+            if os.getpgid(p.pid) == pgid and p.info["status"] != psutil.STATUS_ZOMBIE:
+                running.append(f"{p.pid} {p.info['name']}")
+        except ProcessLookupError:
+            pass  # it ended while we looked
+    return running
+
+
+def start_long_sweep(out) -> subprocess.Popen:
+    """`mlplab sweep` of two endless runs in its own process group, as in a terminal; returned once both
+    workers are training."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlplab", "sweep", "--iters", "10000000", "--train-size", "1000", "--test-size", "200",
+         "--lr", "0.1,0.2", "--workers", "2", "--quiet", "--no-figures", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a background shell ignores it
+    )
+    deadline = time.monotonic() + 60
+    while sum('"event": "loss"' in p.read_text() for p in (out / PARTIAL).glob("*/stream.jsonl")) < 2:
+        if process.poll() is not None or time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise AssertionError(process.communicate()[1].decode())
+        time.sleep(0.1)
+    return process
+
+
+def assert_group_ends(pgid: int, seconds: float = 5) -> None:
+    deadline = time.monotonic() + seconds  # multiprocessing's resource tracker leaves just after the sweep
+    while running_in_group(pgid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert running_in_group(pgid) == []
+
+
+def test_ctrl_c_stops_the_workers_at_once_and_exits_130(tmp_path):
+    """Ctrl-C in a terminal signals the whole process group: the sweep and its workers."""
+    process = start_long_sweep(tmp_path / "grid")
+    try:
+        interrupted = time.monotonic()
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert time.monotonic() - interrupted < 4  # the runs had millions of iterations to go
+    assert process.returncode == 130, stderr.decode()
+    assert b"Traceback" not in stderr
+    assert b"interrupted; finished runs are kept in" in stderr
+    assert_group_ends(process.pid)  # the workers went with the sweep
+
+
+def test_the_workers_end_when_the_sweep_is_killed(tmp_path):
+    """``kill -9`` of the sweep's process alone: nothing stops its workers but themselves."""
+    process = start_long_sweep(tmp_path / "grid")
+    try:
+        process.kill()
+        process.wait(timeout=60)  # not communicate(): the workers hold its output pipes until they end
+        assert_group_ends(process.pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # only if the test failed: leave no worker behind

@@ -6,10 +6,12 @@ that is starting the spawned worker processes.
 
 from __future__ import annotations
 
-import ctypes
 import json
+import multiprocessing
 import os
 import signal
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -170,29 +172,105 @@ def test_a_killed_worker_and_a_raising_run_are_failed_with_their_reason_and_the_
 
 
 def blas_report(job: RunJob) -> RunOutcome:
-    """What a worker sees: its BLAS variables and the thread count OpenBLAS actually uses."""
-    import numpy  # noqa: F401 - loads OpenBLAS
+    """What a worker sees: its BLAS variables, the threads its BLAS libraries use, and the threads of
+    the process that Python did not start (0: OpenBLAS did not even start idle helper threads).
+    A job named ``die`` is killed instead."""
+    import threading
 
-    threads = None
-    with open("/proc/self/maps") as maps:
-        paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
-    for path in paths:
-        lib = ctypes.CDLL(path)
-        for symbol in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", "openblas_get_num_threads"):
-            if hasattr(lib, symbol):
-                threads = getattr(lib, symbol)()
-    report = {key: os.environ.get(key) for key in ONE_THREAD} | {"openblas_threads": threads}
+    from threadpoolctl import threadpool_info
+
+    if job.name == "die":
+        os.kill(os.getpid(), signal.SIGKILL)
+    with open("/proc/self/status") as status:
+        threads = next(int(line.split()[1]) for line in status if line.startswith("Threads:"))
+    report = {"env": {key: os.environ.get(key) for key in ONE_THREAD}, "pid": os.getpid(),
+              "native_threads": threads - threading.active_count(),
+              "blas": [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]}
     return RunOutcome(job.name, "completed", reason=json.dumps(report))
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="reads the loaded libraries from /proc")
-def test_workers_run_with_one_blas_thread(monkeypatch):
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="counts the worker's threads in /proc")
+def test_workers_and_their_replacements_run_with_one_blas_thread(monkeypatch):
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")  # the parent's own setting must not leak in
     outcomes = []
-    jobs = [RunJob(f"job{k}", TINY) for k in range(2)]
-    run_local(jobs, outcomes.append, workers=2, runner=blas_report)
-    for outcome in outcomes:
-        report = json.loads(outcome.reason)
-        assert report.pop("openblas_threads") in (1, None)  # None: NumPy built without OpenBLAS
-        assert report == {key: "1" for key in ONE_THREAD}
+    jobs = [RunJob(name, TINY) for name in ("first", "die", "after")]  # "after" runs in the replacement worker
+    run_local(jobs, outcomes.append, workers=1, runner=blas_report)
+    reports = {o.name: json.loads(o.reason) for o in outcomes if o.status == "completed"}
+    assert sorted(reports) == ["after", "first"]
+    assert reports["first"]["pid"] != reports["after"]["pid"]
+    for report in reports.values():
+        assert report["blas"] and set(report["blas"]) == {1}, report  # NumPy's BLAS, asked how many it uses
+        assert report["native_threads"] == 0, report
+        assert report["env"] == {key: "1" for key in ONE_THREAD}
     assert os.environ["OPENBLAS_NUM_THREADS"] == "4"  # and the parent's environment is restored
+
+
+def wait_for(path: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.01)
+
+
+def killed_while_another_trains(job: RunJob) -> RunOutcome:
+    """Train ``job`` after noting that it started; ``killed`` is killed (as by the out-of-memory killer)
+    as soon as ``slow`` has started, and ``slow`` is still busy then."""
+    marks = Path(job.folder).parent
+    with open(marks / f"{job.name}.started", "a") as started:
+        started.write(f"{os.getpid()}\n")
+    if job.name == "killed":
+        wait_for(marks / "slow.started")
+        os.kill(os.getpid(), signal.SIGKILL)
+    if job.name == "slow":
+        wait_for(marks / "killed.started")
+        time.sleep(0.5)
+    return run_job(job)
+
+
+def test_a_killed_worker_fails_only_its_job_and_the_others_finish_once(tmp_path):
+    names = ("slow", "killed", "a", "b")
+    jobs = [RunJob(name, TINY, folder=str(tmp_path / name)) for name in names]
+    before = set(multiprocessing.active_children())
+    outcomes: dict[str, RunOutcome] = {}
+    run_local(jobs, lambda o: outcomes.setdefault(o.name, o), workers=2, runner=killed_while_another_trains)
+    assert sorted(outcomes) == sorted(names)
+    assert outcomes["killed"].status == "failed"
+    assert outcomes["killed"].reason == ("the worker process was killed by SIGKILL while training this run "
+                                         "(out of memory?); the run did not finish.")
+    for name in ("slow", "a", "b"):
+        history = json.loads((tmp_path / name / "history.json").read_text())
+        assert outcomes[name].status == history["status"] == "completed"
+        assert len(history["loss"]) == TINY.iters
+    starts = {name: (tmp_path / f"{name}.started").read_text().split() for name in names}
+    assert all(len(pids) == 1 for pids in starts.values()), starts  # nothing was run twice
+    assert starts["slow"] != starts["killed"]
+    assert set(multiprocessing.active_children()) <= before  # every worker was stopped and joined
+
+
+def sleep_unless_quick(job: RunJob) -> RunOutcome:
+    """``quick`` ends at once; any other job notes its pid and sleeps for a minute."""
+    if job.name != "quick":
+        Path(job.folder).write_text(str(os.getpid()))
+        time.sleep(60)
+    return RunOutcome(job.name, "completed")
+
+
+def test_an_exception_in_the_sweep_stops_the_busy_workers_at_once(tmp_path):
+    """The exception stands for Ctrl-C (tests/test_sweep_cli.py sends a real one to `mlplab sweep`)."""
+    pid_file = tmp_path / "sleeper.pid"
+    before = set(multiprocessing.active_children())
+
+    raised = []
+
+    def on_outcome(outcome: RunOutcome) -> None:
+        wait_for(pid_file)  # the other worker is busy now
+        raised.append(time.monotonic())
+        raise RuntimeError("the disk is full")
+
+    jobs = [RunJob("quick", TINY), RunJob("sleeper", TINY, folder=str(pid_file))]
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        run_local(jobs, on_outcome, workers=2, runner=sleep_unless_quick)
+    assert time.monotonic() - raised[0] < 3  # not the sleeper's 60 s
+    assert set(multiprocessing.active_children()) <= before
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)  # the busy worker is gone, not only forgotten
