@@ -188,11 +188,19 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, float]:
-    """Run ``cmd``; return (wall s, CPU s of the child: user + system, its peak RSS in MiB)."""
+def run_measured(cmd: list[str], cwd: Path | None = None, *, show: str = "") -> tuple[float, float, float]:
+    """Run ``cmd``; return (wall s, CPU s of the child: user + system, its peak RSS in MiB). Its output
+    lines that start with ``show`` (if given) are printed."""
     started = time.perf_counter()
-    child = subprocess.Popen(cmd, env=child_env(), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    out = tempfile.TemporaryFile() if show else subprocess.DEVNULL
+    child = subprocess.Popen(cmd, env=child_env(), cwd=cwd, stdout=out, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(child.pid, 0)
+    if show:
+        out.seek(0)
+        for line in out.read().decode().splitlines():
+            if line.startswith(show):
+                print(f"  {' '.join(cmd[2:4])}: {line}")
+        out.close()
     wall = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
@@ -202,7 +210,7 @@ def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, float,
 
 def cli_train(out: Path, plots: bool) -> tuple[float, float, float]:
     cmd = [sys.executable, "-m", "mlplab", "train", "--seed", "0", "--out", str(out)]
-    return run_measured(cmd if plots else [*cmd, "--no-plots"])
+    return run_measured(cmd if plots else [*cmd, "--no-plots"], show="drawing" if plots else "")
 
 
 def main() -> None:

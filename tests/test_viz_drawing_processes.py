@@ -3,8 +3,10 @@ that drawing there writes the same bytes as drawing here."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+import time
 
 import pytest
 
@@ -47,17 +49,32 @@ def test_a_small_set_is_drawn_in_one_process():
     assert default_workers(["accuracy", "loss"]) == 1
 
 
-@pytest.mark.parametrize(("load", "expected"), [(0.2, 2), (1.5, 1), (12.0, 1)])
-def test_a_second_process_only_when_a_core_is_idle(monkeypatch, load, expected):
-    monkeypatch.setattr(drawing_processes.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    monkeypatch.setattr(drawing_processes.os, "getloadavg", lambda: (load, load, load))
+@pytest.mark.parametrize(("idle", "expected"), [(2.0, 2), (1.6, 2), (1.2, 1), (0.0, 1)])
+def test_a_second_process_only_when_two_cores_are_idle(monkeypatch, idle, expected):
+    monkeypatch.setattr(drawing_processes, "idle_cores", lambda: idle)
     assert default_workers(ALL_JOBS) == expected
 
 
 def test_no_process_is_started_for_a_training_on_a_busy_machine(monkeypatch):
-    monkeypatch.setattr(drawing_processes.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    monkeypatch.setattr(drawing_processes.os, "getloadavg", lambda: (1.5, 1.5, 1.5))
+    monkeypatch.setattr(drawing_processes, "idle_cores", lambda: 1.0)
     assert drawing_processes.drawing_for_training() is None
+
+
+def test_idle_cores_are_measured_not_guessed():
+    """While this process sleeps, a process that spins takes one core: the measure sees it."""
+    import subprocess
+
+    cores = len(os.sched_getaffinity(0))
+    quiet = drawing_processes.idle_cores(0.3)
+    assert 0.0 <= quiet <= cores + 1e-9
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        busy = drawing_processes.idle_cores(0.3)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert busy <= quiet - 0.5 or quiet < 1.0  # one core less (unless the machine was full already)
 
 
 def _what_this_process_has() -> tuple[bool, int]:

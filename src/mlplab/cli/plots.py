@@ -64,8 +64,10 @@ def draw_and_report(run_dir: Path, *, theme: str, formats: tuple[str, ...], repo
     if page is not None:
         lines.append(f"report      {page}")
     cpu = time.process_time() - cpu + figures.worker_cpu_seconds
-    lines.append(f"drawing     {time.perf_counter() - started:.1f} s, {cpu:.1f} CPU-s (figures and report, "
-                 "all processes)")
+    how = f"{figures.processes} processes" if figures.processes > 1 else "one process"
+    if figures.started_early:
+        how += ", started with the training"
+    lines.append(f"drawing     {time.perf_counter() - started:.1f} s, {cpu:.1f} CPU-s (figures and report; {how})")
     return lines
 
 

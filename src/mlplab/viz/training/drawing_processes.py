@@ -37,6 +37,8 @@ AT_START = ("gradcheck",)
 SAME_PROCESS = (("confusion", "mistakes", "predictions"),)
 #: A process started when the drawing starts (not early) first spends this long getting ready.
 PROCESS_START = 1.2
+#: Idle cores needed for a second process (one for this process, one for it; a little noise allowed).
+IDLE_FOR_TWO = 1.5
 #: Below this much drawing (CPU-seconds) a second process costs more than it saves.
 PARALLEL_ABOVE = 2.0
 
@@ -45,23 +47,41 @@ def cost(job: str) -> float:
     return COST.get(job, 0.3)
 
 
-def idle_cores() -> float:
-    """Cores nobody else is using: this process's cores minus the 1-minute load average, which
-    counts this process too when it is busy (so a trainer alone on two cores sees one idle core)."""
+def idle_cores(seconds: float = 0.1) -> float:
+    """How many cores sat idle over the next ``seconds`` while this process slept (Linux:
+    ``/proc/stat``); elsewhere, this process's cores minus the 1-minute load average.
+
+    Measured now rather than read from the load average: that average trails the machine by a minute,
+    so right after a busy minute it would say "busy" on a machine that has since gone quiet.
+    """
+    try:
+        before = _cpu_times()
+        time.sleep(seconds)
+        after = _cpu_times()
+    except (OSError, ValueError, IndexError):
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return cores - (os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0)
+    total = sum(after) - sum(before)
+    idle = (after[3] + after[4]) - (before[3] + before[4])  # idle + iowait
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    return cores - busy
+    return cores * idle / total if total > 0 else float(cores)
+
+
+def _cpu_times() -> list[int]:
+    """The first line of ``/proc/stat``: user, nice, system, idle, iowait, … in clock ticks, all cores."""
+    with open("/proc/stat", encoding="ascii") as f:
+        return [int(v) for v in f.readline().split()[1:]]
 
 
 def default_workers(jobs: Sequence[str]) -> int:
-    """Two processes for a full set of figures when a second core is idle, else one.
+    """Two processes for a full set of figures when two cores are idle, else one.
 
     A second process only pays when it runs on a core nobody else is using: on a machine already
-    busy (load average ≥ cores − 1) the two processes would just share the same cores.
+    busy the two processes would just share the same cores.
     """
     if sum(cost(j) for j in jobs) <= PARALLEL_ABOVE:
         return 1
-    return 2 if idle_cores() >= 1.0 else 1
+    return 2 if idle_cores() >= IDLE_FOR_TWO else 1
 
 
 def split_jobs(jobs: Sequence[str], loads: Sequence[float]) -> list[list[str]]:
@@ -118,8 +138,8 @@ class DrawingProcesses:
 
 def drawing_for_training() -> DrawingProcesses | None:
     """The processes that will draw a run's figures, started now, as training starts; ``None`` when
-    no core is idle (then the figures are drawn as before, after the run)."""
-    if idle_cores() < 1.0:
+    there is no core for them beside the training's (then the figures are drawn after the run)."""
+    if idle_cores() < IDLE_FOR_TWO:
         return None
     return DrawingProcesses(2)
 

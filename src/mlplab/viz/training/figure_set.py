@@ -21,6 +21,8 @@ class FigureSet:
     seconds: float = 0.0  # wall time
     cpu_seconds: float = 0.0  # CPU time of this process's drawing and of the worker processes
     worker_cpu_seconds: float = 0.0  # the worker processes' part of it
+    processes: int = 1  # how many drew: this one and the workers
+    started_early: bool = False  # the workers were started with the training (and drew while it ran)
 
     def png(self, name: str) -> Path | None:
         return next((p for p in self.paths.get(name, []) if p.suffix == ".png"), None)

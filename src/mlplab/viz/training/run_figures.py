@@ -365,6 +365,8 @@ def draw_run(
     else:
         loads = [float("inf")] + [0.0] * processes.n  # ready and waiting: they draw everything
     mine, *theirs = split_jobs(jobs, loads)
+    result.processes = (1 if mine else 0) + (processes.n if processes is not None else 0)
+    result.started_early = own is None and processes is not None
     try:
         dpi = current_dpi()
         futures += [processes.submit(_draw_in_worker, Path(run_dir), at_eval, group, theme, formats, dpi)
