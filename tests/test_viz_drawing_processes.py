@@ -77,18 +77,20 @@ def test_idle_cores_are_measured_not_guessed():
     assert busy <= quiet - 0.5 or quiet < 1.0  # one core less (unless the machine was full already)
 
 
-def _what_this_process_has() -> tuple[bool, int]:
+def _what_this_process_has() -> tuple[bool, int, int]:
     from threadpoolctl import threadpool_info
 
-    return "matplotlib.pyplot" in sys.modules, max(info["num_threads"] for info in threadpool_info())
+    return ("matplotlib.pyplot" in sys.modules, max(info["num_threads"] for info in threadpool_info()),
+            os.getpriority(os.PRIO_PROCESS, 0))
 
 
-def test_a_drawing_process_is_ready_before_it_is_asked_and_uses_one_blas_thread():
+def test_a_drawing_process_is_ready_before_it_is_asked_uses_one_blas_thread_and_steps_back():
     with DrawingProcesses(1) as processes:
         assert processes.ready_cpu_seconds() > 0
-        imported, threads = processes.submit(_what_this_process_has).result()
+        imported, threads, niceness = processes.submit(_what_this_process_has).result()
     assert imported  # matplotlib was imported while getting ready, not when the first figure is asked for
     assert threads == 1
+    assert niceness == min(os.getpriority(os.PRIO_PROCESS, 0) + drawing_processes.NICENESS, 19)
 
 
 @pytest.fixture(scope="module")

@@ -37,6 +37,8 @@ AT_START = ("gradcheck",)
 SAME_PROCESS = (("confusion", "mistakes", "predictions"),)
 #: A process started when the drawing starts (not early) first spends this long getting ready.
 PROCESS_START = 1.2
+#: How far a drawing process steps back behind the training (``nice``: 0 is normal, 19 the lowest).
+NICENESS = 10
 #: Idle cores needed for a second process (one for this process, one for it; a little noise allowed).
 IDLE_FOR_TWO = 1.5
 #: Below this much drawing (CPU-seconds) a second process costs more than it saves.
@@ -115,7 +117,7 @@ class DrawingProcesses:
         self.n = n
         with environment({**ONE_THREAD, "MPLBACKEND": "agg"}):  # a spawned child copies them at birth
             self._pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_get_ready)
+                                             initializer=_start_process)
             # one task per process starts all n now, inside the environment; none waits for another
             self._ready = [self._pool.submit(_cpu_seconds) for _ in range(n)]
 
@@ -165,6 +167,17 @@ class DrawWhileTraining(Observer):
 def _cpu_seconds() -> float:
     """This process's CPU time so far: what getting ready cost it."""
     return time.process_time()
+
+
+def _start_process() -> None:
+    """Each drawing process's first act: step back (:data:`NICENESS`), then get ready.
+
+    While the network trains, two processes getting ready and the gradient check beside it make three
+    busy processes on two cores; at a lower priority they take what the training loop leaves and do
+    not slow it down. When the run has ended nothing else competes, and they draw at full speed.
+    """
+    os.nice(NICENESS)
+    _get_ready()
 
 
 def _get_ready() -> None:
