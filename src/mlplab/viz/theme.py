@@ -30,6 +30,8 @@ STYLE_DIR = Path(__file__).parent
 
 #: Resolution of every saved figure unless ``--dpi`` says otherwise: sharp on a slide or a projector.
 DEFAULT_DPI = 150
+#: zlib compression of the PNGs (0–9): see :func:`figure_bytes`.
+PNG_COMPRESS_LEVEL = 3
 
 #: One colour per optimizer, by name, the same in both themes and in every figure (CLI, notebooks,
 #: the web playground through ``/api/options``). None is a viridis hue (dark purple, blue, teal, green,
@@ -126,7 +128,11 @@ def current_dpi() -> float:
 def figure_bytes(fig: Figure, fmt: str = "png", dpi: float | None = None) -> bytes:
     """The figure as ``fmt`` bytes at ``dpi`` (default: :func:`current_dpi`)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=check_format(fmt), dpi=current_dpi() if dpi is None else check_dpi(dpi))
+    fmt = check_format(fmt)
+    # zlib level 3 instead of Pillow's 6: 6 % less drawing time for 9 % larger files (measured on a run's
+    # figures, benchmarks/bench_figures.py); the pixels are the same
+    extra = {"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}} if fmt == "png" else {}
+    fig.savefig(buffer, format=fmt, dpi=current_dpi() if dpi is None else check_dpi(dpi), **extra)
     return buffer.getvalue()
 
 
