@@ -59,13 +59,37 @@ def test_plot_at_an_earlier_evaluation_in_svg(run_dir):
     assert sorted(p.name for p in folder.iterdir()) == ["architecture.svg", "hidden_units.svg"]
 
 
-def test_report_writes_one_self_contained_page(run_dir, tmp_path, outside_references):
+def test_report_writes_one_self_contained_page(run_dir, tmp_path, outside_references, monkeypatch):
+    """The command: --out and --theme reach the page, and it asks for every figure and the GIF. The
+    figures themselves are one-pixel stand-ins here; the real ones, drawn in memory and embedded, are
+    test_report::test_report_has_every_figure_and_no_outside_reference (the same write_report)."""
+    import io
+
+    from PIL import Image
+
+    import mlplab.viz.report
+
+    def pixel(kind: str) -> bytes:
+        buffer = io.BytesIO()
+        Image.new("RGB", (1, 1)).save(buffer, kind)
+        return buffer.getvalue()
+
+    asked = []
+
+    def render_images(data, theme="dark", *, names=FIGURES, animation=True):
+        asked.append((theme, tuple(names), animation))
+        images = {name: ("image/png", pixel("PNG")) for name in names}
+        return images | ({ANIMATION: ("image/gif", pixel("GIF"))} if animation else {})
+
+    monkeypatch.setattr(mlplab.viz.report, "render_images", render_images)
     out = tmp_path / "page.html"
     result = invoke("report", run_dir, "--out", out, "--theme", "light")
     assert result.exit_code == 0, result.output
+    assert asked == [("light", tuple(FIGURES), True)]
     page = out.read_text(encoding="utf-8")
     assert result.output.startswith(f"report      {out}")
     assert outside_references(page) == [] and page.count("<img ") == len(FIGURES) + 1
+    assert "#ffffff" in page  # the light theme's background
 
 
 @pytest.mark.parametrize("command", ["plot", "report"])

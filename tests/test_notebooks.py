@@ -14,6 +14,8 @@ this test with it.
 from __future__ import annotations
 
 import ast
+import importlib
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -27,6 +29,20 @@ NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = ("train_neuralnet", "gradient_descent_2d", "stochastic_gradient_descent_2d", "optimizers",
              "backprop_step_by_step", "study_init", "study_overfit", "study_batchnorm", "study_optimizers",
              "study_search")
+#: Executed by ``pytest -m slow`` only (4–15 s of CPU each, most of the notebook tests' time). Every
+#: notebook's imports are resolved by the fast test_imported_names_exist below, and what each computes
+#: and draws has a fast test of its own:
+SLOW_TO_RUN = {
+    "train_neuralnet": "test_examples (the book's training script and backprop check), test_viz_run_figures",
+    "gradient_descent_2d": "test_landscape_paths (closed-form path, 488 steps), test_landscape_figures",
+    "stochastic_gradient_descent_2d": "test_landscape_stochastic, test_landscape_figures (the SGD study figure)",
+    "optimizers": "test_optim, test_landscape_learning_rates, test_landscape_figures (compare grid and overlay)",
+    "study_init": "test_studies::test_init_study_writes_figures_page_and_the_same_seed (run_init, its figures)",
+    "study_overfit": "test_studies::test_overfit_numbers_are_those_of_its_run_folders (run_overfit)",
+    "study_search": "test_sweep_* (the sweep it runs on); the study itself: test_studies, also slow",
+}
+#: The default run executes the others: backprop_step_by_step (training, explain_image, a figure) and the
+#: two ch. 6 studies that no fast test runs, study_batchnorm and study_optimizers (a few seconds each).
 KERNEL = "python3"
 FIGURE_TAG = "figure"  # a code cell tagged so must display at least one PNG
 
@@ -83,7 +99,37 @@ def test_imports_only_public_names(name):
                 assert not any(alias.name.startswith("_") for alias in node.names), node.module
 
 
+def test_the_default_run_executes_at_least_one_notebook():
+    assert set(SLOW_TO_RUN) < set(NOTEBOOKS)  # and every name in SLOW_TO_RUN is a notebook
+
+
+def imported_names(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """``(module, name)`` for every ``from mlplab… import name`` in the notebook's code cells."""
+    found = []
+    for cell in code_cells(nb):
+        source = "\n".join(line for line in cell.source.splitlines() if not line.startswith("%"))
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mlplab"):
+                found += [(node.module, alias.name) for alias in node.names]
+    return found
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
+def test_imported_names_exist(name):
+    """What a renamed or moved function breaks first, checked without a kernel (also for the notebooks
+    that only ``pytest -m slow`` executes)."""
+    names = imported_names(read(name))
+    assert names
+    for module, attribute in names:
+        imported = importlib.import_module(module)
+        found = hasattr(imported, attribute)
+        if not found and hasattr(imported, "__path__"):  # `from package import submodule` also works
+            found = importlib.util.find_spec(f"{module}.{attribute}") is not None
+        assert found, f"{name}: from {module} import {attribute}"
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_TO_RUN else n
+                                  for n in NOTEBOOKS])
 def test_runs_on_a_fresh_kernel(name, kernel_env, tmp_path):
     nb = read(name)
     n_figures = sum(FIGURE_TAG in cell.metadata.get("tags", []) for cell in nb.cells)

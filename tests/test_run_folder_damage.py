@@ -27,6 +27,7 @@ from mlplab.cli.app import main
 from mlplab.errors import RunFolderError
 from mlplab.train import TrainConfig, load_run, run_schema, train
 from mlplab.train.run_folder import CONFIG, HISTORY, MODEL, SNAPSHOTS, STREAM, load_snapshots, write_npz
+from mlplab.viz.training.run_figures import FIGURES, FINAL_ONLY
 
 LAYER_STATS = "layer_stats.json"
 TINY = TrainConfig(iters=41, batch_size=50, hidden=(8,), train_size=300, test_size=100, eval_every=20, seed=0)
@@ -116,14 +117,36 @@ def damaged_run(good, tmp_path, request):
     return run, file, message, commands
 
 
+def only_the_layer_figures(monkeypatch) -> list[str]:
+    """The options (and, for ``report``, a narrower in-memory drawing) that make `plot` and `report` draw
+    only the figures read from layer_stats.json: the ones a damaged file concerns. Drawing the other
+    figures and the GIF (tested on a good run in test_cli_plots and test_report) was most of this file's time."""
+    import mlplab.viz.report
+
+    real = mlplab.viz.report.render_images
+
+    def render_images(data, theme="dark", *, names=FIGURES, animation=True):
+        return real(data, theme, names=[n for n in names if n in FINAL_ONLY], animation=False)
+
+    monkeypatch.setattr(mlplab.viz.report, "render_images", render_images)
+    return ["--only", ",".join(FINAL_ONLY), "--no-animation"]
+
+
 @pytest.mark.parametrize("damaged_run", DAMAGE, indirect=True)
 @pytest.mark.parametrize("command", ALL)
-def test_cli_gives_one_sentence_naming_the_file(damaged_run, command):
+def test_cli_gives_one_sentence_naming_the_file(damaged_run, command, monkeypatch):
     run, file, message, commands = damaged_run
-    result = CliRunner().invoke(main, [command, str(run)])
-    if command not in commands:  # this command does not read the damaged file: it just works
+    if command not in commands:  # the command does not need the damaged file: it just works
+        options = only_the_layer_figures(monkeypatch)
+        result = CliRunner().invoke(main, [command, str(run), *(options if command == "plot" else [])])
         assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+        if command == "plot" and file == LAYER_STATS:  # its figures are skipped, saying why
+            for name in FINAL_ONLY:
+                assert f"skipped {name}: {run / file} is damaged" in result.output and message in result.output
+        if command == "report":
+            assert (run / "report.html").is_file()
         return
+    result = CliRunner().invoke(main, [command, str(run)])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and not (result.exception and not isinstance(result.exception,
                                                                                          SystemExit))
