@@ -145,6 +145,8 @@ def load_mnist(
     *,
     dtype: type | np.dtype = np.float32,
     data_dir: str | os.PathLike | None = None,
+    train_size: int | None = None,
+    test_size: int | None = None,
 ) -> tuple[Split, Split]:
     """Load MNIST as ``((x_train, t_train), (x_test, t_test))``, like the textbook's loader.
 
@@ -155,6 +157,8 @@ def load_mnist(
     one_hot_label : labels as ``(N, 10)`` one-hot rows instead of integers ``(N,)``.
     dtype : type of the images (float32 by default: half the memory, same accuracy).
     data_dir : another folder of IDX files in the same layout (also ``$MLPLAB_DATA_DIR``).
+    train_size, test_size : only the first N images of each set (``None``: all). They are cut before
+        they are converted: converting 60,000 images to keep 1,000 would be most of the work.
 
     Example
     -------
@@ -163,24 +167,27 @@ def load_mnist(
     ((60000, 784), array([5, 0, 4], dtype=uint8))
     """
     raw = load_raw(data_dir)
-    train, test = (_split(raw, split, normalize, flatten, one_hot_label, dtype) for split in ("train", "test"))
+    train, test = (_split(raw, split, normalize, flatten, one_hot_label, dtype, rows)
+                   for split, rows in (("train", train_size), ("test", test_size)))
     return train, test
 
 
 def load_mnist_split(split: str, *, dtype: type | np.dtype = np.float32,
-                     data_dir: str | os.PathLike | None = None) -> Split:
+                     data_dir: str | os.PathLike | None = None, size: int | None = None) -> Split:
     """One split (``"train"`` or ``"test"``) as :func:`load_mnist` gives it (normalized, flattened,
-    integer labels), reading only that split's two files."""
-    return _split(load_raw(data_dir, splits=(split,)), split, True, True, False, dtype)
+    integer labels; the first ``size`` images), reading only that split's two files."""
+    return _split(load_raw(data_dir, splits=(split,)), split, True, True, False, dtype, size)
 
 
 def _split(raw: dict[str, np.ndarray], split: str, normalize: bool, flatten: bool, one_hot_label: bool,
-           dtype: type | np.dtype) -> Split:
-    images = raw[f"{split}_img"]
+           dtype: type | np.dtype, rows: int | None = None) -> Split:
+    images = raw[f"{split}_img"][:rows]  # cut first, then convert: the same values for the rows kept
     x = images.astype(dtype)
     if normalize:
         x /= 255.0
     x = x.reshape(images.shape[0], -1) if flatten else x.reshape(images.shape[0], 1, *images.shape[1:])
-    labels = raw[f"{split}_label"]
-    t = _one_hot(labels, int(labels.max()) + 1 if labels.size else 10) if one_hot_label else labels.copy()
+    every_label = raw[f"{split}_label"]
+    labels = every_label[:rows]
+    # one-hot rows as wide as the whole set's classes, however many images are kept
+    t = _one_hot(labels, int(every_label.max()) + 1 if every_label.size else 10) if one_hot_label else labels.copy()
     return x, t

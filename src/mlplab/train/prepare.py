@@ -56,21 +56,14 @@ class TrainingData:
 
 def load_dataset(config: TrainConfig) -> Dataset:
     """MNIST (or ``config.data_dir``) in the run's dtype, cut to ``train_size`` / ``test_size``."""
-    (x_train, t_train), (x_test, t_test) = load_mnist(dtype=np.dtype(config.dtype), data_dir=config.data_dir)
-    if config.train_size is not None:
-        x_train, t_train = x_train[: config.train_size], t_train[: config.train_size]
-    if config.test_size is not None:
-        x_test, t_test = x_test[: config.test_size], t_test[: config.test_size]
-    return (x_train, t_train), (x_test, t_test)
+    return load_mnist(dtype=np.dtype(config.dtype), data_dir=config.data_dir, train_size=config.train_size,
+                      test_size=config.test_size)
 
 
 def load_test_set(config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
     """The run's test set alone (``x (N, 784)``, ``t (N,)``), as :func:`load_dataset` cuts it: what the
     figures of a run need, without reading and converting the 60,000 training images."""
-    x_test, t_test = load_mnist_split("test", dtype=np.dtype(config.dtype), data_dir=config.data_dir)
-    if config.test_size is not None:
-        x_test, t_test = x_test[: config.test_size], t_test[: config.test_size]
-    return x_test, t_test
+    return load_mnist_split("test", dtype=np.dtype(config.dtype), data_dir=config.data_dir, size=config.test_size)
 
 
 def check_dataset(data: Dataset) -> None:
