@@ -179,7 +179,11 @@ def training_flops(config: TrainConfig, n_features: int = MNIST_FEATURES, n_clas
 
 
 def quick_training_seconds(config: TrainConfig) -> float:
-    """A lower bound on the training loop's time, from its FLOPs at a fast rate (nothing is run)."""
+    """A quick estimate of the training loop's time from its FLOPs (nothing is run), to skip measuring
+    runs that are clearly short. Not a bound either way: a batch of 100 multiplies faster than
+    :data:`FLOPS_PER_SECOND` (the default run: 12.2 s estimated, ≈ 5 s measured), a pass of a few rows
+    through a wide layer is slower (memory-bound: 7.7 GFLOP/s measured for 3 rows through 784-20000-10);
+    so ``mlplab train`` measures the steps before it prints a duration (``duration_note``)."""
     return config.iters * (PASS_SECONDS + training_flops(config) / FLOPS_PER_SECOND)
 
 
