@@ -243,6 +243,15 @@ def test_the_runs_gradient_check_is_of_the_network_it_started_from(tiny_data, mo
         plt.close(make_figure("gradcheck", tiny_data, at_eval=k))
     initial = initial_network(tiny_data.run.config, 784, 10, dtype=np.float64).params
     assert not np.allclose(initial["W1"], tiny_data.params_at(None)["W1"])  # training moved the weights
+
+    class FirstWeights(Observer):  # what the trainer itself started from, seen before its first step
+        def on_start(self, state):
+            self.params = {name: np.array(value, dtype=np.float64) for name, value in state.network.params.items()}
+
+    first = FirstWeights()
+    train(TrainConfig(**TINY), observers=[first])
+    for name in initial:  # the rebuilt network is the trainer's (its float32 weights, widened)
+        np.testing.assert_array_equal(initial[name].astype(np.float32), first.params[name])
     for name in initial:
         np.testing.assert_array_equal(checked[0][name], initial[name])
         np.testing.assert_array_equal(checked[1][name], np.asarray(tiny_data.params_at(1)[name], np.float64))
