@@ -285,7 +285,7 @@ def _check_forward(net: LayerNet, forward: list[Stage], outputs: list[np.ndarray
         u, g = outputs[i].copy(), upstream[i]
 
         def projected(layer=layer, u=u, g=g) -> float:  # reads u and the layer's W, b as they are perturbed
-            return float(np.sum(layer.forward(u) * g))
+            return float((layer.forward(u) * g).sum())
 
         if isinstance(layer, Affine):
             numerical = [central_differences(projected, layer.W, rows=_nonzero_rows(u)),

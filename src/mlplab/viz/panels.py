@@ -9,6 +9,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from mlplab.viz.theme import drop_layout_engine
+
 
 def axes_or_new(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     """``(figure, ax)``: the caller's axes and its (top-level) figure, else a new constrained-layout figure."""
@@ -18,11 +20,24 @@ def axes_or_new(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, 
     return fig, ax
 
 
+def lay_out(fig: Figure) -> None:
+    """Put the axes where the figure's layout engine wants them now, so that display coordinates
+    (where a label would land, what it would cover) can be measured before anything is drawn.
+
+    Only the layout runs: ``fig.draw_without_rendering()`` would also draw every artist invisibly,
+    which costs as much again and moves nothing. Without an engine the axes already are where they
+    will be drawn.
+    """
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+
+
 def keep_layout(fig: Figure) -> None:
-    """Keep the layout the figure has now (after ``fig.draw_without_rendering()``): labels were placed
+    """Keep the layout the figure has now (after :func:`lay_out`): labels were placed
     in the free space *of this layout*, and saving would otherwise lay the figure out a second time
     (the costliest part of drawing it) and could move the axes under the placed labels."""
-    fig.set_layout_engine("none")
+    drop_layout_engine(fig)
 
 
 def grid_shape(n: int, ncols: int | None = None) -> tuple[int, int]:

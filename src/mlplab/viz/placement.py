@@ -33,15 +33,26 @@ def line_points(ax: Axes, lines: Sequence[Line2D], step: float = 2.0) -> np.ndar
             pts = ax.transData.transform(xy)
         pts = pts[np.all(np.isfinite(pts), axis=1)]  # huge values (a blown-up loss) overflow the transform
         out.append(pts)
-        # a segment much longer than the axes only needs as many points as the axes can hold
-        most = int(4 * (ax.bbox.width + ax.bbox.height) / step) + 2
-        for p, q in zip(pts[:-1], pts[1:], strict=True):
-            length = float(np.hypot(*(q - p)))
-            n = min(int(length // step), most) if np.isfinite(length) else most
-            if n > 1:
-                t = np.linspace(0, 1, n + 1)[1:-1, None]
-                out.append(p + t * (q - p))
+        out.append(points_between(pts, step, most=int(4 * (ax.bbox.width + ax.bbox.height) / step) + 2))
     return np.concatenate(out)
+
+
+def points_between(pts: np.ndarray, step: float, most: int) -> np.ndarray:
+    """The points strictly inside each segment ``pts[i] → pts[i+1]`` ``(m+1, 2)``, ``step`` apart:
+    segment i of length ℓ is cut into n = ⌊ℓ/step⌋ pieces (at most ``most``: a segment much longer than
+    the axes only needs as many points as the axes can hold), giving p + (k/n)·(q − p) for k = 1 … n−1.
+
+    All segments at once: a loss curve has 10,000 of them, too many for a loop in Python.
+    """
+    p, q = pts[:-1], pts[1:]
+    with np.errstate(invalid="ignore", over="ignore"):
+        length = np.hypot(*(q - p).T)
+        n = np.where(np.isfinite(length), np.minimum(length // step, most), most).astype(np.int64)
+    inside = np.where(n > 1, n - 1, 0)  # points inside each segment
+    segment = np.repeat(np.arange(len(p)), inside)
+    k = np.arange(segment.size) - np.repeat(np.cumsum(inside) - inside, inside) + 1  # 1 … n−1 in each
+    t = k * (1.0 / n[segment])  # as np.linspace(0, 1, n + 1) computes k/n
+    return p[segment] + t[:, None] * (q - p)[segment]
 
 
 def points_inside(box: Bbox, points: np.ndarray, pad: float = 2.0) -> int:
@@ -82,7 +93,7 @@ def place_label(ax: Axes, text: Annotation, candidates: Sequence[Candidate], lin
     """Move annotation ``text`` (placed with ``textcoords="offset points"``) to the first of
     ``candidates`` that covers no point of ``lines``, no axis edge and none of ``boxes``; returns what
     the chosen spot covers (0 = free). Call after the figure's layout has run
-    (``fig.draw_without_rendering()``)."""
+    (:func:`mlplab.viz.panels.lay_out`)."""
     points = line_points(ax, lines)
     boxes = [*obstacles(ax), *boxes]
     best, best_hits = candidates[0], None

@@ -66,6 +66,7 @@ def plot_confusion(
                                       fontsize=9 if matrix[t, p] < 1000 else 8,
                                       color="#111111" if light else "#f2f2f2",
                                       fontweight="bold" if t == p else "normal")
+                texts[t, p].set_in_layout(False)  # inside its cell: nothing for the layout to make room for
         ax.set_xticks(range(n))
         ax.set_yticks(range(n))
         ax.set_xlabel("predicted digit")

@@ -21,7 +21,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from mlplab.data.reference import ReferenceCurve
 from mlplab.train.history import History
-from mlplab.viz.panels import axes_or_new, keep_layout
+from mlplab.viz.panels import axes_or_new, keep_layout, lay_out
 from mlplab.viz.placement import ladder, line_points, place_label, points_inside
 from mlplab.viz.theme import colors, theme_context
 
@@ -135,7 +135,7 @@ def plot_accuracy(
         first = it.size // 3
         if zoom and it.size - first >= 3:
             drawn["inset"] = _zoom_inset(ax, it[first:], train[first:], test[first:], reference, c)
-        fig.draw_without_rendering()  # the layout first: the free space is measured in display coordinates
+        lay_out(fig)  # the layout first: the free space is measured in display coordinates
         drawn["legend"] = _legend_in_free_space(ax)
 
         # The final values, beside the last points, where they cover no curve and no axis line:
@@ -250,7 +250,7 @@ def plot_loss(
         _epoch_axis(ax, iters_per_epoch)
         drawn["final"] = ax.annotate(f"{smooth[-1]:.3f}", (loss.size - 1 - (window - 1) / 2, smooth[-1]), xytext=(0, 0),
                                      textcoords="offset points", color=c["smooth"], fontweight="bold")
-        fig.draw_without_rendering()  # measure the free space after the layout
+        lay_out(fig)  # measure the free space after the layout
         steps = (10, 20, 32, 46, 62, 80, 100)
         # below the noisy band first (above it the test loss runs, and a label there reads as its value)
         place_label(ax, drawn["final"], ladder("down", steps, dxs=(0, -40)) + ladder("up", steps, dxs=(0, -40, -90)),

@@ -16,8 +16,10 @@ before it ends.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -177,25 +179,47 @@ def _start_process() -> None:
     not slow it down. When the run has ended nothing else competes, and they draw at full speed.
     """
     os.nice(NICENESS)
+    atexit.register(_exit_without_teardown)
     _get_ready()
 
 
-def _get_ready() -> None:
-    """In each new process: import the drawing code and draw one small figure, so that the fonts,
-    the style sheets and matplotlib's caches are loaded before the first real figure is asked for."""
-    import io
+def _exit_without_teardown() -> None:
+    """A drawing process's last act: leave without taking its modules apart.
 
+    By then it has written its figures and handed back their paths, and it holds nothing else. A
+    normal exit would first dismantle matplotlib, NumPy and Pillow object by object: 0.15 s
+    (measured) that ``mlplab train`` would wait for at its very end, before the prompt returns.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _get_ready() -> None:
+    """In each new process: import the drawing code and draw one small figure with a piece of every
+    kind the run's figures have (an image with a colour bar, a log axis with a second x-axis, an
+    inset, bars, the symbols of the titles), so that the code, the fonts and matplotlib's caches are
+    loaded before the first real figure is asked for, not while the user waits for it."""
     import matplotlib.pyplot as plt
+    import numpy as np
 
     import mlplab.viz.diagnose  # noqa: F401 - the layer-health figures, imported now rather than later
     import mlplab.viz.training.run_figures  # noqa: F401
-    from mlplab.viz.theme import theme_context
+    from mlplab.viz.theme import figure_bytes, theme_context
 
-    for theme in ("dark",):
-        with theme_context(theme):
-            fig, ax = plt.subplots(figsize=(2, 1.5), layout="constrained")
-            ax.plot([0, 1], [0, 1], "-o", label="warm-up")
-            ax.set_title("warm-up")
-            ax.legend()
-            fig.savefig(io.BytesIO(), format="png", dpi=72)
-            plt.close(fig)
+    with theme_context("dark"):
+        fig, (image_ax, log_ax, bar_ax) = plt.subplots(1, 3, figsize=(4, 1.5), layout="constrained")
+        image = image_ax.imshow(np.eye(3), cmap="magma", interpolation="nearest")
+        fig.colorbar(image, ax=image_ax).set_label("share")
+        image_ax.text(0, 0, "1", ha="center", va="center", fontweight="bold")
+        log_ax.plot([1, 10, 100], [1e-3, 1e-1, 1], "-o", label="warm-up")
+        log_ax.set_yscale("log")
+        log_ax.secondary_xaxis("top").set_xlabel("epoch")
+        log_ax.inset_axes((0.5, 0.1, 0.4, 0.4)).plot([0, 1], [1, 0])
+        log_ax.legend()
+        log_ax.annotate("train 94.84%", (10, 0.1), xytext=(0, 4), textcoords="offset points")
+        bar_ax.bar(range(3), [0.1, 0.7, 0.2], color=["C0", "C1", "C2"])
+        bar_ax.set_title("✓ ✗ → ‖∇W‖ λ·σ", fontsize=10)
+        fig.suptitle("warm-up", fontsize=12)
+        figure_bytes(fig, "png", dpi=72)  # the way the figures are saved
+        plt.close(fig)
