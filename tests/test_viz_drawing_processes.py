@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,8 @@ from mlplab.viz.training.drawing_processes import (
     split_jobs,
 )
 from mlplab.viz.training.run_figures import ANIMATION, FIGURES, draw_run
+
+SRC = Path(__file__).resolve().parents[1] / "src"  # this tree's code, in a subprocess too
 
 ALL_JOBS = [*FIGURES, ANIMATION]
 
@@ -51,12 +54,12 @@ def test_a_small_set_is_drawn_in_one_process():
 
 @pytest.mark.parametrize(("idle", "expected"), [(2.0, 2), (1.6, 2), (1.2, 1), (0.0, 1)])
 def test_a_second_process_only_when_two_cores_are_idle(monkeypatch, idle, expected):
-    monkeypatch.setattr(drawing_processes, "idle_cores", lambda: idle)
+    monkeypatch.setattr(drawing_processes, "idle_cores", lambda **_: idle)
     assert default_workers(ALL_JOBS) == expected
 
 
 def test_no_process_is_started_for_a_training_on_a_busy_machine(monkeypatch):
-    monkeypatch.setattr(drawing_processes, "idle_cores", lambda: 1.0)
+    monkeypatch.setattr(drawing_processes, "idle_cores", lambda **_: 1.0)
     assert drawing_processes.drawing_for_training() is None
 
 
@@ -75,6 +78,27 @@ def test_idle_cores_are_measured_not_guessed():
         spinner.kill()
         spinner.wait()
     assert busy <= quiet - 0.5 or quiet < 1.0  # one core less (unless the machine was full already)
+
+
+def test_idle_cores_since_a_sample_do_not_count_this_processs_own_work(monkeypatch):
+    """Two cores for 1 s (200 ticks at 100 Hz): 120 busy ticks, of which this process spent 0.8 s
+    (80 ticks) loading data. Other programs used 40 ticks, a fifth of a core each second: 1.6 idle."""
+    hz = os.sysconf("SC_CLK_TCK")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
+    before = drawing_processes.CpuSample(machine=[0, 0, 0, 0, 0], own=10.0, wall=time.perf_counter() - 5)
+    busy, idle = 1.2 * hz, 0.8 * hz  # user ticks, idle ticks over the second
+    monkeypatch.setattr(drawing_processes, "_cpu_times", lambda: [int(busy), 0, 0, int(idle), 0])
+    monkeypatch.setattr(time, "process_time", lambda: 10.8)
+    assert drawing_processes.idle_cores(since=before) == pytest.approx(2 * (0.8 + 0.8) / 2.0)
+
+
+def test_idle_cores_since_a_sample_sleep_only_what_the_window_lacks(monkeypatch):
+    slept = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    drawing_processes.idle_cores(0.1, since=drawing_processes.CpuSample(None, 0.0, time.perf_counter() - 1.0))
+    assert slept == []  # a 1 s window (the data loading) needs no top-up
+    drawing_processes.idle_cores(0.1, since=drawing_processes.cpu_sample())
+    assert len(slept) == 1 and 0.05 < slept[0] <= 0.1
 
 
 def _what_this_process_has() -> tuple[bool, int, int]:
@@ -133,3 +157,43 @@ def test_the_gradient_check_is_drawn_while_training_and_collected_not_redrawn(tm
     shutil.copytree(tmp_path / "run", tmp_path / "copy", ignore=shutil.ignore_patterns("figures"))
     here = draw_run(tmp_path / "copy", names=("gradcheck",), animation=False, workers=1)
     assert here.paths["gradcheck"][0].read_bytes() == figures.paths["gradcheck"][0].read_bytes()
+
+
+def test_reading_the_test_set_ahead_leaves_its_files_in_the_process_cache(tiny_run):
+    """What a drawing process does while the run trains: afterwards the figures' load reads no file."""
+    from mlplab.data import mnist
+    from mlplab.train.run_folder import load_run
+    from mlplab.train.trainer import load_test_set
+    from mlplab.viz.training.run_figures import read_test_set
+
+    mnist._read_checked.cache_clear()
+    read_test_set(tiny_run)
+    assert mnist._read_checked.cache_info().misses == 2  # the test images and labels, nothing else
+    x, t = load_test_set(load_run(tiny_run).config)
+    assert mnist._read_checked.cache_info().misses == 2 and x.shape == (1000, 784) and t.shape == (1000,)
+
+
+def test_the_process_that_hands_out_the_figures_and_writes_the_report_never_loads_pyplot(tmp_path):
+    """The training process only hands the figures to the drawing processes and writes the report:
+    importing matplotlib.pyplot there would cost it 0.3 CPU-s while they draw."""
+    import subprocess
+
+    script = tmp_path / "hand_out.py"
+    script.write_text(
+        "import sys\n"
+        "from mlplab.train import TrainConfig, train\n"
+        "from mlplab.viz.report import draw_run_and_report\n"
+        "from mlplab.viz.training.drawing_processes import DrawingProcesses, DrawWhileTraining\n"
+        "if __name__ == '__main__':\n"
+        f"    run = {str(tmp_path / 'run')!r}\n"
+        "    with DrawingProcesses(1) as processes:\n"
+        "        early = DrawWhileTraining(processes, 'dark', ('png',))\n"
+        "        config = TrainConfig(iters=60, train_size=500, test_size=500, eval_every=30, seed=0)\n"
+        "        train(config, run_dir=run, observers=[early])\n"
+        "        figures, page = draw_run_and_report(run, drawing=early)\n"
+        "    print(len(figures.paths), figures.skipped, page.is_file(), 'matplotlib.pyplot' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p)}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["12", "{}", "True", "False"]

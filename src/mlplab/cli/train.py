@@ -199,13 +199,15 @@ def run_training(opts: dict, observers: tuple, stack: contextlib.ExitStack):
     note = duration_note(config)
     if note:
         click.echo(note, err=True)
+    if not opts["no_plots"]:
+        from mlplab.viz.training.drawing_processes import DrawWhileTraining, cpu_sample, drawing_for_training
+
+        loading = cpu_sample()  # how busy the machine is, measured while the data loads
     data = load_dataset(config)
     run_dir = Path(opts["out"]) if opts["out"] else new_run_dir("runs")
     early = None
     if not opts["no_plots"]:
-        from mlplab.viz.training.drawing_processes import DrawWhileTraining, drawing_for_training
-
-        drawing = drawing_for_training()
+        drawing = drawing_for_training(since=loading)
         if drawing is not None:
             early = DrawWhileTraining(stack.enter_context(drawing), opts["theme"], opts["formats"] or ("png",))
             observers = (early, *observers)

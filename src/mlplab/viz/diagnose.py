@@ -47,20 +47,6 @@ from mlplab.viz.panels import axes_or_new
 from mlplab.viz.theme import colors, save_figure, theme_context
 from mlplab.viz.training.figure_set import figures_dir
 
-#: Section title and how to read each figure (used by report.html).
-DIAGNOSE_CAPTIONS: dict[str, tuple[str, str]] = {
-    "layer_health": ("Layer health", "Per layer, at each evaluation and on a log scale: the weight norm ‖W‖, the "
-                     "gradient norm ‖∇W‖ and the update ratio ‖ΔW‖/‖W‖ of the last step (healthy runs sit "
-                     "near 1e-3, the dashed line; far above means the learning rate is too high, far below too low). "
-                     "Bottom: lr·λ_max, the learning rate times the sharpest curvature of the loss surface; above "
-                     "the stability limit (2 for SGD) a step overshoots along that direction and the loss grows."),
-    "gradient_flow": ("Gradient flow", "The gradient norm of each layer at each evaluation, first layer to last: "
-                      "a first layer whose gradient is orders of magnitude below the last one's is not learning "
-                      "(vanishing gradients)."),
-    "activations": ("Activations", "Histograms of each hidden layer's activations on a fixed probe batch at every "
-                    "evaluation: mass piling up at 0 and 1 (sigmoid) or ±1 (tanh) means saturated units, a "
-                    "ReLU layer stuck at 0 means dead units."),
-}
 #: ``mlplab diagnose --verify`` draws ``figures/verify.png`` (not one of the run's standard figures).
 VERIFY_FIGURE = "verify"
 #: Histogram colours: share of the probe outputs per bin, on a log scale down to 1 in 10,000.

@@ -20,7 +20,6 @@ from mlplab.data.reference import ReferenceCurve, book_differences, load_book_cu
 from mlplab.errors import RunFolderError
 from mlplab.explain.html import report_section as backprop_section
 from mlplab.train.run_folder import atomic_write_text, clean_stale_temp_files
-from mlplab.viz.diagnose import DIAGNOSE_CAPTIONS
 from mlplab.viz.theme import check_theme, colors
 from mlplab.viz.training.drawing_processes import DrawWhileTraining
 from mlplab.viz.training.run_figures import (
@@ -50,7 +49,8 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "hidden_units": ("Hidden units", "Each hidden unit's input weights drawn as a 28×28 image: red pixels "
                      "excite the unit, blue ones inhibit it. The units learn strokes and blob detectors."),
     ANIMATION: ("Hidden units while learning", "The same grid at every evaluation: from random noise to "
-                "strokes. Each frame has its own colour scale, shown by its colour bar."),
+                "strokes. All frames share one colour scale (the colour bar), so the weights are seen "
+                "growing from their small start; the last frame is the final model."),
     "confusion": ("Confusion matrix", "Rows: the true digit; columns: the prediction; each cell counts test "
                   "digits. The diagonal is right; the colour is the share of the row, so the most "
                   "frequent confusions stand out."),
@@ -62,8 +62,18 @@ CAPTIONS: dict[str, tuple[str, str]] = {
                   "(rebuilt from its seed, as the book's gradient_check.py checks a fresh network): "
                   "|numerical − backprop| for every weight (log colour scale) and each parameter's relative "
                   "error, which should be far below the tolerance."),
+    "layer_health": ("Layer health", "Per layer, at each evaluation and on a log scale: the weight norm ‖W‖, the "
+                     "gradient norm ‖∇W‖ and the update ratio ‖ΔW‖/‖W‖ of the last step (healthy runs sit "
+                     "near 1e-3, the dashed line; far above means the learning rate is too high, far below too low). "
+                     "Bottom: lr·λ_max, the learning rate times the sharpest curvature of the loss surface; above "
+                     "the stability limit (2 for SGD) a step overshoots along that direction and the loss grows."),
+    "gradient_flow": ("Gradient flow", "The gradient norm of each layer at each evaluation, first layer to last: "
+                      "a first layer whose gradient is orders of magnitude below the last one's is not learning "
+                      "(vanishing gradients)."),
+    "activations": ("Activations", "Histograms of each hidden layer's activations on a fixed probe batch at every "
+                    "evaluation: mass piling up at 0 and 1 (sigmoid) or ±1 (tanh) means saturated units, a "
+                    "ReLU layer stuck at 0 means dead units."),
 }
-CAPTIONS.update(DIAGNOSE_CAPTIONS)
 
 _STYLE = """
 body {{ background: {background}; color: {foreground}; font: 15px/1.5 system-ui, -apple-system, "Segoe UI",

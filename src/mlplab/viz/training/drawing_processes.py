@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,24 +52,46 @@ def cost(job: str) -> float:
     return COST.get(job, 0.3)
 
 
-def idle_cores(seconds: float = 0.1) -> float:
-    """How many cores sat idle over the next ``seconds`` while this process slept (Linux:
-    ``/proc/stat``); elsewhere, this process's cores minus the 1-minute load average.
+@dataclass(frozen=True)
+class CpuSample:
+    """The machine's CPU counters (``/proc/stat``, ``None`` where there is none) and this process's
+    own CPU time, at one moment: the start of a measurement of :func:`idle_cores`."""
+
+    machine: list[int] | None
+    own: float
+    wall: float
+
+
+def cpu_sample() -> CpuSample:
+    try:
+        machine = _cpu_times()
+    except (OSError, ValueError, IndexError):
+        machine = None
+    return CpuSample(machine, time.process_time(), time.perf_counter())
+
+
+def idle_cores(seconds: float = 0.1, *, since: CpuSample | None = None) -> float:
+    """How many cores no other program used: since ``since`` (e.g. while this process loaded the
+    data: its own work is not counted), else over the next ``seconds`` while this process sleeps.
+    Linux: ``/proc/stat``; elsewhere, this process's cores minus the 1-minute load average.
 
     Measured now rather than read from the load average: that average trails the machine by a minute,
-    so right after a busy minute it would say "busy" on a machine that has since gone quiet.
+    so right after a busy minute it would say "busy" on a machine that has since gone quiet. Measured
+    over something this process had to do anyway (loading the data), it costs no waiting; a window
+    shorter than ``seconds`` is topped up by sleeping, so that a few clock ticks do not decide.
     """
-    try:
-        before = _cpu_times()
-        time.sleep(seconds)
-        after = _cpu_times()
-    except (OSError, ValueError, IndexError):
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        return cores - (os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0)
-    total = sum(after) - sum(before)
-    idle = (after[3] + after[4]) - (before[3] + before[4])  # idle + iowait
+    before = since if since is not None else cpu_sample()
+    remaining = seconds - (time.perf_counter() - before.wall)
+    if remaining > 0:
+        time.sleep(remaining)
+    after = cpu_sample()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return cores * idle / total if total > 0 else float(cores)
+    if before.machine is None or after.machine is None:
+        return cores - (os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0)
+    total = sum(after.machine) - sum(before.machine)
+    idle = (after.machine[3] + after.machine[4]) - (before.machine[3] + before.machine[4])  # idle + iowait
+    own = (after.own - before.own) * os.sysconf("SC_CLK_TCK")  # this process's work, in clock ticks
+    return cores * min(idle + own, total) / total if total > 0 else float(cores)
 
 
 def _cpu_times() -> list[int]:
@@ -140,10 +163,11 @@ class DrawingProcesses:
         self.shutdown()
 
 
-def drawing_for_training() -> DrawingProcesses | None:
+def drawing_for_training(since: CpuSample | None = None) -> DrawingProcesses | None:
     """The processes that will draw a run's figures, started now, as training starts; ``None`` when
-    there is no core for them beside the training's (then the figures are drawn after the run)."""
-    if idle_cores() < IDLE_FOR_TWO:
+    there is no core for them beside the training's (then the figures are drawn after the run).
+    ``since``: measure the machine from then (see :func:`idle_cores`)."""
+    if idle_cores(since=since) < IDLE_FOR_TWO:
         return None
     return DrawingProcesses(2)
 
@@ -160,10 +184,12 @@ class DrawWhileTraining(Observer):
         if state.run_dir is None:
             return
         from mlplab.viz.theme import current_dpi  # the caller's --dpi: a spawned process does not inherit it
-        from mlplab.viz.training.run_figures import draw_at_start
+        from mlplab.viz.training.run_figures import draw_at_start, read_test_set
 
         self.future = self.processes.submit(draw_at_start, Path(state.run_dir), self.theme, self.formats,
                                             current_dpi())
+        for _ in range(self.processes.n - 1):  # the others read the test set now, not when the run ends
+            self.processes.submit(read_test_set, Path(state.run_dir))
 
 
 def _cpu_seconds() -> float:

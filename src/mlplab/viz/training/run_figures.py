@@ -8,6 +8,10 @@ module reads the folder once (:func:`load_run_data`) and hands each function wha
 the parameters come from ``snapshots.npz`` and the curves stop at that evaluation. ``None`` draws
 the final state (``model.npz`` and the whole history).
 
+Each figure's module (and with it matplotlib) is imported where that figure is drawn, not here: the
+process that trained a run hands its figures to the drawing processes and writes the report, and
+importing matplotlib.pyplot there would cost it 0.3 CPU-seconds while they draw (measured).
+
 Example
 -------
 >>> result = draw_run("runs/demo", theme="light", formats=("png", "svg"))  # doctest: +SKIP
@@ -24,15 +28,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.figure import Figure
 
 from mlplab.data.reference import is_book_run, load_book_curve
 from mlplab.errors import ConfigError, MlplabError, RunFolderError
 from mlplab.nn.functions import softmax
 from mlplab.nn.gradcheck import ParamCheck, gradient_check
+from mlplab.nn.networks import network_from_params
 from mlplab.train.config import TrainConfig
 from mlplab.train.history import History
 from mlplab.train.layer_stats import LayerStats, load_layer_stats
@@ -47,9 +51,6 @@ from mlplab.train.run_folder import (
 from mlplab.train.run_schema import parse_config, read_file
 from mlplab.train.trainer import initial_network, load_dataset, load_test_set
 from mlplab.viz.theme import check_format, check_theme, current_dpi, figure_bytes, figure_dpi, save_figure
-from mlplab.viz.training.architecture import network_from_params, plot_architecture, run_contribution_scale
-from mlplab.viz.training.confusion import confusion_matrix, plot_confusion, plot_mistakes
-from mlplab.viz.training.curves import plot_accuracy, plot_loss
 from mlplab.viz.training.drawing_processes import (
     AT_START,
     PROCESS_START,
@@ -58,9 +59,9 @@ from mlplab.viz.training.drawing_processes import (
     split_jobs,
 )
 from mlplab.viz.training.figure_set import FigureSet, figures_dir
-from mlplab.viz.training.gradcheck import plot_gradient_check
-from mlplab.viz.training.hidden_units import hidden_units_gif, plot_hidden_units, shared_limit
-from mlplab.viz.training.predictions import plot_predictions
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: The animated GIF of the hidden units across evaluations (``figures/hidden_units.gif``).
 ANIMATION = "hidden_units_animation"
@@ -165,6 +166,8 @@ def load_run_data(run_dir: str | os.PathLike) -> RunData:
 
 
 def _architecture(data: RunData, k: int | None, theme: str) -> Figure:
+    from mlplab.viz.training.architecture import plot_architecture, run_contribution_scale
+
     i = DIGIT_INDEX
     drawn = plot_architecture(data.params_at(k), data.run.sizes, activation=data.run.config.activation,
                               x=data.x_test[i], label=int(data.t_test[i]), theme=theme,
@@ -176,6 +179,8 @@ def _architecture(data: RunData, k: int | None, theme: str) -> Figure:
 
 
 def _hidden_units(data: RunData, k: int | None, theme: str) -> Figure:
+    from mlplab.viz.training.hidden_units import plot_hidden_units, shared_limit
+
     iteration = "final" if k is None else f"iteration {data.run.history.iterations[k]}"
     W1 = data.params_at(k)["W1"]
     title = f"Hidden units ({iteration}): each unit's {W1.shape[0]} input weights as an image"
@@ -186,16 +191,22 @@ def _hidden_units(data: RunData, k: int | None, theme: str) -> Figure:
 
 
 def _confusion(data: RunData, k: int | None, theme: str) -> Figure:
+    from mlplab.viz.training.confusion import confusion_matrix, plot_confusion
+
     predicted = np.argmax(data.probabilities(k), axis=1)
     n_classes = data.run.sizes[-1]
     return plot_confusion(confusion_matrix(data.t_test, predicted, n_classes), theme=theme)["figure"]
 
 
 def _mistakes(data: RunData, k: int | None, theme: str) -> Figure:
+    from mlplab.viz.training.confusion import plot_mistakes
+
     return plot_mistakes(data.x_test, data.t_test, data.probabilities(k), theme=theme)["figure"]
 
 
 def _predictions(data: RunData, k: int | None, theme: str) -> Figure:
+    from mlplab.viz.training.predictions import plot_predictions
+
     return plot_predictions(data.x_test, data.t_test, data.probabilities(k), theme=theme)["figure"]
 
 
@@ -225,6 +236,8 @@ def initial_gradient_check(config: TrainConfig, sizes: Sequence[int], x_test: np
 def gradient_check_figure(params: dict[str, np.ndarray], sizes: Sequence[int], activation: str,
                           x_test: np.ndarray, t_test: np.ndarray, what: str, theme: str) -> Figure:
     """:func:`gradient_check_on_ink` on the first :data:`GRADCHECK_SAMPLES` test digits, drawn."""
+    from mlplab.viz.training.gradcheck import plot_gradient_check
+
     x = np.asarray(x_test[:GRADCHECK_SAMPLES], dtype=np.float64).reshape(GRADCHECK_SAMPLES, -1)
     checks, numerical, backprop, n_ink = gradient_check_on_ink(params, sizes, activation, x,
                                                                np.asarray(t_test[:GRADCHECK_SAMPLES]))
@@ -261,6 +274,8 @@ def gradient_check_on_ink(
 
 
 def _accuracy(data: RunData, k: int | None, theme: str) -> Figure:
+    from mlplab.viz.training.curves import plot_accuracy
+
     # The book's curve belongs to one experiment: drawn beside that one only, never beside any other run.
     book = load_book_curve() if is_book_run(data.run.config, data.run.sizes) else None
     return plot_accuracy(data.history_until(k), reference=book, theme=theme,
@@ -268,6 +283,8 @@ def _accuracy(data: RunData, k: int | None, theme: str) -> Figure:
 
 
 def _loss(data: RunData, k: int | None, theme: str) -> Figure:
+    from mlplab.viz.training.curves import plot_loss
+
     return plot_loss(data.history_until(k), theme=theme, iters_per_epoch=data.iters_per_epoch)["figure"]
 
 
@@ -418,6 +435,13 @@ def draw_at_start(run_dir: Path, theme: str, formats: Sequence[str], dpi: float
     return result.paths, result.skipped, time.process_time()
 
 
+def read_test_set(run_dir: Path) -> None:
+    """In a drawing process, as the run starts training: read the run's test set, so that its files
+    are in this process's cache (:func:`mlplab.data.mnist.load_raw`) when the figures are asked for."""
+    config, _, _ = parse_config(read_file(Path(run_dir) / "config.json"))
+    load_test_set(config)
+
+
 def _made(folder: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -458,6 +482,8 @@ def _draw_into(result: FigureSet, jobs: Sequence[str], draw: Callable[[str], Fig
             try:
                 result.paths[name] = [save_figure(fig, folder / f"{name}.{fmt}", close=False) for fmt in formats]
             finally:
+                import matplotlib.pyplot as plt  # loaded by the drawing above (see the module docstring)
+
                 plt.close(fig)
     except OSError as exc:  # disk full, permissions changed under us, ...
         raise RunFolderError(f"cannot write figures to {folder} ({exc.strerror or type(exc).__name__}); "
@@ -469,6 +495,8 @@ NO_ANIMATION = "the run recorded no evaluation, so there are no snapshots to ani
 
 def animation_bytes(data: RunData, theme: str = "dark") -> bytes | None:
     """The hidden units at every evaluation as an animated GIF, or ``None`` without snapshots."""
+    from mlplab.viz.training.hidden_units import hidden_units_gif
+
     snaps = data.snapshots
     if snaps is None or len(snaps["iterations"]) == 0:
         return None
@@ -483,6 +511,8 @@ def render_images(
 ) -> dict[str, tuple[str, bytes]]:
     """Every figure in memory as ``name → (mime type, bytes)`` (PNG, and the GIF): for a report or a
     web page that should not touch the run folder."""
+    import matplotlib.pyplot as plt
+
     images: dict[str, tuple[str, bytes]] = {}
     for name in names:
         try:
