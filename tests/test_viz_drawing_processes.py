@@ -197,3 +197,26 @@ def test_the_process_that_hands_out_the_figures_and_writes_the_report_never_load
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["12", "{}", "True", "False"]
+
+
+def test_units_keep_the_forward_pass_bundle_together_and_come_costliest_first():
+    units = drawing_processes.job_units(ALL_JOBS)
+    assert sorted(j for u in units for j in u) == sorted(ALL_JOBS)
+    bundle = [u for u in units if "confusion" in u]
+    assert bundle == [["confusion", "mistakes", "predictions"]]
+    costs = [sum(drawing_processes.cost(j) for j in u) for u in units]
+    assert costs == sorted(costs, reverse=True)
+
+
+def test_a_drawing_process_reads_a_run_once_and_again_when_a_file_changes(tiny_run, monkeypatch):
+    from mlplab.viz.training import run_figures
+
+    reads = []
+    real = run_figures.load_run_data
+    monkeypatch.setattr(run_figures, "load_run_data", lambda d: reads.append(d) or real(d))
+    run_figures._LAST_READ.clear()
+    first = run_figures._run_data_here(tiny_run)
+    assert run_figures._run_data_here(tiny_run) is first and len(reads) == 1
+    history = tiny_run / "history.json"
+    history.write_text(history.read_text() + " ")  # a changed file: read again, not the stale copy
+    assert run_figures._run_data_here(tiny_run) is not first and len(reads) == 2

@@ -111,15 +111,21 @@ def default_workers(jobs: Sequence[str]) -> int:
     return 2 if idle_cores() >= IDLE_FOR_TWO else 1
 
 
+def job_units(jobs: Sequence[str]) -> list[list[str]]:
+    """``jobs`` as the units one process draws: each job alone, except those of a :data:`SAME_PROCESS`
+    bundle, which stay together; the most expensive unit first."""
+    units = [[j for j in bundle if j in jobs] for bundle in SAME_PROCESS]
+    units = [u for u in units if u] + [[j] for j in jobs if not any(j in b for b in SAME_PROCESS)]
+    return sorted(units, key=lambda u: -sum(cost(j) for j in u))
+
+
 def split_jobs(jobs: Sequence[str], loads: Sequence[float]) -> list[list[str]]:
     """Share ``jobs`` between processes that are already busy for ``loads`` seconds (``[0.0, 1.2]``:
     this process and one still starting): the most expensive first, each to the process that would
     finish it soonest. Jobs in one :data:`SAME_PROCESS` bundle stay together. One list per process."""
-    units = [[j for j in bundle if j in jobs] for bundle in SAME_PROCESS]
-    units = [u for u in units if u] + [[j] for j in jobs if not any(j in b for b in SAME_PROCESS)]
     finish = list(loads)
     groups: list[list[str]] = [[] for _ in finish]
-    for unit in sorted(units, key=lambda u: -sum(cost(j) for j in u)):
+    for unit in job_units(jobs):
         i = min(range(len(finish)), key=lambda g: finish[g] + sum(cost(j) for j in unit))
         groups[i] += unit
         finish[i] += sum(cost(j) for j in unit)

@@ -56,6 +56,7 @@ from mlplab.viz.training.drawing_processes import (
     PROCESS_START,
     DrawingProcesses,
     default_workers,
+    job_units,
     split_jobs,
 )
 from mlplab.viz.training.figure_set import FigureSet, figures_dir
@@ -379,9 +380,9 @@ def draw_run(
         if workers > 1:
             own = processes = DrawingProcesses(workers - 1)  # started now: they get ready while we draw
         loads = [0.0] + [PROCESS_START] * (workers - 1)  # this process, then the ones still starting
-    else:
-        loads = [float("inf")] + [0.0] * processes.n  # ready and waiting: they draw everything
-    mine, *theirs = split_jobs(jobs, loads)
+        mine, *theirs = split_jobs(jobs, loads)
+    else:  # ready and waiting: they draw everything, each unit taken by whichever process is free first
+        mine, theirs = [], job_units(jobs)  # the costliest first, so that the last ones to finish are short
     result.processes = (1 if mine else 0) + (processes.n if processes is not None else 0)
     result.started_early = own is None and processes is not None
     try:
@@ -401,6 +402,8 @@ def draw_run(
             result.paths.update(paths)
             result.skipped.update(skipped)
             result.worker_cpu_seconds += worker_cpu
+        if processes is not None:
+            result.worker_cpu_seconds += processes.ready_cpu_seconds()  # what getting ready cost them
     finally:
         if own is not None:
             own.shutdown()
@@ -412,27 +415,47 @@ def draw_run(
 
 def _draw_in_worker(run_dir: Path, at_eval: int | None, jobs: Sequence[str], theme: str,
                     formats: Sequence[str], dpi: float) -> tuple[dict[str, list[Path]], dict[str, str], float]:
-    """In a worker process: read the run folder and draw ``jobs`` as :func:`draw_run` would, at the
-    caller's ``dpi`` (a spawned process does not inherit the caller's ``figure_dpi`` context)."""
-    data = load_run_data(run_dir)
+    """In a worker process: draw ``jobs`` of the run folder as :func:`draw_run` would, at the caller's
+    ``dpi`` (a spawned process does not inherit the caller's ``figure_dpi`` context); also returns the
+    CPU time this took."""
+    cpu = time.process_time()
+    data = _run_data_here(Path(run_dir))
     k = data.eval_index(at_eval)
     result = FigureSet(folder=figures_dir(run_dir, k))
     with figure_dpi(dpi):
         _draw_run_jobs(result, data, k, jobs, theme, formats)
-    return result.paths, result.skipped, time.process_time()  # the whole process's CPU, its start included
+    return result.paths, result.skipped, time.process_time() - cpu
+
+
+#: In a drawing process: the run folder it read last, with the files' stamps it was read at.
+_LAST_READ: dict[tuple, RunData] = {}
+
+
+def _run_data_here(run_dir: Path) -> RunData:
+    """The run folder read once per drawing process for all the figures it is handed one by one (and
+    the test set's forward pass done once for the three figures that use it); read again if any
+    file in it changed (its name, size or modification time)."""
+    with os.scandir(run_dir) as entries:
+        stamp = (str(run_dir.resolve()), *sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns)
+                                                  for e in entries if e.is_file()))
+    if stamp not in _LAST_READ:
+        _LAST_READ.clear()
+        _LAST_READ[stamp] = load_run_data(run_dir)
+    return _LAST_READ[stamp]
 
 
 def draw_at_start(run_dir: Path, theme: str, formats: Sequence[str], dpi: float
                   ) -> tuple[dict[str, list[Path]], dict[str, str], float]:
     """In a drawing process, as the run starts training: the figures of
     :data:`~mlplab.viz.training.drawing_processes.AT_START`, from ``config.json`` alone."""
+    cpu = time.process_time()
     config, _, sizes = parse_config(read_file(Path(run_dir) / "config.json"))
     x_test, t_test = load_test_set(config)
     result = FigureSet(folder=_made(figures_dir(run_dir)))
     with figure_dpi(dpi):
         _draw_into(result, AT_START, lambda name: initial_gradient_check(config, sizes, x_test, t_test, theme),
                    formats)
-    return result.paths, result.skipped, time.process_time()
+    return result.paths, result.skipped, time.process_time() - cpu
 
 
 def read_test_set(run_dir: Path) -> None:
