@@ -29,11 +29,12 @@ from typing import Any
 
 from mlplab.train.observers import Observer, TrainingState
 
-#: Drawing cost of each job in CPU-seconds (measured on the default run's figures at 150 dpi in a
-#: warm process, ``benchmarks/bench_figures.py``): how :func:`split_jobs` shares them out.
-COST = {"gradcheck": 1.0, "predictions": 0.6, "confusion": 0.55, "layer_health": 0.4, "accuracy": 0.4,
-        "loss": 0.4, "hidden_units_animation": 0.4, "architecture": 0.3, "activations": 0.3,
-        "gradient_flow": 0.2, "mistakes": 0.15, "hidden_units": 0.15}
+#: Drawing cost of each job in CPU-seconds (measured on the default run's figures at 150 dpi, each in a
+#: fresh drawing process after it got ready, mean of four; ``benchmarks/bench_figures.py`` measures
+#: them in a warm one): the order in which the processes take them, the costliest first.
+COST = {"gradcheck": 1.0, "predictions": 0.6, "confusion": 0.45, "layer_health": 0.4, "hidden_units_animation": 0.4,
+        "accuracy": 0.25, "architecture": 0.25, "activations": 0.2, "loss": 0.2, "gradient_flow": 0.15,
+        "mistakes": 0.15, "hidden_units": 0.1}
 #: Figures that need only the run's configuration, not its training: drawn while it trains.
 AT_START = ("gradcheck",)
 #: Figures drawn from one forward pass of the test set (``RunData.probabilities``): one process draws them.
