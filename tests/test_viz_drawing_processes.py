@@ -68,12 +68,15 @@ def test_idle_cores_are_measured_not_guessed():
     import subprocess
 
     cores = len(os.sched_getaffinity(0))
-    quiet = drawing_processes.idle_cores(0.3)
+    # the most idle of two windows without the spinner, the least idle of two with it: the other
+    # tests running beside this one (xdist) then cannot hide the spinner's core, and a measure that
+    # did not see it would still give two numbers alike
+    quiet = max(drawing_processes.idle_cores(0.2) for _ in range(2))
     assert 0.0 <= quiet <= cores + 1e-9
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         time.sleep(0.2)
-        busy = drawing_processes.idle_cores(0.3)
+        busy = min(drawing_processes.idle_cores(0.2) for _ in range(2))
     finally:
         spinner.kill()
         spinner.wait()
