@@ -74,6 +74,27 @@ def test_report_states_the_saved_models_numbers_and_no_book_for_another_run(run_
     assert "#ffffff" in page  # the light theme's background
 
 
+def test_report_states_the_validation_numbers_of_a_run_that_held_images_out(tmp_path, run_and_data):
+    run_dir = tmp_path / "run"
+    train(TrainConfig(**{**TINY, "validation": 100}), run_dir=run_dir)
+    data = load_run_data(run_dir)
+    h = data.run.history
+    # the network's own accuracy on the held-out rows, measured here independently of the history
+    from mlplab.train.prepare import load_dataset, validation_rows
+
+    (x_train, t_train), _ = load_dataset(data.run.config)
+    _, held_out = validation_rows(data.run.config, x_train.shape[0])
+    predicted = data.run.network.predict(x_train[held_out]).argmax(axis=1)
+    measured = float((predicted == t_train[held_out].reshape(-1)).mean())
+    assert h.val_acc[-1] == pytest.approx(measured)
+    page = build_report(data, {})
+    assert ("validation accuracy (final model, after 80 iterations; 100 held-out training images)</th>"
+            f"<td>{measured:.2%}") in page
+    assert f"{h.val_loss[-1]:.4f}" in page
+    _, plain = run_and_data  # no images held out: no validation rows
+    assert "validation accuracy" not in build_report(plain, {})
+
+
 def test_report_compares_the_book_run_at_iteration_9600_and_shows_the_final_model(run_and_data):
     """A textbook run's page: the book's last evaluation (9600) beside this run's, the final model apart."""
     _, data = run_and_data

@@ -141,6 +141,8 @@ def summary_html(data: RunData) -> str:
         (f"train accuracy ({which})", _pct(h.final_train_acc)),
         (f"test accuracy ({which})", _pct(h.final_test_acc)),
         (f"test loss ({which})", "–" if not h.test_loss else f"{h.test_loss[-1]:.4f}"),
+        *([(f"validation accuracy ({which}; {c.validation:,} held-out training images)", _pct(h.val_acc[-1])),
+           (f"validation loss ({which})", f"{h.val_loss[-1]:.4f}")] if h.val_acc else []),
         ("training time", f"{h.seconds:.1f} s"),
         ("test digits", f"{data.x_test.shape[0]:,}"),
     ]
