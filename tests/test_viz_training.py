@@ -74,6 +74,33 @@ def test_accuracy_lines_are_the_history_arrays(theme):
     assert render_png(drawn["figure"]).startswith(PNG)
 
 
+def test_a_validation_split_adds_its_accuracy_line_and_none_without_one():
+    import dataclasses
+
+    h = make_history(8)
+    assert "validation" not in plot_accuracy(h)
+    val = [a - 0.01 for a in h.test_acc]
+    drawn = plot_accuracy(dataclasses.replace(h, val_acc=val, val_loss=[0.5] * 8), theme="light")
+    assert drawn["validation"].get_xdata().tolist() == h.iterations
+    assert drawn["validation"].get_ydata().tolist() == val
+    assert "validation" in [t.get_text() for t in drawn["legend"].get_texts()]
+    inset_lines = [line.get_ydata().tolist() for line in drawn["inset"].get_lines()]
+    assert val[8 // 3:] in inset_lines  # the zoom shows it too
+    assert render_png(drawn["figure"]).startswith(PNG)
+
+
+def test_a_replay_cuts_the_validation_history_where_it_cuts_the_others(tmp_path):
+    from mlplab.train import TrainConfig, train
+    from mlplab.viz.training.run_figures import load_run_data
+
+    config = TrainConfig(iters=90, train_size=500, test_size=200, eval_every=30, validation=100, seed=0)
+    train(config, run_dir=tmp_path / "run")
+    data = load_run_data(tmp_path / "run")
+    at_one = data.history_until(1)
+    assert at_one.iterations == data.run.history.iterations[:2]
+    assert at_one.val_acc == data.run.history.val_acc[:2] and at_one.val_loss == data.run.history.val_loss[:2]
+
+
 def test_accuracy_of_a_run_interrupted_after_one_evaluation():
     h = make_history(n_evals=1, status="interrupted")
     drawn = plot_accuracy(h, reference=load_book_curve())

@@ -39,7 +39,8 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "accuracy": ("Accuracy", "Share of correctly classified digits on the training set (solid) and the test set "
                  "(dashed) at each evaluation; the shaded band is the gap between them (overfitting would "
                  "widen it). For the textbook's own settings only, faint grey lines show the book's published "
-                 "run. The inset zooms on the end of the run, where the curves are too close to tell apart."),
+                 "run. The inset zooms on the end of the run, where the curves are too close to tell apart. A run "
+                 "that held training images out (--validation) also shows its accuracy on them (dash-dot)."),
     "loss": ("Loss", "Cross-entropy of each mini-batch (faint: noisy, since every batch is different), its "
              "moving average, and the loss on the whole test set at each evaluation."),
     "architecture": ("The network", "The network at its real sizes. Left: test digit #0 and the input pixels "

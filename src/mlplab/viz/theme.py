@@ -61,11 +61,11 @@ _ROLES = {
     "dark": {"train": "#56B4E9", "test": "#E69F00", "reference": "#9aa0a6", "loss": "#56B4E9",
              "smooth": "#F0E442", "path": "#F0E442", "start": "#009E73", "end": "#D55E00",
              "minimum": "#FFFFFF", "gap": "#CC79A7", "good": "#009E73", "bad": "#D55E00",
-             "foreground": "#e6e6e6", "background": "#111418"},
+             "validation": "#009E73", "foreground": "#e6e6e6", "background": "#111418"},
     "light": {"train": "#0072B2", "test": "#D55E00", "reference": "#7f7f7f", "loss": "#0072B2",
               "smooth": "#E69F00", "path": "#D55E00", "start": "#009E73", "end": "#CC79A7",
               "minimum": "#000000", "gap": "#CC79A7", "good": "#009E73", "bad": "#D55E00",
-              "foreground": "#222222", "background": "#ffffff"},
+              "validation": "#009E73", "foreground": "#222222", "background": "#ffffff"},
 }
 
 

@@ -89,11 +89,12 @@ def plot_accuracy(
     iters_per_epoch: int | None = None,
     zoom: bool = True,
 ) -> dict[str, Any]:
-    """Train (solid) and test (dashed) accuracy at each evaluation, the gap between them shaded.
+    """Train (solid) and test (dashed) accuracy at each evaluation, the gap between them shaded; with
+    a validation split (``history.val_acc``), the accuracy on the held-out training images too (dash-dot).
 
     ``reference`` adds faint lines (e.g. the textbook's published curve). ``zoom`` adds an inset over
     the last two thirds of the run, where the two curves are too close to tell apart at full scale.
-    Returns the artists: ``train``, ``test``, ``gap`` and, when drawn, ``reference_train``,
+    Returns the artists: ``train``, ``test``, ``gap`` and, when drawn, ``validation``, ``reference_train``,
     ``reference_test``, ``inset``.
     """
     c = colors(theme)
@@ -118,6 +119,9 @@ def plot_accuracy(
                                        label="train − test gap")
         (drawn["train"],) = ax.plot(it, train, "-o", color=c["train"], ms=4, lw=2, zorder=3, label="train")
         (drawn["test"],) = ax.plot(it, test, "--s", color=c["test"], ms=4, lw=2, zorder=3, label="test")
+        if len(history.val_acc) == it.size and it.size:  # the held-out training images (book §6.5.1)
+            (drawn["validation"],) = ax.plot(it, history.val_acc, "-.^", color=c["validation"], ms=4, lw=1.5,
+                                             zorder=3, label="validation")
 
         ax.set_ylim(0, 1.0)
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
@@ -134,7 +138,8 @@ def plot_accuracy(
 
         first = it.size // 3
         if zoom and it.size - first >= 3:
-            drawn["inset"] = _zoom_inset(ax, it[first:], train[first:], test[first:], reference, c)
+            validation = np.asarray(history.val_acc)[first:] if "validation" in drawn else None
+            drawn["inset"] = _zoom_inset(ax, it[first:], train[first:], test[first:], reference, c, validation)
         lay_out(fig)  # the layout first: the free space is measured in display coordinates
         drawn["legend"] = _legend_in_free_space(ax)
 
@@ -176,13 +181,16 @@ def _legend_in_free_space(ax: Axes) -> Any:
 
 
 def _zoom_inset(ax: Axes, it: np.ndarray, train: np.ndarray, test: np.ndarray,
-                reference: ReferenceCurve | None, c: dict[str, str]) -> Axes:
+                reference: ReferenceCurve | None, c: dict[str, str], validation: np.ndarray | None = None) -> Axes:
     """The end of the run at a scale where the train–test gap is visible."""
     inset = ax.inset_axes((0.47, 0.1, 0.5, 0.46))
     inset.fill_between(it, train, test, color=c["gap"], alpha=0.35, lw=0)
     inset.plot(it, train, "-o", color=c["train"], ms=3, lw=1.5)
     inset.plot(it, test, "--s", color=c["test"], ms=3, lw=1.5)
     values = [train, test]
+    if validation is not None:
+        inset.plot(it, validation, "-.^", color=c["validation"], ms=3, lw=1.2)
+        values.append(validation)
     if reference is not None:
         keep = (reference.iterations >= it[0]) & (reference.iterations <= it[-1])
         inset.plot(reference.iterations[keep], reference.train_acc[keep], "-", color=c["reference"], lw=1, alpha=0.7)

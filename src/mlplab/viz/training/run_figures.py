@@ -133,7 +133,8 @@ class RunData:
         return dataclasses.replace(
             h, iterations=h.iterations[: k + 1], train_acc=h.train_acc[: k + 1], test_acc=h.test_acc[: k + 1],
             train_loss=h.train_loss[: k + 1], test_loss=h.test_loss[: k + 1],
-            eval_seconds=h.eval_seconds[: k + 1], loss=h.loss[:n_iter],
+            eval_seconds=h.eval_seconds[: k + 1], loss=h.loss[:n_iter], val_acc=h.val_acc[: k + 1],
+            val_loss=h.val_loss[: k + 1],
             status=f"evaluation {k} of 0–{h.n_evaluations - 1}",  # counted from 0, as --at K
         )
 
