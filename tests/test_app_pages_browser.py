@@ -77,7 +77,9 @@ def test_every_page_fits_the_screen_without_sideways_scrolling(page, base_url, s
     # every picture shown has arrived (the run page fetches its PNGs after the page has loaded)
     page.wait_for_function("[...document.images].every(i => i.classList.contains('hidden') || i.naturalWidth > 0)",
                            timeout=60_000)
-    page.wait_for_timeout(600)  # plotly's responsive resize
+    # every chart drawn and none with a responsive resize pending (plotly keeps _resolveResize until it ends)
+    page.wait_for_function("[...document.querySelectorAll('.js-plotly-plot')]"
+                           ".every(gd => gd._fullLayout && !gd._resolveResize)")
     seen = fits(page)
     assert seen["scroll"] <= seen["inner"], f"{route} is {seen['scroll']} px wide in a {width} px window"
     for part in ("nav", "theme"):
