@@ -92,7 +92,11 @@ def test_a_drawn_one_and_zero_are_read_by_the_trained_network(page, base_url, pa
     stroke(page, [(0.5 + 0.25 * math.sin(2 * math.pi * k / 24), 0.5 - 0.35 * math.cos(2 * math.pi * k / 24))
                   for k in range(26)])  # a "0": an ellipse
     assert read_digit(page) == 0
-    page.wait_for_timeout(400)
+    # the answer's two bar charts drawn, one SVG bar per number, before the page's width is measured
+    page.wait_for_function("""['draw-probs', 'draw-hidden'].every((id) => {
+        const gd = document.getElementById(id);
+        const values = (gd.data || []).reduce((n, trace) => n + trace.y.length, 0);
+        return values > 0 && gd.querySelectorAll('.bars .point').length === values; })""")
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
     page.locator("#draw-panel").scroll_into_view_if_needed()
     page.evaluate("document.getElementById('draw-panel').scrollIntoView({block: 'start'})")
