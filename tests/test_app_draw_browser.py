@@ -156,7 +156,9 @@ def test_a_training_runs_summary_and_pictures_change_between_two_evaluations(pag
         assert page.is_hidden("#replay")  # only what the latest evaluation can draw
 
         def seen() -> tuple[int, str, str, float]:
-            page.wait_for_function("document.getElementById('units-img').naturalWidth > 0", timeout=30_000)
+            # complete: the picture of the current src has loaded (until then the previous one is still shown)
+            page.wait_for_function("(i => i.complete && i.naturalWidth > 0)(document.getElementById('units-img'))",
+                                   timeout=30_000)
             done = int(page.inner_text("#summary").split(" of 40000 iterations")[0].split(" · ")[-1])
             pixels = page.evaluate("""() => { const img = document.getElementById('units-img');
                 const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
