@@ -38,20 +38,19 @@ def root(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def base_url(root, serve_in_thread):
-    """The app served by uvicorn in a thread, as `mlplab serve` serves it."""
-    with serve_in_thread(create_app(AppSettings(runs_dir=root))) as url:
+def base_url(root, shared_browser):
+    """The app served by uvicorn in a thread, as `mlplab serve` serves it (on the port of the previous browser
+    module's server: the same address for plotly.js, which Chromium then has in its cache)."""
+    with shared_browser.serve(create_app(AppSettings(runs_dir=root))) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    with playwright_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),  # a fresh user-data dir
-            executable_path=CHROMIUM, args=ARGS, viewport={"width": 1600, "height": 1000})
-        yield context
-        context.close()
+def browser(tmp_path_factory, shared_browser):
+    """The Chromium of the browser test modules (a persistent context: a fresh user-data dir for the session)."""
+    return shared_browser.context(lambda chromium: chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("chromium-profile")),
+        executable_path=CHROMIUM, args=ARGS, viewport={"width": 1600, "height": 1000}))
 
 
 @pytest.fixture

@@ -183,16 +183,23 @@ def test_landscape_proposes_an_lr_per_optimizer_plays_and_clears_on_a_bad_expres
     page.fill("#steps", "60")
     page.wait_for_function("document.getElementById('step').max === '60'")
     # Play lasts 4 s of the page's clock whatever the number of steps, and skips the frames a slow computer
-    # cannot draw in time: the test moves that clock in two jumps, so two frames are drawn (in real time the
-    # browser redrew the 3-D view at its full frame rate for 4 s: 5 s of CPU that nothing looked at)
-    page.clock.install()
-    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
+    # cannot draw in time. The test holds this page's clock (performance.now() and the frames' times) and moves
+    # it itself: three frames are drawn, at known steps, instead of 4 s of redrawing the 3-D view at full frame
+    # rate (5 s of CPU). Playwright's own clock would do it for the browser context, which later modules use too.
+    page.evaluate("""() => {
+        const now = performance.now.bind(performance), frame = window.requestAnimationFrame.bind(window);
+        let t = now();
+        performance.now = () => t;
+        window.requestAnimationFrame = (callback) => frame(() => callback(t));
+        window.moveClock = (ms) => { t += ms; };
+    }""")
+    step = "Number(document.getElementById('step').value)"
     page.click("#play")
-    page.clock.fast_forward(1000)
-    assert 0 < int(page.input_value("#step")) < 60  # it restarted from 0 and is on its way
+    page.wait_for_function(f"{step} === 0")  # it restarted from 0
+    page.evaluate("moveClock(1000)")
+    page.wait_for_function(f"{step} === 15")  # a quarter of the 4 s: step 15 of 60
     assert "Pause" in page.inner_text("#play")
-    page.clock.fast_forward(3100)
-    page.clock.resume()
+    page.evaluate("moveClock(3000)")
     page.wait_for_function("document.getElementById('play').textContent.includes('Play')", timeout=15_000)
     assert page.input_value("#step") == "60" and page.inner_text("#step-label") == "step 60 of 60"
     page.select_option("#function", "expression")
