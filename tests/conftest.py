@@ -103,12 +103,16 @@ def outside_references():
 
 
 @contextlib.contextmanager
-def _served(app) -> Iterator[str]:
-    """``app`` served by uvicorn in a thread on a free loopback port, as `mlplab serve` serves it;
-    yields its base URL and, on exit, stops its trainings and the server."""
+def _served(app, port: int = 0) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on loopback ``port`` (if it is free, else on any free one), as
+    `mlplab serve` serves it; yields its base URL and, on exit, stops its trainings and the server."""
     from mlplab.app.server import bind, make_server
+    from mlplab.errors import ConfigError
 
-    sock = bind("127.0.0.1", 0)
+    try:
+        sock = bind("127.0.0.1", port)
+    except ConfigError:  # taken meanwhile
+        sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
     server = make_server(app, "127.0.0.1", port)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -128,5 +132,89 @@ def _served(app) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def serve_in_thread():
-    """``with serve_in_thread(app) as base_url: …`` — the real server for the browser tests."""
+    """``with serve_in_thread(app[, port]) as base_url: …`` — the real server for the browser tests."""
     return _served
+
+
+# ---- the browser tests: one Chromium per test process ---------------------------------------------------------
+
+class SharedBrowser:
+    """One headless Chromium (one persistent context: a fresh user-data dir) for the browser test modules,
+    which a test process runs one after another (pytest_collection_modifyitems), and one loopback port that
+    their servers take in turn. Chromium and Playwright's driver start once rather than once per module, and
+    plotly.js, which each page loads, keeps the same address: Chromium has it in its cache, compiled, after the
+    first pages instead of again in every module (together 2 s of CPU per module).
+
+    Closed before a test of any other module: while Playwright's sync API is open, asyncio sees an event loop
+    running in this thread, which the other tests (nbclient, Dask) must not see."""
+
+    def __init__(self) -> None:
+        self.modules: set[str] = set()  # the files of the browser test modules
+        self.port = 0  # the port of the last server, for the next one
+        self._playwright = None
+        self._context = None
+        self._closed = False
+
+    def context(self, launch):
+        """The browser context, started with ``launch(playwright.chromium)`` if it is not open (a Chromium that
+        died in one module is started again for the next)."""
+        if self._context is not None and self._closed:
+            self.close()
+        if self._context is None:
+            from playwright.sync_api import sync_playwright
+
+            self._playwright = sync_playwright().start()
+            try:
+                self._context = launch(self._playwright.chromium)
+            except BaseException:
+                self._playwright.stop()
+                raise
+            self._closed = False
+            self._context.on("close", lambda _: setattr(self, "_closed", True))
+        return self._context
+
+    @contextlib.contextmanager
+    def serve(self, app) -> Iterator[str]:
+        """``_served(app)`` on the port of the previous browser module's server, when it is free."""
+        with _served(app, self.port) as url:
+            self.port = int(url.rsplit(":", 1)[1])
+            yield url
+
+    def close(self) -> None:
+        if self._context is not None:
+            try:
+                if not self._closed:
+                    self._context.close()
+            finally:
+                self._context = None
+                self._playwright.stop()
+
+
+_shared_browser = SharedBrowser()
+
+
+@pytest.fixture(scope="session")
+def shared_browser() -> Iterator[SharedBrowser]:
+    """The Chromium and the port of the browser test modules (see SharedBrowser)."""
+    yield _shared_browser
+    _shared_browser.close()
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The browser test modules first, one after another (each in the order found): one Chromium serves them
+    all. And pytest-xdist's worksteal, which gives a worker that has run out the last tests of another's
+    queue, then gives it short tests, rather than a few browser tests that would need a Chromium, a server
+    and trained runs of their own. Every worker computes the same order, as xdist requires."""
+    by_file: dict[str, list] = {}
+    for item in items:
+        by_file.setdefault(str(item.path), []).append(item)
+    _shared_browser.modules = {path for path, its in by_file.items()
+                               if all(it.get_closest_marker("browser") for it in its)}
+    items[:] = sorted(items, key=lambda it: str(it.path) not in _shared_browser.modules)  # a stable sort
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield  # the test's own fixtures first (pages, servers)
+    if nextitem is None or str(nextitem.path) not in _shared_browser.modules:
+        _shared_browser.close()

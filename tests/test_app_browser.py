@@ -6,6 +6,7 @@ Set ``MLPLAB_SCREENSHOTS=docs/img`` to also save the screenshots there (the READ
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -37,20 +38,19 @@ def root(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def base_url(root, serve_in_thread):
-    """The app served by uvicorn in a thread, as `mlplab serve` serves it."""
-    with serve_in_thread(create_app(AppSettings(runs_dir=root))) as url:
+def base_url(root, shared_browser):
+    """The app served by uvicorn in a thread, as `mlplab serve` serves it (on the port of the previous browser
+    module's server: the same address for plotly.js, which Chromium then has in its cache)."""
+    with shared_browser.serve(create_app(AppSettings(runs_dir=root))) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    with playwright_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),  # a fresh user-data dir
-            executable_path=CHROMIUM, args=ARGS, viewport={"width": 1600, "height": 1000})
-        yield context
-        context.close()
+def browser(tmp_path_factory, shared_browser):
+    """The Chromium of the browser test modules (a persistent context: a fresh user-data dir for the session)."""
+    return shared_browser.context(lambda chromium: chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("chromium-profile")),
+        executable_path=CHROMIUM, args=ARGS, viewport={"width": 1600, "height": 1000}))
 
 
 @pytest.fixture
@@ -71,8 +71,12 @@ def shots(tmp_path_factory):
     if os.environ.get("MLPLAB_SCREENSHOTS"):
         folders.append(Path(os.environ["MLPLAB_SCREENSHOTS"]))
 
-    def save(page, name: str, full_page: bool = True) -> None:
+    def save(page, name: str, full_page: bool = True, settle_ms: int = 0) -> None:
+        """``settle_ms``: for the README's pictures only, time for the last redraw (a theme's colours, a
+        chart's transition) to end; nothing is checked on the picture, so the tests themselves do not wait."""
         page.evaluate("window.scrollTo(0, 0)")  # the sticky header at the top of the picture
+        if len(folders) > 1:
+            page.wait_for_timeout(settle_ms)
         for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(folder / f"app_{name}.png"), full_page=full_page)
@@ -128,8 +132,11 @@ def test_train_page_shows_the_training_live_and_stops_it(page, base_url, root, s
         page.wait_for_timeout(50)
     history = json.loads(history_file.read_text())
     assert history["status"] == "stopped" and history["iterations"][-1] < 4900
-    page.wait_for_timeout(400)  # the last redraw
-    assert drawn_points(page, "acc-chart") == len(history["iterations"])
+    # the last redraw: the chart ends with exactly one marker per recorded evaluation (waited for, then checked)
+    evaluations = len(history["iterations"])
+    with contextlib.suppress(playwright_api.TimeoutError):
+        page.wait_for_function(f"{markers} === {evaluations}", timeout=10_000)
+    assert drawn_points(page, "acc-chart") == evaluations
 
 
 def test_a_bad_setting_is_shown_on_the_page_not_a_stuck_spinner(page, base_url):
@@ -168,8 +175,7 @@ def test_run_page_confusion_cell_replay_and_hidden_unit(page, base_url, shots):
     assert page.locator("details.help").count() >= 7  # a formula behind every panel
     page.locator(".unit-hotspot").nth(3).click()
     page.wait_for_function("document.getElementById('unit-img').naturalWidth > 0")
-    page.wait_for_timeout(300)
-    shots(page, "run")
+    shots(page, "run", settle_ms=300)
     # the accuracies shown are the saved model's: its evaluation after the last iteration (400)
     assert "(final model, after 401 iterations)" in page.inner_text("#summary")
     assert page.inner_text("#replay-label").startswith("final model (after 401 iterations) · train ")
@@ -181,8 +187,7 @@ def test_run_page_confusion_cell_replay_and_hidden_unit(page, base_url, shots):
     page.click("#theme-toggle")
     assert page.evaluate("document.documentElement.dataset.theme") == "light"
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
-    page.wait_for_timeout(800)
-    shots(page, "run_light", full_page=False)
+    shots(page, "run_light", full_page=False, settle_ms=800)
     page.click("#theme-toggle")  # back to dark, for the next pages
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(17, 20, 24)"
 
@@ -210,8 +215,7 @@ def test_landscape_a_new_learning_rate_moves_the_path_and_a_click_moves_the_star
     page.click("#add-optimizer")
     page.wait_for_function("document.getElementById('verdicts').querySelectorAll('pre').length === 2")
     page.locator("#step").evaluate("(s) => { s.value = s.max; s.dispatchEvent(new Event('input')); }")
-    page.wait_for_timeout(500)
-    shots(page, "landscape")
+    shots(page, "landscape", settle_ms=500)
 
 
 def test_landscape_shows_why_an_expression_is_refused(page, base_url):

@@ -92,7 +92,11 @@ def test_a_drawn_one_and_zero_are_read_by_the_trained_network(page, base_url, pa
     stroke(page, [(0.5 + 0.25 * math.sin(2 * math.pi * k / 24), 0.5 - 0.35 * math.cos(2 * math.pi * k / 24))
                   for k in range(26)])  # a "0": an ellipse
     assert read_digit(page) == 0
-    page.wait_for_timeout(400)
+    # the answer's two bar charts drawn, one SVG bar per number, before the page's width is measured
+    page.wait_for_function("""['draw-probs', 'draw-hidden'].every((id) => {
+        const gd = document.getElementById(id);
+        const values = (gd.data || []).reduce((n, trace) => n + trace.y.length, 0);
+        return values > 0 && gd.querySelectorAll('.bars .point').length === values; })""")
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
     page.locator("#draw-panel").scroll_into_view_if_needed()
     page.evaluate("document.getElementById('draw-panel').scrollIntoView({block: 'start'})")
@@ -152,7 +156,9 @@ def test_a_training_runs_summary_and_pictures_change_between_two_evaluations(pag
         assert page.is_hidden("#replay")  # only what the latest evaluation can draw
 
         def seen() -> tuple[int, str, str, float]:
-            page.wait_for_function("document.getElementById('units-img').naturalWidth > 0", timeout=30_000)
+            # complete: the picture of the current src has loaded (until then the previous one is still shown)
+            page.wait_for_function("(i => i.complete && i.naturalWidth > 0)(document.getElementById('units-img'))",
+                                   timeout=30_000)
             done = int(page.inner_text("#summary").split(" of 40000 iterations")[0].split(" · ")[-1])
             pixels = page.evaluate("""() => { const img = document.getElementById('units-img');
                 const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;

@@ -77,7 +77,9 @@ def test_every_page_fits_the_screen_without_sideways_scrolling(page, base_url, s
     # every picture shown has arrived (the run page fetches its PNGs after the page has loaded)
     page.wait_for_function("[...document.images].every(i => i.classList.contains('hidden') || i.naturalWidth > 0)",
                            timeout=60_000)
-    page.wait_for_timeout(600)  # plotly's responsive resize
+    # every chart drawn and none with a responsive resize pending (plotly keeps _resolveResize until it ends)
+    page.wait_for_function("[...document.querySelectorAll('.js-plotly-plot')]"
+                           ".every(gd => gd._fullLayout && !gd._resolveResize)")
     seen = fits(page)
     assert seen["scroll"] <= seen["inner"], f"{route} is {seen['scroll']} px wide in a {width} px window"
     for part in ("nav", "theme"):
@@ -180,8 +182,24 @@ def test_landscape_proposes_an_lr_per_optimizer_plays_and_clears_on_a_bad_expres
     assert abs(end[0] - start[0]) + abs(end[1] - start[1]) > 0.2
     page.fill("#steps", "60")
     page.wait_for_function("document.getElementById('step').max === '60'")
+    # Play lasts 4 s of the page's clock whatever the number of steps, and skips the frames a slow computer
+    # cannot draw in time. The test holds this page's clock (performance.now() and the frames' times) and moves
+    # it itself: three frames are drawn, at known steps, instead of 4 s of redrawing the 3-D view at full frame
+    # rate (5 s of CPU). Playwright's own clock would do it for the browser context, which later modules use too.
+    page.evaluate("""() => {
+        const now = performance.now.bind(performance), frame = window.requestAnimationFrame.bind(window);
+        let t = now();
+        performance.now = () => t;
+        window.requestAnimationFrame = (callback) => frame(() => callback(t));
+        window.moveClock = (ms) => { t += ms; };
+    }""")
+    step = "Number(document.getElementById('step').value)"
     page.click("#play")
-    page.wait_for_function("Number(document.getElementById('step').value) < 60")  # it restarted from 0
+    page.wait_for_function(f"{step} === 0")  # it restarted from 0
+    page.evaluate("moveClock(1000)")
+    page.wait_for_function(f"{step} === 15")  # a quarter of the 4 s: step 15 of 60
+    assert "Pause" in page.inner_text("#play")
+    page.evaluate("moveClock(3000)")
     page.wait_for_function("document.getElementById('play').textContent.includes('Play')", timeout=15_000)
     assert page.input_value("#step") == "60" and page.inner_text("#step-label") == "step 60 of 60"
     page.select_option("#function", "expression")

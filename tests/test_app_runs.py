@@ -178,11 +178,9 @@ def test_replayed_confusion_matrices_follow_the_history(client, root):
     assert client.get("/api/runs/tiny/confusion?at=-1").json()["eval"] == 3
 
 
-def test_a_cell_holds_exactly_the_digits_true_t_predicted_p(client, root):
+def test_a_cell_holds_exactly_the_digits_true_t_predicted_p(client, root, mnist):
     run = load_run(root / "tiny")
-    from mlplab.data import load_mnist
-
-    _, (x_test, t_test) = load_mnist()
+    _, (x_test, t_test) = mnist  # load_mnist(), loaded once per test process
     x_test, t_test = x_test[:200], t_test[:200]
     predicted = np.argmax(run.network.predict(x_test), axis=1)
     matrix = np.array(client.get("/api/runs/tiny/confusion").json()["matrix"])
@@ -239,11 +237,9 @@ def test_bad_figure_requests_are_refused_with_a_reason(client, url, status, word
     assert words in error_of(client.get(url), status)
 
 
-def test_the_network_view_is_the_forward_pass_of_the_chosen_digit(client, root):
-    from mlplab.data import load_mnist
-
+def test_the_network_view_is_the_forward_pass_of_the_chosen_digit(client, root, mnist):
     run = load_run(root / "tiny")
-    _, (x_test, t_test) = load_mnist()
+    _, (x_test, t_test) = mnist  # load_mnist(), loaded once per test process
     data = client.get("/api/runs/tiny/network?digit=5").json()
     expected = softmax(run.network.predict(x_test[5:6].astype(np.float64)))[0]
     np.testing.assert_allclose(data["probabilities"], expected, rtol=1e-5)

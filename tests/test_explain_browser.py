@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.request
 
 import pytest
 
@@ -24,9 +23,16 @@ STAGES = ["x", "a1", "z1", "a2", "y", "L", "∂L/∂a2", "∂L/∂W2", "∂L/∂
 NUMBER = r"−?[\d.]+(?:e[−+]?\d+)?"
 
 
-def api(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - our own test server
-        return json.loads(response.read())
+def received(answer) -> dict:
+    """The JSON of the page's own ``/api/explain/…`` request, caught with ``page.expect_response``: the numbers the
+    page drew, for exactly the parameters it asked for (a second request would compute them all again)."""
+    assert answer.value.ok, answer.value.status
+    return answer.value.json()
+
+
+def explain_url(server: str, query: str) -> object:
+    """A predicate for ``page.expect_response``: the explain request of ``query`` (e.g. ``finished?index=0``)."""
+    return lambda response: response.url == f"{server}/api/explain/{query}"
 
 
 def hover(tab, indices, name: str = "main") -> str:
@@ -48,8 +54,9 @@ def test_the_run_page_links_to_the_backprop_page(page, base_url):  # noqa: F811
 
 
 def test_step_through_every_stage_and_hover_a_cell(page, base_url, shots):  # noqa: F811
-    data = api(base_url + "/api/explain/finished?index=0")
-    page.goto(base_url + "/backprop/finished")
+    with page.expect_response(explain_url(base_url, "finished?index=0"), timeout=60_000) as answer:
+        page.goto(base_url + "/backprop/finished")
+    data = received(answer)
     page.wait_for_selector("#stage-name:not(:empty)", timeout=30_000)
     seen = []
     for k, name in enumerate(STAGES):
@@ -104,9 +111,10 @@ def test_choose_another_image_and_the_weights_of_an_evaluation(page, base_url): 
     page.fill("#index", "3")
     page.press("#index", "Enter")
     page.wait_for_function("document.getElementById('summary').textContent.includes('test image #3')", timeout=30_000)
-    page.select_option("#weights", "at:1")
+    with page.expect_response(explain_url(base_url, "finished?index=3&at=1"), timeout=60_000) as answer:
+        page.select_option("#weights", "at:1")
     page.wait_for_function("document.getElementById('summary').textContent.includes('evaluation 1')", timeout=30_000)
-    expected = api(base_url + "/api/explain/finished?index=3&at=1")
+    expected = received(answer)
     assert page.inner_text("#stage-name") == "L"
     assert f"label {expected['label']}" in page.inner_text("#summary")
     assert "--index 3 --at 1" in page.text_content("#cli-line")  # inside the closed help box
@@ -117,9 +125,10 @@ def test_a_deeper_relu_network_has_its_own_stages_and_derivative(page, base_url,
 
     train(TrainConfig(iters=101, hidden=(30, 20), activation="relu", weight_init_std="he", train_size=1000,
                       test_size=200, eval_every=50, seed=0), run_dir=root / "deep-relu")
-    data = api(base_url + "/api/explain/deep-relu?index=1")
+    with page.expect_response(explain_url(base_url, "deep-relu?index=1"), timeout=60_000) as answer:
+        page.goto(base_url + "/backprop/deep-relu?index=1")
+    data = received(answer)
     names = [s["name"] for s in data["forward"] + data["backward"]]
-    page.goto(base_url + "/backprop/deep-relu?index=1")
     page.wait_for_selector("#stage-name:not(:empty)", timeout=30_000)
     assert page.inner_text("#step-label") == f"stage 1 of {len(names) + 1}"
     page.locator("body").press("End")

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 import numpy as np
 import pytest
 
-pytest.importorskip("tensorboard")  # its EventAccumulator reads the files back: an independent reader
-pytest.importorskip("tensorboardX")
+from mlplab.export.tensorboard import TensorBoardWriter, hidden_units_grid
+from mlplab.train import TrainConfig, train
 
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
-
-from mlplab.export.tensorboard import TensorBoardWriter, hidden_units_grid  # noqa: E402
-from mlplab.train import TrainConfig, train  # noqa: E402
+# tensorboard's EventAccumulator reads the files back (an independent reader); tensorboardX writes them.
+# Looked up here and imported by the tests that use them: importing tensorboardX takes a second of CPU, which
+# every xdist worker paid while collecting, whether it ran these tests or not.
+pytestmark = pytest.mark.skipif(find_spec("tensorboard") is None or find_spec("tensorboardX") is None,
+                                reason="needs tensorboard and tensorboardX: pip install -e '.[test]'")
 
 
 def _accumulate(folder):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
     acc = EventAccumulator(str(folder), size_guidance={"scalars": 0, "histograms": 0, "images": 0})
     acc.Reload()
     return acc

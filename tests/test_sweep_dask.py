@@ -104,8 +104,11 @@ def test_a_dask_sweep_equals_the_local_sweep_bit_for_bit(scheduler, tmp_path):
 def test_both_dask_workers_train_and_the_files_come_back(scheduler, tmp_path):
     from mlplab.sweep.distributed import connect
 
+    # evaluated at 0, 25 and 49, as the sweeps above (once per epoch, every 5 iterations of 500 images, was 11
+    # evaluations a run with their layer statistics, for a test of where the runs go and what comes back)
     runs = plan_runs(SweepSpace(values={"lr": (0.3, 0.5, 1.0)}, seeds=(0, 1),
-                                base=TrainConfig(iters=50, train_size=500, test_size=200, activation="relu")))
+                                base=TrainConfig(iters=50, train_size=500, test_size=200, eval_every=25,
+                                                 activation="relu")))
     client = connect(scheduler, timeout=10)
     try:
         result = run_sweep(runs, tmp_path / "sweep", client=client)
