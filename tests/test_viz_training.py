@@ -74,6 +74,22 @@ def test_accuracy_lines_are_the_history_arrays(theme):
     assert render_png(drawn["figure"]).startswith(PNG)
 
 
+def test_moving_average_leaves_a_gap_only_at_windows_that_hold_a_non_finite_value():
+    values = np.arange(12.0)
+    values[5] = np.inf
+    values[9] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "invalid value" from inf − inf
+        means = moving_average(values, 3)
+    for i, mean in enumerate(means):
+        window = values[i : i + 3]
+        if np.all(np.isfinite(window)):
+            assert mean == pytest.approx(window.mean())
+        else:
+            assert np.isnan(mean)
+    assert np.isfinite(means[6])  # a window after the inf (a running sum with the inf in it would be NaN)
+
+
 def test_a_validation_split_adds_its_accuracy_line_and_none_without_one():
     import dataclasses
 

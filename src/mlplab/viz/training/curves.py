@@ -31,14 +31,21 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
 
     Shape ``(n,) -> (n - window + 1,)``; ``out[i]`` is drawn at the window's centre,
     ``i + (window − 1) / 2``, so the smooth curve does not lag behind the data. Computed with a
-    cumulative sum, so it costs O(n) whatever the window.
+    cumulative sum, so it costs O(n) whatever the window. A window that holds a NaN or an infinite
+    value (a diverged or damaged run) has no mean: NaN there, a gap in the curve, and only there (an
+    infinity inside the running sum would otherwise spoil every later window too).
     """
     values = np.asarray(values, dtype=np.float64)
     window = int(max(1, min(window, values.size)))
     if values.size == 0:
         return values
-    csum = np.cumsum(np.concatenate([[0.0], values]))
-    return (csum[window:] - csum[:-window]) / window
+    finite = np.isfinite(values)
+    n_bad = np.cumsum(np.concatenate([[0], ~finite]))  # non-finite values so far
+    with np.errstate(over="ignore", invalid="ignore"):  # sums past 1e308 (absurd losses) are inf: no mean either
+        csum = np.cumsum(np.concatenate([[0.0], np.where(finite, values, 0.0)]))
+        means = (csum[window:] - csum[:-window]) / window
+    means[n_bad[window:] - n_bad[:-window] > 0] = np.nan
+    return means
 
 
 def smooth_curve(values: np.ndarray, window: int = 11, beta: float = 2.0) -> np.ndarray:
