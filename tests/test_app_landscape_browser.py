@@ -75,3 +75,28 @@ def test_the_page_draws_the_paths_and_the_contour_the_server_sent(page, base_url
     assert ticks == sent["contour"]["ticktext"] == ["0.1", "1"]
     assert page.inner_text("#step-label") == f"step 30 of {sent['frames'][-1]}"
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
+
+
+def test_without_webgl_the_page_says_the_3d_view_needs_it_and_draws_the_rest(browser, base_url, page):
+    """Plotly neither throws nor rejects without WebGL (it only logs a warning): the page asks the browser."""
+    page.goto(base_url + "/landscape")
+    page.wait_for_selector("#verdicts pre")
+    assert page.is_hidden("#surface-note")  # this Chromium has WebGL: the 3-D view is drawn, no note
+    assert page.evaluate("document.querySelectorAll('#surface canvas').length") > 0
+
+    blind = browser.new_page()
+    try:  # the same browser, with every WebGL context refused, as on a machine without it
+        blind.add_init_script("""(() => {
+            const real = HTMLCanvasElement.prototype.getContext;
+            HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+                return /webgl/.test(kind) ? null : real.call(this, kind, ...rest);
+            };
+        })()""")
+        blind.set_viewport_size({"width": 390, "height": 844})
+        blind.goto(base_url + "/landscape")
+        blind.wait_for_selector("#verdicts pre")
+        assert blind.is_visible("#surface-note") and "needs WebGL" in blind.inner_text("#surface-note")
+        assert blind.is_hidden("#surface")  # no empty box above the note
+        assert blind.evaluate("document.querySelectorAll('#contour .contourfill path').length") > 0  # the rest is drawn
+    finally:
+        blind.close()

@@ -215,7 +215,23 @@ function draw() {
   renderVerdicts();
 }
 
+// Plotly draws 3-D views with WebGL. Without it, Plotly neither throws nor rejects (it only logs a warning),
+// so the page asks the browser itself and says so instead of leaving an empty box.
+function hasWebGL() {
+  try {
+    const canvas = document.createElement("canvas");
+    return Boolean(canvas.getContext("webgl2") || canvas.getContext("webgl") || canvas.getContext("experimental-webgl"));
+  } catch (e) {
+    return false;
+  }
+}
+
 function drawSurface(k) {
+  if (!hasWebGL()) {
+    $("surface").classList.add("hidden"); // no empty box above the note
+    $("surface-note").classList.remove("hidden");
+    return;
+  }
   const r = view.result;
   const traces = [{ type: "surface", x: r.x, y: r.y, z: r.z, colorscale: r.surface_colorscale, opacity: 0.85,
                     showscale: false, name: "f(x, y)" }];
