@@ -3,12 +3,15 @@
 Why processes: matplotlib draws in Python, one figure at a time, on one core; a machine with two
 cores draws twice as fast with two processes. Why *started early*: a new Python process needs about
 a second to import NumPy, matplotlib and mlplab and to load its fonts. ``mlplab train`` starts the
-processes when training starts (:meth:`DrawingProcesses.start` via :func:`drawing_for_training`):
-the training loop uses one core (one BLAS thread, :mod:`mlplab.train.threads`), so the processes
-get ready on the other one while the network trains, and when the run ends they only draw.
+processes when training starts (:func:`drawing_for_training`): the training loop uses one core (one
+BLAS thread, :mod:`mlplab.train.threads`), so the processes get ready on the other one while the
+network trains, and when the run ends they only draw.
 
-The figures are shared out by their cost (:func:`split_jobs`); each process draws its share with the
-same code as a single process would (:func:`mlplab.viz.training.run_figures.draw_run`). The figures
+Processes that are ready take the figures one unit at a time, the costliest first (:func:`job_units`):
+whichever is free draws the next, so a figure that costs more than :data:`COST` says delays nobody.
+Processes started only when the drawing starts get a share fixed in advance (:func:`split_jobs`),
+since this process draws too while they start. Each draws with the same code as a single process
+would (:func:`mlplab.viz.training.run_figures.draw_run`). The figures
 that need only the run's configuration (:data:`AT_START`: the gradient check of the untrained
 network) are handed to them when training starts (:class:`DrawWhileTraining`), and are done
 before it ends.
