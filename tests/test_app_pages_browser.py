@@ -208,3 +208,17 @@ def test_landscape_proposes_an_lr_per_optimizer_plays_and_clears_on_a_bad_expres
     page.wait_for_function("!document.querySelector('#contour .main-svg')")  # the old picture is gone
     assert page.inner_text("#verdicts") == ""
     page.errors.clear()  # the 400 itself is logged by the browser as a failed request
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_report_fits_the_screen_its_wide_backprop_table_scrolls_by_itself(page, root, size):
+    from mlplab.viz.report import write_report
+
+    width, height = SIZES[size]
+    report = write_report(root / "finished", path=root / f"report-{size}.html")
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(report.as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling of the page
+    table = page.evaluate("""() => { const t = document.querySelector('#backprop table');
+        return { scroll: t.scrollWidth, client: t.clientWidth }; }""")
+    assert table["client"] <= width and (size == "projector" or table["scroll"] > table["client"])

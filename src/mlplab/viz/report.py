@@ -82,6 +82,7 @@ body {{ background: {background}; color: {foreground}; font: 15px/1.5 system-ui,
 h1 {{ font-size: 1.6em; margin-bottom: 0.2em; }}
 h2 {{ font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid {muted}; padding-bottom: 0.2em; }}
 table {{ border-collapse: collapse; margin: 0.5em 0; }}
+#backprop table {{ display: block; overflow-x: auto; }}  /* wider than a phone: it scrolls, not the page */
 td, th {{ padding: 0.2em 1em 0.2em 0; text-align: left; vertical-align: top; }}
 th {{ font-weight: 600; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
